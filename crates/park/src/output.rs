@@ -1,0 +1,154 @@
+//! What the switchboard asks its driver to do. Drain with `Switchboard::poll_output`.
+
+use crate::directory::UnansweredAction;
+use crate::ids::{CallId, DeviceId, PolicyId, UserId};
+use crate::time::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Tell one device something (the driver turns it into a protocol message).
+    Notify { device: DeviceId, notice: Notice },
+    Media(MediaCommand),
+    Store(StoreCommand),
+    Audit(AuditEvent),
+}
+
+/// Audio routing for the media anchor. Every command replaces whatever the leg had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaCommand {
+    /// Two-way audio between two devices.
+    Bridge { a: DeviceId, b: DeviceId },
+    /// The shared hold-music source into this device.
+    HoldMusic { device: DeviceId },
+    /// Ringing tone into this device (it is calling someone who has not answered).
+    RingingTone { device: DeviceId },
+    /// Play the owner's greeting and a tone into this device, then record it.
+    Voicemail { device: DeviceId, owner: UserId, call: CallId },
+    /// This device's part in the call is over: no audio to or from it.
+    EndLeg { device: DeviceId },
+}
+
+/// Durable record keeping for parked calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreCommand {
+    SaveParkedCall(ParkedCallRecord),
+    DeleteParkedCall { call: CallId },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParkedCallRecord {
+    pub call: CallId,
+    pub policy: PolicyId,
+    pub code: u16,
+    pub caller: UserId,
+    pub caller_device: DeviceId,
+    pub parked_by: UserId,
+    pub parked_at: Timestamp,
+    pub ringback_at: Timestamp,
+}
+
+/// One entry of the live parked-calls list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParkedCallView {
+    pub call: CallId,
+    pub code: u16,
+    pub caller: UserId,
+    pub parked_by: UserId,
+    pub parked_at: Timestamp,
+    pub ringback_at: Timestamp,
+    pub ringing_back: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParkedListChange {
+    /// The whole list (after subscribing, or when the device's policy changed).
+    /// `policy` is `None` when the user may not see any parked calls.
+    Snapshot { policy: Option<PolicyId>, calls: Vec<ParkedCallView> },
+    Added(ParkedCallView),
+    Updated(ParkedCallView),
+    Removed { call: CallId, code: u16 },
+}
+
+/// Why a device stops ringing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RingingStopped {
+    AnsweredElsewhere,
+    CallerHungUp,
+    Declined,
+    Unanswered,
+    /// A parked call that was ringing back was picked up by someone.
+    RetrievedBy(UserId),
+}
+
+/// Why a call ended for a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallEnded {
+    /// This device hung up.
+    HungUp,
+    PeerHungUp,
+    /// The other side's device lost its connection.
+    PeerLost,
+    /// This device parked the call; the parker's devices got `CallParked`.
+    Parked { code: u16 },
+    /// Nobody answered and the unanswered setting was to end the call.
+    NoAnswer,
+    /// The callee declined and their setting was to end the call.
+    Declined,
+    VoicemailFinished,
+}
+
+/// How a parked call left park. Every parked call gets exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParkOutcome {
+    Retrieved { by: UserId },
+    RingbackAnswered,
+    CallerLeft,
+    FellBack(UnansweredAction),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Ring: `from` is calling this device's user.
+    IncomingCall { call: CallId, from: UserId, forwarded_by: Option<UserId> },
+    RingingStopped { call: CallId, reason: RingingStopped },
+    /// To the caller: `callee`'s devices are ringing.
+    Ringing { call: CallId, callee: UserId },
+    /// Audio now flows between this device and `peer`.
+    Connected { call: CallId, peer: UserId },
+    CallEnded { call: CallId, reason: CallEnded },
+    /// To the parked caller: on hold, with music.
+    OnHold { call: CallId },
+    /// To every device of the parker: the call waits under `code` until `ringback_at`.
+    CallParked { call: CallId, code: u16, caller: UserId, ringback_at: Timestamp },
+    /// To the parker's devices: nobody picked the call up; ring.
+    Ringback { call: CallId, code: u16, caller: UserId },
+    /// To every device of the parker: the parked call left park.
+    ParkEnded { call: CallId, code: u16, outcome: ParkOutcome },
+    /// To the caller: leaving a message for `owner`.
+    VoicemailStarted { call: CallId, owner: UserId },
+    ParkedList(ParkedListChange),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditKind {
+    Parked { caller: UserId },
+    ParkRefused { reason: &'static str },
+    Retrieved,
+    RetrieveRefused { reason: &'static str },
+    RangBack,
+    RingbackAnswered,
+    FellBack(UnansweredAction),
+    CallerLeft,
+}
+
+/// One line of the park audit trail: what happened, to which parked call, and who
+/// did it (`user`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    pub kind: AuditKind,
+    pub user: Option<UserId>,
+    pub policy: Option<PolicyId>,
+    pub call: Option<CallId>,
+    pub code: Option<u16>,
+}
