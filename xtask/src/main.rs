@@ -1,1 +1,235 @@
-fn main() {}
+//! `cargo xtask run` and `cargo xtask test`: the README's two commands. Each installs
+//! what is missing on this machine (system packages on Debian/Ubuntu, cargo tools,
+//! npm packages), builds the UI, then runs the product or every check and test.
+//! Both are safe to run again: installed things are detected and skipped.
+
+use std::env;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Debian packages the build, the app and the tests need.
+const APT_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "cmake",
+    "file",
+    "libwebkit2gtk-4.1-dev",
+    "librsvg2-dev",
+    "libasound2-dev",
+    "pulseaudio",
+    "pulseaudio-utils",
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+];
+
+/// Cargo-installed tools: (binary, crate, version requirement).
+const CARGO_TOOLS_FOR_TESTS: &[(&str, &str, &str)] = &[
+    ("tauri-driver", "tauri-driver", "^2"),
+    ("cargo-nextest", "cargo-nextest", "^0.9"),
+];
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("run") => run_product(&args[1..]),
+        Some("test") => test_everything(&args[1..]),
+        Some("setup") => setup(false),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <run|test|setup>\n  run    set up, build and open the desktop app\n  test   set up, then fmt, clippy and every test (nextest)\n  setup  install what is missing, build the UI"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn setup(for_tests: bool) -> Result {
+    ensure_system_packages()?;
+    if for_tests {
+        for (binary, krate, version) in CARGO_TOOLS_FOR_TESTS {
+            ensure_cargo_tool(binary, krate, version)?;
+        }
+    }
+    ensure_ui_built()
+}
+
+fn run_product(extra: &[String]) -> Result {
+    setup(false)?;
+    if cfg!(target_os = "linux")
+        && env::var_os("DISPLAY").is_none()
+        && env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        return Err(
+            "no display: run this from a desktop session (or set DISPLAY, e.g. under Xvfb)".into(),
+        );
+    }
+    let mut args = vec![
+        "run",
+        "--package",
+        "callpark-desktop",
+        "--bin",
+        "callpark-desktop",
+        "--",
+    ];
+    args.extend(extra.iter().map(String::as_str));
+    run("cargo", &args, &project_root())
+}
+
+fn test_everything(extra: &[String]) -> Result {
+    setup(true)?;
+    let root = project_root();
+    step("cargo fmt --check");
+    run("cargo", &["fmt", "--all", "--", "--check"], &root)?;
+    step("cargo clippy");
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &root,
+    )?;
+    step("tests");
+    // Last, so that the test runner's summary is the last thing printed.
+    let mut args = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
+    args.extend(extra.iter().map(String::as_str));
+    run("cargo", &args, &root)
+}
+
+fn step(what: &str) {
+    eprintln!("==> {what}");
+}
+
+fn run<S: AsRef<OsStr>>(program: &str, args: &[S], dir: &Path) -> Result {
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|error| format!("could not start {program}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .collect();
+        Err(format!("`{program} {}` failed ({status})", shown.join(" ")))
+    }
+}
+
+fn found_on_path(binary: &str) -> bool {
+    let Some(path) = env::var_os("PATH") else {
+        return false;
+    };
+    let cargo_bin = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .map(|home| home.join("bin"));
+    env::split_paths(&path)
+        .chain(cargo_bin)
+        .any(|dir| dir.join(binary).is_file() || dir.join(format!("{binary}.exe")).is_file())
+}
+
+/// On Debian and Ubuntu, installs the missing packages with apt (as root). Elsewhere
+/// it only reminds: the README lists the macOS and Windows prerequisites.
+fn ensure_system_packages() -> Result {
+    if !cfg!(target_os = "linux") || !found_on_path("dpkg-query") {
+        eprintln!("xtask: not a Debian-like system; see the README for prerequisites");
+        return Ok(());
+    }
+    let mut wanted: Vec<&str> = APT_PACKAGES.to_vec();
+    if !found_on_path("npm") {
+        wanted.extend(["nodejs", "npm"]);
+    }
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !apt_installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    step(&format!("installing {}", missing.join(" ")));
+    let root = project_root();
+    let as_root = is_root();
+    let apt = |args: &[&str]| {
+        if as_root {
+            run("apt-get", args, &root)
+        } else {
+            let mut with_sudo = vec!["apt-get"];
+            with_sudo.extend_from_slice(args);
+            run("sudo", &with_sudo, &root)
+        }
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&missing);
+    apt(&install)
+}
+
+fn apt_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+fn ensure_cargo_tool(binary: &str, krate: &str, version: &str) -> Result {
+    if found_on_path(binary) {
+        return Ok(());
+    }
+    step(&format!("installing {krate}"));
+    run(
+        "cargo",
+        &["install", krate, "--version", version, "--locked"],
+        &project_root(),
+    )
+}
+
+/// `npm ci` when node_modules is missing or older than the lock file, then builds
+/// ui/dist (the app embeds it, so it must exist before cargo compiles the app).
+fn ensure_ui_built() -> Result {
+    let ui = project_root().join("ui");
+    let lock = ui.join("package-lock.json");
+    let installed = ui.join("node_modules/.package-lock.json");
+    let stale = match (modified(&lock), modified(&installed)) {
+        (Some(lock), Some(installed)) => lock > installed,
+        _ => true,
+    };
+    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+    if stale {
+        step("npm ci (ui)");
+        run(npm, &["ci", "--no-audit", "--no-fund"], &ui)?;
+    }
+    step("building the UI");
+    run(npm, &["run", "build"], &ui)
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}

@@ -4,12 +4,12 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::directory::{UNANSWERED_DELAY_MAX_SECONDS, UNANSWERED_DELAY_MIN_SECONDS};
 use crate::ids::{CallId, GroupId, UserId};
 use crate::policy::{
     DESCRIPTION_MAX_CHARS, PARK_TIMEOUT_MAX_SECONDS, PARK_TIMEOUT_MIN_SECONDS, PICKUP_CODE_MAX,
     PICKUP_CODE_MIN, POLICY_NAME_MAX_CHARS,
 };
-use crate::directory::{UNANSWERED_DELAY_MAX_SECONDS, UNANSWERED_DELAY_MIN_SECONDS};
 
 /// What is wrong with a policy name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,10 @@ impl fmt::Display for NameProblem {
         match self {
             NameProblem::Empty => f.write_str("the name is empty"),
             NameProblem::TooLong => {
-                write!(f, "the name is longer than {POLICY_NAME_MAX_CHARS} characters")
+                write!(
+                    f,
+                    "the name is longer than {POLICY_NAME_MAX_CHARS} characters"
+                )
             }
             NameProblem::EdgeSpace => f.write_str("the name starts or ends with a space"),
             NameProblem::Character(c) => write!(
@@ -93,7 +96,10 @@ pub enum PolicyError {
     #[error(
         "{identity} is still granted to {grants}; grant another policy to them first, or remove it with force"
     )]
-    StillGranted { identity: String, grants: GrantCount },
+    StillGranted {
+        identity: String,
+        grants: GrantCount,
+    },
 }
 
 impl PolicyError {
@@ -200,7 +206,9 @@ pub enum CallError {
     NoFreeCode { start: u16, end: u16 },
     #[error("No call is parked with code {code}. Check the code and try again.")]
     CodeNotFound { code: u16 },
-    #[error("Pickup codes are numbers from {PICKUP_CODE_MIN} to {PICKUP_CODE_MAX}; {input:?} is not one.")]
+    #[error(
+        "Pickup codes are numbers from {PICKUP_CODE_MIN} to {PICKUP_CODE_MAX}; {input:?} is not one."
+    )]
     InvalidCode { input: String },
     #[error("Picked up by {by_name} {} ago.", SecondsAgo(*.ago))]
     AlreadyRetrieved {
@@ -284,16 +292,27 @@ mod tests {
     #[test]
     fn no_free_code_names_the_range_and_that_the_call_stays() {
         let message = CallError::NoFreeCode { start: 10, end: 99 }.to_string();
-        assert_eq!(message, "All pickup codes 10–99 are in use; the call is still connected.");
+        assert_eq!(
+            message,
+            "All pickup codes 10–99 are in use; the call is still connected."
+        );
     }
 
     #[test]
     fn still_granted_counts_every_kind_of_grant() {
         let error = PolicyError::StillGranted {
             identity: "Tag:Sales".into(),
-            grants: GrantCount { users: 2, groups: 1, tenant_default: true },
+            grants: GrantCount {
+                users: 2,
+                groups: 1,
+                tenant_default: true,
+            },
         };
-        assert!(error.to_string().contains("2 user(s), 1 group(s), the tenant default"));
+        assert!(
+            error
+                .to_string()
+                .contains("2 user(s), 1 group(s), the tenant default")
+        );
         assert_eq!(error.code(), "policy_in_use");
     }
 }

@@ -7,7 +7,10 @@ use crate::time::Timestamp;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     /// Tell one device something (the driver turns it into a protocol message).
-    Notify { device: DeviceId, notice: Notice },
+    Notify {
+        device: DeviceId,
+        notice: Notice,
+    },
     Media(MediaCommand),
     Store(StoreCommand),
     Audit(AuditEvent),
@@ -23,7 +26,11 @@ pub enum MediaCommand {
     /// Ringing tone into this device (it is calling someone who has not answered).
     RingingTone { device: DeviceId },
     /// Play the owner's greeting and a tone into this device, then record it.
-    Voicemail { device: DeviceId, owner: UserId, call: CallId },
+    Voicemail {
+        device: DeviceId,
+        owner: UserId,
+        call: CallId,
+    },
     /// This device's part in the call is over: no audio to or from it.
     EndLeg { device: DeviceId },
 }
@@ -63,10 +70,16 @@ pub struct ParkedCallView {
 pub enum ParkedListChange {
     /// The whole list (after subscribing, or when the device's policy changed).
     /// `policy` is `None` when the user may not see any parked calls.
-    Snapshot { policy: Option<PolicyId>, calls: Vec<ParkedCallView> },
+    Snapshot {
+        policy: Option<PolicyId>,
+        calls: Vec<ParkedCallView>,
+    },
     Added(ParkedCallView),
     Updated(ParkedCallView),
-    Removed { call: CallId, code: u16 },
+    Removed {
+        call: CallId,
+        code: u16,
+    },
 }
 
 /// Why a device stops ringing.
@@ -89,7 +102,9 @@ pub enum CallEnded {
     /// The other side's device lost its connection.
     PeerLost,
     /// This device parked the call; the parker's devices got `CallParked`.
-    Parked { code: u16 },
+    Parked {
+        code: u16,
+    },
     /// Nobody answered and the unanswered setting was to end the call.
     NoAnswer,
     /// The callee declined and their setting was to end the call.
@@ -109,23 +124,57 @@ pub enum ParkOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     /// Ring: `from` is calling this device's user.
-    IncomingCall { call: CallId, from: UserId, forwarded_by: Option<UserId> },
-    RingingStopped { call: CallId, reason: RingingStopped },
+    IncomingCall {
+        call: CallId,
+        from: UserId,
+        forwarded_by: Option<UserId>,
+    },
+    RingingStopped {
+        call: CallId,
+        reason: RingingStopped,
+    },
     /// To the caller: `callee`'s devices are ringing.
-    Ringing { call: CallId, callee: UserId },
+    Ringing {
+        call: CallId,
+        callee: UserId,
+    },
     /// Audio now flows between this device and `peer`.
-    Connected { call: CallId, peer: UserId },
-    CallEnded { call: CallId, reason: CallEnded },
+    Connected {
+        call: CallId,
+        peer: UserId,
+    },
+    CallEnded {
+        call: CallId,
+        reason: CallEnded,
+    },
     /// To the parked caller: on hold, with music.
-    OnHold { call: CallId },
+    OnHold {
+        call: CallId,
+    },
     /// To every device of the parker: the call waits under `code` until `ringback_at`.
-    CallParked { call: CallId, code: u16, caller: UserId, ringback_at: Timestamp },
+    CallParked {
+        call: CallId,
+        code: u16,
+        caller: UserId,
+        ringback_at: Timestamp,
+    },
     /// To the parker's devices: nobody picked the call up; ring.
-    Ringback { call: CallId, code: u16, caller: UserId },
+    Ringback {
+        call: CallId,
+        code: u16,
+        caller: UserId,
+    },
     /// To every device of the parker: the parked call left park.
-    ParkEnded { call: CallId, code: u16, outcome: ParkOutcome },
+    ParkEnded {
+        call: CallId,
+        code: u16,
+        outcome: ParkOutcome,
+    },
     /// To the caller: leaving a message for `owner`.
-    VoicemailStarted { call: CallId, owner: UserId },
+    VoicemailStarted {
+        call: CallId,
+        owner: UserId,
+    },
     ParkedList(ParkedListChange),
 }
 

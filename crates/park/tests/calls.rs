@@ -1,5 +1,7 @@
 //! Ordinary calls: every device rings, first answer wins, decline, cancel, hang up.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 mod common;
 
 use callpark_park::*;
@@ -13,10 +15,20 @@ fn dial_rings_all_idle_devices_of_the_callee_and_the_caller_hears_ringing() {
     for device in [A1, A2] {
         assert_eq!(
             notices_to(&out, device),
-            vec![Notice::IncomingCall { call, from: BOB, forwarded_by: None }]
+            vec![Notice::IncomingCall {
+                call,
+                from: BOB,
+                forwarded_by: None
+            }]
         );
     }
-    assert_eq!(notices_to(&out, B1), vec![Notice::Ringing { call, callee: ALICE }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::Ringing {
+            call,
+            callee: ALICE
+        }]
+    );
     assert_eq!(media(&out), vec![MediaCommand::RingingTone { device: B1 }]);
 }
 
@@ -29,16 +41,32 @@ fn first_answer_wins_and_the_other_devices_stop_ringing() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, A1),
-        vec![Notice::RingingStopped { call, reason: RingingStopped::AnsweredElsewhere }]
+        vec![Notice::RingingStopped {
+            call,
+            reason: RingingStopped::AnsweredElsewhere
+        }]
     );
-    assert_eq!(notices_to(&out, A2), vec![Notice::Connected { call, peer: BOB }]);
-    assert_eq!(notices_to(&out, B1), vec![Notice::Connected { call, peer: ALICE }]);
+    assert_eq!(
+        notices_to(&out, A2),
+        vec![Notice::Connected { call, peer: BOB }]
+    );
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::Connected { call, peer: ALICE }]
+    );
     assert_eq!(media(&out), vec![MediaCommand::Bridge { a: B1, b: A2 }]);
     // The late device cannot answer too.
-    assert_eq!(world.sb.handle_answer(world.now, A1, call), Err(CallError::NotRinging { call }));
+    assert_eq!(
+        world.sb.handle_answer(world.now, A1, call),
+        Err(CallError::NotRinging { call })
+    );
     assert_eq!(world.sb.device_call(A2), Some(call));
     assert_eq!(world.sb.device_call(A1), None);
-    assert_eq!(world.sb.poll_timeout(), None, "a connected call has no timer");
+    assert_eq!(
+        world.sb.poll_timeout(),
+        None,
+        "a connected call has no timer"
+    );
 }
 
 #[test]
@@ -51,10 +79,19 @@ fn caller_hanging_up_while_ringing_cancels_everywhere() {
     for device in [A1, A2] {
         assert_eq!(
             notices_to(&out, device),
-            vec![Notice::RingingStopped { call, reason: RingingStopped::CallerHungUp }]
+            vec![Notice::RingingStopped {
+                call,
+                reason: RingingStopped::CallerHungUp
+            }]
         );
     }
-    assert_eq!(notices_to(&out, B1), vec![Notice::CallEnded { call, reason: CallEnded::HungUp }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::CallEnded {
+            call,
+            reason: CallEnded::HungUp
+        }]
+    );
     assert!(world.sb.call(call).is_none());
     assert_eq!(world.sb.poll_timeout(), None);
 }
@@ -66,8 +103,20 @@ fn hang_up_ends_a_connected_call_for_both() {
     world.take();
     world.sb.handle_hangup(world.now, A1, call).unwrap();
     let out = world.take();
-    assert_eq!(notices_to(&out, A1), vec![Notice::CallEnded { call, reason: CallEnded::HungUp }]);
-    assert_eq!(notices_to(&out, B1), vec![Notice::CallEnded { call, reason: CallEnded::PeerHungUp }]);
+    assert_eq!(
+        notices_to(&out, A1),
+        vec![Notice::CallEnded {
+            call,
+            reason: CallEnded::HungUp
+        }]
+    );
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::CallEnded {
+            call,
+            reason: CallEnded::PeerHungUp
+        }]
+    );
     assert_eq!(world.sb.device_call(B1), None);
     assert!(world.sb.call(call).is_none());
     assert_eq!(
@@ -85,21 +134,46 @@ fn decline_sends_the_call_to_the_callees_unanswered_setting() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, A2),
-        vec![Notice::RingingStopped { call, reason: RingingStopped::Declined }]
+        vec![Notice::RingingStopped {
+            call,
+            reason: RingingStopped::Declined
+        }]
     );
-    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
-    assert_eq!(media(&out), vec![MediaCommand::Voicemail { device: B1, owner: ALICE, call }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::VoicemailStarted { call, owner: ALICE }]
+    );
+    assert_eq!(
+        media(&out),
+        vec![MediaCommand::Voicemail {
+            device: B1,
+            owner: ALICE,
+            call
+        }]
+    );
 }
 
 #[test]
 fn decline_with_disconnect_setting_ends_the_call() {
     let mut world = World::new();
-    world.sb.update_user(ALICE, user("Alice").with_unanswered(UnansweredAction::Disconnect, 20)).unwrap();
+    world
+        .sb
+        .update_user(
+            ALICE,
+            user("Alice").with_unanswered(UnansweredAction::Disconnect, 20),
+        )
+        .unwrap();
     let call = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
     world.take();
     world.sb.handle_decline(world.now, A1, call).unwrap();
     let out = world.take();
-    assert_eq!(notices_to(&out, B1), vec![Notice::CallEnded { call, reason: CallEnded::Declined }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::CallEnded {
+            call,
+            reason: CallEnded::Declined
+        }]
+    );
     assert!(world.sb.call(call).is_none());
 }
 
@@ -113,38 +187,72 @@ fn an_unanswered_call_follows_the_setting_after_the_delay_and_not_before() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, A1),
-        vec![Notice::RingingStopped { call, reason: RingingStopped::Unanswered }]
+        vec![Notice::RingingStopped {
+            call,
+            reason: RingingStopped::Unanswered
+        }]
     );
-    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::VoicemailStarted { call, owner: ALICE }]
+    );
 }
 
 #[test]
 fn unanswered_forward_rings_the_target_once_then_their_voicemail() {
     let mut world = World::new();
-    world.sb.update_user(ALICE, user("Alice").with_unanswered(UnansweredAction::Forward(CAROL), 10)).unwrap();
-    world.sb.update_user(CAROL, user("Carol").with_unanswered(UnansweredAction::Forward(ALICE), 30)).unwrap();
+    world
+        .sb
+        .update_user(
+            ALICE,
+            user("Alice").with_unanswered(UnansweredAction::Forward(CAROL), 10),
+        )
+        .unwrap();
+    world
+        .sb
+        .update_user(
+            CAROL,
+            user("Carol").with_unanswered(UnansweredAction::Forward(ALICE), 30),
+        )
+        .unwrap();
     let call = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
     world.advance(secs(10));
     let out = world.take();
     assert_eq!(
         notices_to(&out, C1),
-        vec![Notice::IncomingCall { call, from: BOB, forwarded_by: Some(ALICE) }]
+        vec![Notice::IncomingCall {
+            call,
+            from: BOB,
+            forwarded_by: Some(ALICE)
+        }]
     );
     assert_eq!(world.sb.poll_timeout(), Some(world.now.after(secs(30))));
     // Carol forwards too, but a call is forwarded only once: Carol's voicemail.
     world.advance(secs(30));
     let out = world.take();
-    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: CAROL }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::VoicemailStarted { call, owner: CAROL }]
+    );
 }
 
 #[test]
 fn a_forwarded_call_can_be_answered_by_the_target() {
     let mut world = World::new();
-    world.sb.update_user(ALICE, user("Alice").with_unanswered(UnansweredAction::Forward(CAROL), 10)).unwrap();
+    world
+        .sb
+        .update_user(
+            ALICE,
+            user("Alice").with_unanswered(UnansweredAction::Forward(CAROL), 10),
+        )
+        .unwrap();
     let call = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
     world.advance(secs(10));
     world.sb.handle_answer(world.now, C1, call).unwrap();
-    assert!(matches!(world.sb.call(call), Some(CallView::Connected { .. })));
+    assert!(matches!(
+        world.sb.call(call),
+        Some(CallView::Connected { .. })
+    ));
 }
 
 #[test]
@@ -153,13 +261,26 @@ fn calling_someone_with_no_idle_device_goes_straight_to_their_setting() {
     world.sb.handle_device_offline(world.now, C1);
     let call = world.sb.handle_dial(world.now, B1, CAROL).unwrap();
     let out = world.take();
-    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: CAROL }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::VoicemailStarted { call, owner: CAROL }]
+    );
 
-    world.sb.update_user(CAROL, user("Carol").with_unanswered(UnansweredAction::Disconnect, 20)).unwrap();
+    world
+        .sb
+        .update_user(
+            CAROL,
+            user("Carol").with_unanswered(UnansweredAction::Disconnect, 20),
+        )
+        .unwrap();
     let error = world.sb.handle_dial(world.now, A1, CAROL).unwrap_err();
     assert_eq!(error.code(), "user_unavailable");
     assert_eq!(error.to_string(), "Carol cannot take calls right now.");
-    assert_eq!(world.sb.device_call(A1), None, "a refused dial leaves the device idle");
+    assert_eq!(
+        world.sb.device_call(A1),
+        None,
+        "a refused dial leaves the device idle"
+    );
 }
 
 #[test]
@@ -167,27 +288,45 @@ fn a_device_in_a_call_is_busy_for_dialing_and_answering() {
     let mut world = World::new();
     let first = world.connected(B1, ALICE, A1);
     world.take();
-    assert_eq!(world.sb.handle_dial(world.now, A1, CAROL), Err(CallError::Busy));
+    assert_eq!(
+        world.sb.handle_dial(world.now, A1, CAROL),
+        Err(CallError::Busy)
+    );
     // Carol calls Alice: only Alice's idle device rings.
     let second = world.sb.handle_dial(world.now, C1, ALICE).unwrap();
     let out = world.take();
     assert!(notices_to(&out, A1).is_empty());
     assert_eq!(notices_to(&out, A2).len(), 1);
-    assert_eq!(world.sb.handle_answer(world.now, A1, second), Err(CallError::NotRinging { call: second }));
+    assert_eq!(
+        world.sb.handle_answer(world.now, A1, second),
+        Err(CallError::NotRinging { call: second })
+    );
     assert_eq!(world.sb.device_call(A1), Some(first));
 }
 
 #[test]
 fn bad_requests_are_refused_without_changing_anything() {
     let mut world = World::new();
-    assert_eq!(world.sb.handle_dial(world.now, B1, BOB), Err(CallError::CannotCallSelf));
+    assert_eq!(
+        world.sb.handle_dial(world.now, B1, BOB),
+        Err(CallError::CannotCallSelf)
+    );
     assert_eq!(
         world.sb.handle_dial(world.now, B1, UserId(99)),
         Err(CallError::UserNotFound { user: UserId(99) })
     );
-    assert_eq!(world.sb.handle_dial(world.now, DeviceId(999), ALICE), Err(CallError::UnknownDevice));
-    assert_eq!(world.sb.handle_answer(world.now, A1, CallId(42)), Err(CallError::NotRinging { call: CallId(42) }));
-    assert_eq!(world.sb.handle_decline(world.now, A1, CallId(42)), Err(CallError::NotRinging { call: CallId(42) }));
+    assert_eq!(
+        world.sb.handle_dial(world.now, DeviceId(999), ALICE),
+        Err(CallError::UnknownDevice)
+    );
+    assert_eq!(
+        world.sb.handle_answer(world.now, A1, CallId(42)),
+        Err(CallError::NotRinging { call: CallId(42) })
+    );
+    assert_eq!(
+        world.sb.handle_decline(world.now, A1, CallId(42)),
+        Err(CallError::NotRinging { call: CallId(42) })
+    );
     assert!(world.take().is_empty());
     assert_eq!(world.sb.calls().count(), 0);
 }
@@ -199,7 +338,13 @@ fn a_device_going_offline_hangs_up_its_leg() {
     world.take();
     world.sb.handle_device_offline(world.now, A1);
     let out = world.take();
-    assert_eq!(notices_to(&out, B1), vec![Notice::CallEnded { call, reason: CallEnded::PeerLost }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::CallEnded {
+            call,
+            reason: CallEnded::PeerLost
+        }]
+    );
     assert!(world.sb.call(call).is_none());
     assert_eq!(world.sb.devices_of(ALICE), &[A2]);
 }
@@ -211,7 +356,10 @@ fn the_last_ringing_device_going_offline_makes_the_call_unanswered_now() {
     world.take();
     world.sb.handle_device_offline(world.now, C1);
     let out = world.take();
-    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: CAROL }]);
+    assert_eq!(
+        notices_to(&out, B1),
+        vec![Notice::VoicemailStarted { call, owner: CAROL }]
+    );
 }
 
 #[test]
@@ -224,7 +372,10 @@ fn voicemail_ends_when_the_caller_hangs_up_or_the_recording_is_full() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, B1),
-        vec![Notice::CallEnded { call, reason: CallEnded::VoicemailFinished }]
+        vec![Notice::CallEnded {
+            call,
+            reason: CallEnded::VoicemailFinished
+        }]
     );
     assert_eq!(world.sb.device_call(B1), None);
 
@@ -240,7 +391,9 @@ fn signing_in_again_is_harmless_and_unknown_users_cannot_sign_in() {
     world.sb.handle_device_online(world.now, A1, ALICE).unwrap();
     assert_eq!(world.sb.devices_of(ALICE), &[A1, A2]);
     assert_eq!(
-        world.sb.handle_device_online(world.now, DeviceId(5), UserId(99)),
+        world
+            .sb
+            .handle_device_online(world.now, DeviceId(5), UserId(99)),
         Err(CallError::UserNotFound { user: UserId(99) })
     );
 }

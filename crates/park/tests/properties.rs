@@ -1,6 +1,8 @@
 //! Random sequences of operations against the switchboard with a simulated clock,
 //! checking the invariants the product promises after every step.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use callpark_park::*;
@@ -8,25 +10,67 @@ use proptest::prelude::*;
 
 const USERS: u64 = 6;
 /// (device, owner): users 0 and 3 have two devices each.
-const DEVICES: [(u64, u64); 8] = [(10, 0), (11, 0), (20, 1), (30, 2), (40, 3), (41, 3), (50, 4), (60, 5)];
+const DEVICES: [(u64, u64); 8] = [
+    (10, 0),
+    (11, 0),
+    (20, 1),
+    (30, 2),
+    (40, 3),
+    (41, 3),
+    (50, 4),
+    (60, 5),
+];
 const POLICIES: [&str; 2] = ["P1", "P2"];
 
 #[derive(Clone, Debug)]
 enum Op {
-    Dial { device: usize, callee: u64 },
+    Dial {
+        device: usize,
+        callee: u64,
+    },
     /// Answers the `pick`-th call ringing on the device (incoming or ringback).
-    Answer { device: usize, pick: usize },
-    Decline { device: usize, pick: usize },
-    Hangup { device: usize },
-    Park { device: usize },
-    Retrieve { device: usize, code: u16 },
-    Advance { millis: u64 },
-    Offline { device: usize },
-    Online { device: usize },
-    SetRange { policy: usize, start: u16, len: u16 },
-    Regrant { user: u64, policy: Option<usize> },
-    ToggleEnterpriseVoice { user: u64 },
-    VoicemailFinished { call: u64 },
+    Answer {
+        device: usize,
+        pick: usize,
+    },
+    Decline {
+        device: usize,
+        pick: usize,
+    },
+    Hangup {
+        device: usize,
+    },
+    Park {
+        device: usize,
+    },
+    Retrieve {
+        device: usize,
+        code: u16,
+    },
+    Advance {
+        millis: u64,
+    },
+    Offline {
+        device: usize,
+    },
+    Online {
+        device: usize,
+    },
+    SetRange {
+        policy: usize,
+        start: u16,
+        len: u16,
+    },
+    Regrant {
+        user: u64,
+        policy: Option<usize>,
+    },
+    ToggleEnterpriseVoice {
+        user: u64,
+    },
+    VoicemailFinished {
+        call: u64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -96,7 +140,8 @@ impl Harness {
             sb.grant_user_policy(UserId(user), Some(policy)).unwrap();
         }
         for (device, owner) in DEVICES {
-            sb.handle_device_online(now, DeviceId(device), UserId(owner)).unwrap();
+            sb.handle_device_online(now, DeviceId(device), UserId(owner))
+                .unwrap();
         }
         Self {
             sb,
@@ -117,7 +162,11 @@ impl Harness {
     }
 
     fn parked_codes(&self, policy: PolicyId) -> BTreeSet<u16> {
-        self.sb.parked_calls(policy).iter().map(|view| view.code).collect()
+        self.sb
+            .parked_calls(policy)
+            .iter()
+            .map(|view| view.code)
+            .collect()
     }
 
     /// Where the spec says the next code must be: after the last one, wrapping, first
@@ -130,7 +179,9 @@ impl Harness {
             Some(&last) if last >= start && last < end => last + 1,
             _ => start,
         };
-        (first..=end).chain(start..first).find(|code| !held.contains(code))
+        (first..=end)
+            .chain(start..first)
+            .find(|code| !held.contains(code))
     }
 
     fn apply(&mut self, op: &Op) {
@@ -178,7 +229,9 @@ impl Harness {
                 self.sb.set_policy(POLICIES[policy], &changes).unwrap();
             }
             Op::Regrant { user, policy } => {
-                self.sb.grant_user_policy(UserId(user), policy.map(|p| POLICIES[p])).unwrap();
+                self.sb
+                    .grant_user_policy(UserId(user), policy.map(|p| POLICIES[p]))
+                    .unwrap();
             }
             Op::ToggleEnterpriseVoice { user } => {
                 let mut settings = self.sb.directory().user(UserId(user)).unwrap().clone();
@@ -191,18 +244,27 @@ impl Harness {
 
     fn park(&mut self, device: usize) {
         let (device, user) = Self::device(device);
-        let Some(call) = self.sb.device_call(device) else { return };
+        let Some(call) = self.sb.device_call(device) else {
+            return;
+        };
         let policy = self.policy_of(user);
         let expected = policy.and_then(|p| self.expected_code(p));
         match self.sb.handle_park(self.now, device, call) {
             Ok(receipt) => {
                 assert_eq!(Some(receipt.policy), policy);
-                assert_eq!(Some(receipt.code), expected, "codes follow the sequence, skipping held ones");
+                assert_eq!(
+                    Some(receipt.code),
+                    expected,
+                    "codes follow the sequence, skipping held ones"
+                );
                 self.last_code.insert(receipt.policy, receipt.code);
             }
             Err(CallError::NoFreeCode { .. }) => {
                 assert_eq!(expected, None, "refused although a code was free");
-                assert!(matches!(self.sb.call(call), Some(CallView::Connected { .. })), "call stays connected");
+                assert!(
+                    matches!(self.sb.call(call), Some(CallView::Connected { .. })),
+                    "call stays connected"
+                );
             }
             Err(_) => {}
         }
@@ -212,7 +274,11 @@ impl Harness {
         let (device, user) = Self::device(device);
         let own_policy = self.sb.directory().effective_policy(user).map(|e| e.policy);
         let parked_in_own = own_policy.is_some_and(|p| self.parked_codes(p).contains(&code));
-        let may_park = self.sb.directory().user(user).is_some_and(|u| u.enterprise_voice)
+        let may_park = self
+            .sb
+            .directory()
+            .user(user)
+            .is_some_and(|u| u.enterprise_voice)
             && own_policy
                 .and_then(|p| self.sb.directory().policy(p))
                 .is_some_and(|p| p.allow_call_park);
@@ -220,7 +286,10 @@ impl Harness {
         let online = self.sb.devices_of(user).contains(&device);
         match self.sb.handle_retrieve(self.now, device, code) {
             Ok(receipt) => {
-                assert!(may_park && parked_in_own, "a retrieve succeeded outside the retriever's policy");
+                assert!(
+                    may_park && parked_in_own,
+                    "a retrieve succeeded outside the retriever's policy"
+                );
                 assert_eq!(self.sb.device_call(device), Some(receipt.call));
             }
             Err(error) => {
@@ -241,7 +310,10 @@ impl Harness {
                         let call = event.call.unwrap();
                         let view = self.parked_view(call);
                         let ringback_at = view.map_or(event.at, |v| v.ringback_at);
-                        assert!(self.open_parks.insert(call, ringback_at).is_none(), "parked twice");
+                        assert!(
+                            self.open_parks.insert(call, ringback_at).is_none(),
+                            "parked twice"
+                        );
                     }
                     AuditKind::Retrieved
                     | AuditKind::RingbackAnswered
@@ -249,9 +321,15 @@ impl Harness {
                     | AuditKind::FellBack(_) => {
                         let call = event.call.unwrap();
                         let ringback_at = self.open_parks.remove(&call);
-                        assert!(ringback_at.is_some(), "a parked call ended twice, or without a park");
+                        assert!(
+                            ringback_at.is_some(),
+                            "a parked call ended twice, or without a park"
+                        );
                         if matches!(event.kind, AuditKind::FellBack(_)) {
-                            assert!(event.at >= ringback_at.unwrap_or_default(), "fell back before its ringback time");
+                            assert!(
+                                event.at >= ringback_at.unwrap_or_default(),
+                                "fell back before its ringback time"
+                            );
                         }
                     }
                     AuditKind::RangBack => {
@@ -276,16 +354,26 @@ impl Harness {
         for policy in policies {
             let views = self.sb.parked_calls(policy);
             let codes: BTreeSet<u16> = views.iter().map(|v| v.code).collect();
-            assert_eq!(codes.len(), views.len(), "two live parks share a code in {policy}");
+            assert_eq!(
+                codes.len(),
+                views.len(),
+                "two live parks share a code in {policy}"
+            );
             for view in views {
                 assert!(parked_calls.insert(view.call));
             }
         }
-        assert_eq!(parked_calls, self.open_parks.keys().copied().collect::<HashSet<_>>());
+        assert_eq!(
+            parked_calls,
+            self.open_parks.keys().copied().collect::<HashSet<_>>()
+        );
         assert_eq!(parked_calls, self.saved_records);
         // Timers: none overdue (so none lost), one per ringing or parked call.
         let timers: Vec<(Timestamp, CallId)> = self.sb.timers().collect();
-        assert!(timers.iter().all(|(at, _)| *at > self.now), "an overdue timer did not fire");
+        assert!(
+            timers.iter().all(|(at, _)| *at > self.now),
+            "an overdue timer did not fire"
+        );
         let timed: HashSet<CallId> = timers.iter().map(|(_, call)| *call).collect();
         assert_eq!(timed.len(), timers.len(), "a call has two timers");
         for call in self.sb.calls().collect::<Vec<_>>() {
@@ -293,12 +381,19 @@ impl Harness {
                 self.sb.call(call),
                 Some(CallView::Ringing { .. } | CallView::Parked { .. })
             );
-            assert_eq!(timed.contains(&call), needs_timer, "timer table disagrees with {call}");
+            assert_eq!(
+                timed.contains(&call),
+                needs_timer,
+                "timer table disagrees with {call}"
+            );
         }
         // Devices and calls agree.
         for (device, _) in DEVICES {
             if let Some(call) = self.sb.device_call(DeviceId(device)) {
-                assert!(self.sb.call(call).is_some(), "device#{device} is in a call that is gone");
+                assert!(
+                    self.sb.call(call).is_some(),
+                    "device#{device} is in a call that is gone"
+                );
             }
         }
     }

@@ -53,9 +53,10 @@ impl Switchboard {
         let user = self.device_user(device)?;
         let ringing_here = match self.calls.get(&call) {
             Some(CallState::Ringing(ringing)) => ringing.devices.contains(&device),
-            Some(CallState::Parked(Park { ringback: Some(ringback), .. })) => {
-                ringback.devices.contains(&device)
-            }
+            Some(CallState::Parked(Park {
+                ringback: Some(ringback),
+                ..
+            })) => ringback.devices.contains(&device),
             _ => false,
         };
         if !ringing_here {
@@ -107,9 +108,10 @@ impl Switchboard {
                 }
                 Ok(())
             }
-            Some(CallState::Parked(Park { ringback: Some(ringback), .. }))
-                if ringback.devices.contains(&device) =>
-            {
+            Some(CallState::Parked(Park {
+                ringback: Some(ringback),
+                ..
+            })) if ringback.devices.contains(&device) => {
                 self.fall_back(now, call, Some(RingingStopped::Declined));
                 Ok(())
             }
@@ -161,7 +163,14 @@ impl Switchboard {
                 self.end_leg(call, peer.device, peer_reason);
             }
             Some(CallState::Parked(park)) if park.parkee.device == device => {
-                self.end_park(now, call, &park, ParkOutcome::CallerLeft, RingingStopped::CallerHungUp, None);
+                self.end_park(
+                    now,
+                    call,
+                    &park,
+                    ParkOutcome::CallerLeft,
+                    RingingStopped::CallerHungUp,
+                    None,
+                );
                 self.end_leg(call, device, CallEnded::HungUp);
             }
             Some(CallState::Voicemail { caller, .. }) if caller.device == device => {
@@ -174,13 +183,21 @@ impl Switchboard {
 
     /// A device stops ringing for a call without answering (it went offline). When no
     /// device is left ringing, the call is unanswered now.
-    pub(super) fn device_stopped_ringing(&mut self, now: Timestamp, call: CallId, device: DeviceId) {
+    pub(super) fn device_stopped_ringing(
+        &mut self,
+        now: Timestamp,
+        call: CallId,
+        device: DeviceId,
+    ) {
         let now_empty = match self.calls.get_mut(&call) {
             Some(CallState::Ringing(ringing)) => {
                 ringing.devices.retain(|d| *d != device);
                 ringing.devices.is_empty()
             }
-            Some(CallState::Parked(Park { ringback: Some(ringback), .. })) => {
+            Some(CallState::Parked(Park {
+                ringback: Some(ringback),
+                ..
+            })) => {
                 ringback.devices.retain(|d| *d != device);
                 ringback.devices.is_empty()
             }
@@ -199,8 +216,11 @@ impl Switchboard {
     pub(super) fn ringing_unanswered(&mut self, now: Timestamp, call: CallId) {
         if let Some(CallState::Ringing(ringing)) = self.take_call(call) {
             self.stop_ringing(&ringing.devices, call, RingingStopped::Unanswered, None);
-            let route =
-                self.unanswered_route(ringing.callee, ringing.caller.user, ringing.forwarded_by.is_some());
+            let route = self.unanswered_route(
+                ringing.callee,
+                ringing.caller.user,
+                ringing.forwarded_by.is_some(),
+            );
             self.apply_route(now, call, ringing.caller, route, CallEnded::NoAnswer);
         }
     }
@@ -221,14 +241,26 @@ impl Switchboard {
             self.apply_route(now, call, caller, route, CallEnded::NoAnswer);
             return;
         }
-        let incoming = Notice::IncomingCall { call, from: caller.user, forwarded_by };
+        let incoming = Notice::IncomingCall {
+            call,
+            from: caller.user,
+            forwarded_by,
+        };
         self.start_ringing(&devices, call, &incoming);
         self.notify(caller.device, Notice::Ringing { call, callee });
-        self.media(MediaCommand::RingingTone { device: caller.device });
+        self.media(MediaCommand::RingingTone {
+            device: caller.device,
+        });
         let unanswered_at = now.after(self.unanswered_delay(callee));
         self.put_call(
             call,
-            CallState::Ringing(Ringing { caller, callee, devices, unanswered_at, forwarded_by }),
+            CallState::Ringing(Ringing {
+                caller,
+                callee,
+                devices,
+                unanswered_at,
+                forwarded_by,
+            }),
         );
     }
 
@@ -269,7 +301,11 @@ impl Switchboard {
             Route::Voicemail(owner) => {
                 self.put_call(call, CallState::Voicemail { caller, owner });
                 self.notify(caller.device, Notice::VoicemailStarted { call, owner });
-                self.media(MediaCommand::Voicemail { device: caller.device, owner, call });
+                self.media(MediaCommand::Voicemail {
+                    device: caller.device,
+                    owner,
+                    call,
+                });
             }
             Route::Forward { to, from } => self.ring_user(now, call, caller, to, Some(from)),
             Route::Disconnect => self.end_leg(call, caller.device, ended),
@@ -280,7 +316,10 @@ impl Switchboard {
         self.attach(a.device, call);
         self.attach(b.device, call);
         self.put_call(call, CallState::Connected { a, b });
-        self.media(MediaCommand::Bridge { a: a.device, b: b.device });
+        self.media(MediaCommand::Bridge {
+            a: a.device,
+            b: b.device,
+        });
         self.notify(a.device, Notice::Connected { call, peer: b.user });
         self.notify(b.device, Notice::Connected { call, peer: a.user });
     }

@@ -1,13 +1,16 @@
 //! Park, retrieve, ringback and the unanswered fallback.
 
-use super::{CallState, EndedPark, Park, ParkReceipt, Party, RetrieveReceipt, Ringback, Switchboard, park_view};
+use super::{
+    CallState, EndedPark, Park, ParkReceipt, Party, RetrieveReceipt, Ringback, Switchboard,
+    park_view,
+};
+use crate::directory::UnansweredAction;
 use crate::error::{CallError, ExpiredReason};
 use crate::ids::{CallId, DeviceId, PolicyId};
 use crate::output::{
     AuditEvent, AuditKind, CallEnded, MediaCommand, Notice, ParkOutcome, ParkedCallRecord,
     ParkedListChange, RingingStopped, StoreCommand,
 };
-use crate::directory::UnansweredAction;
 use crate::time::Timestamp;
 
 impl Switchboard {
@@ -48,7 +51,9 @@ impl Switchboard {
             Err(error) => {
                 self.audit(AuditEvent {
                     at: now,
-                    kind: AuditKind::ParkRefused { reason: error.code() },
+                    kind: AuditKind::ParkRefused {
+                        reason: error.code(),
+                    },
                     user: Some(parker),
                     policy: self.directory.effective_policy(parker).map(|e| e.policy),
                     call: Some(call),
@@ -57,7 +62,11 @@ impl Switchboard {
                 return Err(error);
             }
         };
-        let timeout = self.directory.policy(policy).map(|p| p.park_timeout()).unwrap_or_default();
+        let timeout = self
+            .directory
+            .policy(policy)
+            .map(|p| p.park_timeout())
+            .unwrap_or_default();
         let park = Park {
             parkee,
             parker,
@@ -78,18 +87,39 @@ impl Switchboard {
             parked_at: now,
             ringback_at: park.ringback_at,
         };
-        let receipt = ParkReceipt { call, code, policy, ringback_at: park.ringback_at };
+        let receipt = ParkReceipt {
+            call,
+            code,
+            policy,
+            ringback_at: park.ringback_at,
+        };
         self.parked.entry(policy).or_default().insert(code, call);
-        self.audit_park(now, AuditKind::Parked { caller: parkee.user }, Some(parker), call, &park);
+        self.audit_park(
+            now,
+            AuditKind::Parked {
+                caller: parkee.user,
+            },
+            Some(parker),
+            call,
+            &park,
+        );
         self.put_call(call, CallState::Parked(park));
         self.end_leg(call, device, CallEnded::Parked { code });
-        self.media(MediaCommand::HoldMusic { device: parkee.device });
+        self.media(MediaCommand::HoldMusic {
+            device: parkee.device,
+        });
         self.notify(parkee.device, Notice::OnHold { call });
         self.notify_user(
             parker,
-            &Notice::CallParked { call, code, caller: parkee.user, ringback_at: receipt.ringback_at },
+            &Notice::CallParked {
+                call,
+                code,
+                caller: parkee.user,
+                ringback_at: receipt.ringback_at,
+            },
         );
-        self.outputs.push_back(crate::Output::Store(StoreCommand::SaveParkedCall(record)));
+        self.outputs
+            .push_back(crate::Output::Store(StoreCommand::SaveParkedCall(record)));
         self.list_changed(policy, ParkedListChange::Added(view));
         Ok(receipt)
     }
@@ -119,7 +149,9 @@ impl Switchboard {
             Err(error) => {
                 self.audit(AuditEvent {
                     at: now,
-                    kind: AuditKind::RetrieveRefused { reason: error.code() },
+                    kind: AuditKind::RetrieveRefused {
+                        reason: error.code(),
+                    },
                     user: Some(user),
                     policy: self.directory.park_policy(user).ok(),
                     call: None,
@@ -131,8 +163,18 @@ impl Switchboard {
         let Some(CallState::Parked(park)) = self.calls.get(&call) else {
             return Err(CallError::CodeNotFound { code });
         };
-        let receipt = RetrieveReceipt { call, code, caller: park.parkee.user, parked_by: park.parker };
-        self.connect_from_park(now, call, Party { user, device }, ParkOutcome::Retrieved { by: user });
+        let receipt = RetrieveReceipt {
+            call,
+            code,
+            caller: park.parkee.user,
+            parked_by: park.parker,
+        };
+        self.connect_from_park(
+            now,
+            call,
+            Party { user, device },
+            ParkOutcome::Retrieved { by: user },
+        );
         Ok(receipt)
     }
 
@@ -146,7 +188,9 @@ impl Switchboard {
             .filter(|code| {
                 (crate::policy::PICKUP_CODE_MIN..=crate::policy::PICKUP_CODE_MAX).contains(code)
             })
-            .ok_or_else(|| CallError::InvalidCode { input: input.to_owned() })
+            .ok_or_else(|| CallError::InvalidCode {
+                input: input.to_owned(),
+            })
     }
 
     fn explain_missing_code(&self, now: Timestamp, policy: PolicyId, code: u16) -> CallError {
@@ -168,9 +212,15 @@ impl Switchboard {
             ParkOutcome::Retrieved { by } => picked_up_by(by),
             ParkOutcome::RingbackAnswered => picked_up_by(ended.parker),
             ParkOutcome::CallerLeft => expired(ExpiredReason::CallerLeft),
-            ParkOutcome::FellBack(UnansweredAction::Voicemail) => expired(ExpiredReason::WentToVoicemail),
-            ParkOutcome::FellBack(UnansweredAction::Forward(_)) => expired(ExpiredReason::Forwarded),
-            ParkOutcome::FellBack(UnansweredAction::Disconnect) => expired(ExpiredReason::Disconnected),
+            ParkOutcome::FellBack(UnansweredAction::Voicemail) => {
+                expired(ExpiredReason::WentToVoicemail)
+            }
+            ParkOutcome::FellBack(UnansweredAction::Forward(_)) => {
+                expired(ExpiredReason::Forwarded)
+            }
+            ParkOutcome::FellBack(UnansweredAction::Disconnect) => {
+                expired(ExpiredReason::Disconnected)
+            }
         }
     }
 
@@ -213,8 +263,14 @@ impl Switchboard {
         if let Some(book) = self.codebooks.get_mut(&park.policy) {
             book.release(park.code);
         }
-        self.ended_parks
-            .insert((park.policy, park.code), EndedPark { at: now, parker: park.parker, outcome });
+        self.ended_parks.insert(
+            (park.policy, park.code),
+            EndedPark {
+                at: now,
+                parker: park.parker,
+                outcome,
+            },
+        );
         if let Some(ringback) = &park.ringback {
             self.stop_ringing(&ringback.devices, call, stop, except);
         }
@@ -225,9 +281,25 @@ impl Switchboard {
             ParkOutcome::FellBack(action) => (AuditKind::FellBack(action), Some(park.parker)),
         };
         self.audit_park(now, kind, user, call, park);
-        self.notify_user(park.parker, &Notice::ParkEnded { call, code: park.code, outcome });
-        self.outputs.push_back(crate::Output::Store(StoreCommand::DeleteParkedCall { call }));
-        self.list_changed(park.policy, ParkedListChange::Removed { call, code: park.code });
+        self.notify_user(
+            park.parker,
+            &Notice::ParkEnded {
+                call,
+                code: park.code,
+                outcome,
+            },
+        );
+        self.outputs
+            .push_back(crate::Output::Store(StoreCommand::DeleteParkedCall {
+                call,
+            }));
+        self.list_changed(
+            park.policy,
+            ParkedListChange::Removed {
+                call,
+                code: park.code,
+            },
+        );
     }
 
     /// The park timeout passed: ring the parker's idle devices, the code still valid.
@@ -246,9 +318,16 @@ impl Switchboard {
         let Some(CallState::Parked(mut park)) = self.take_call(call) else {
             return;
         };
-        let ringback = Notice::Ringback { call, code: park.code, caller: park.parkee.user };
+        let ringback = Notice::Ringback {
+            call,
+            code: park.code,
+            caller: park.parkee.user,
+        };
         self.start_ringing(&devices, call, &ringback);
-        park.ringback = Some(Ringback { devices, unanswered_at });
+        park.ringback = Some(Ringback {
+            devices,
+            unanswered_at,
+        });
         self.audit_park(now, AuditKind::RangBack, Some(parker), call, &park);
         let (policy, view) = (park.policy, park_view(call, &park));
         self.put_call(call, CallState::Parked(park));

@@ -1,0 +1,186 @@
+//! Starting the real desktop app under WebDriver: a private Xvfb display, a
+//! tauri-driver on free ports, and a session on the freshly built app binary.
+//! Every process started here is stopped by PID when the [`Desktop`] is dropped.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use thirtyfour::prelude::*;
+
+/// How long to wait for something the user would see.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(50);
+
+/// A child process that is killed (and reaped) when dropped.
+pub struct ChildGuard {
+    name: &'static str,
+    child: Child,
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Err(error) = self.child.kill() {
+            eprintln!("stopping {} (pid {}): {error}", self.name, self.child.id());
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// The app under test, with the processes that host it.
+pub struct Desktop {
+    pub driver: WebDriver,
+    test_name: String,
+    // Dropped after `driver`, in this order: tauri-driver, then the display.
+    _tauri_driver: ChildGuard,
+    _xvfb: ChildGuard,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on port {port}"
+        );
+        std::thread::sleep(POLL);
+    }
+}
+
+/// A private X display: `Xvfb -displayfd 1` prints the display number it picked.
+fn start_xvfb() -> (ChildGuard, String) {
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb is not installed: run the README's test command, which installs it");
+    let stdout = child.stdout.take().expect("Xvfb stdout");
+    let guard = ChildGuard {
+        name: "Xvfb",
+        child,
+    };
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("reading Xvfb's display number");
+    let number = line.trim();
+    assert!(!number.is_empty(), "Xvfb did not report a display");
+    (guard, format!(":{number}"))
+}
+
+fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_callpark-desktop"))
+}
+
+impl Desktop {
+    /// Opens the app on its own display and connects a WebDriver session to it.
+    pub async fn launch(test_name: &str) -> Desktop {
+        let (xvfb, display) = start_xvfb();
+        let port = free_port();
+        let native_port = free_port();
+        let child = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", &display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "tauri-driver is not installed: run the README's test command, which installs it",
+            );
+        let tauri_driver = ChildGuard {
+            name: "tauri-driver",
+            child,
+        };
+        // tauri-driver listens before WebKitWebDriver does: wait for both.
+        wait_for_port(port, "tauri-driver");
+        wait_for_port(native_port, "WebKitWebDriver");
+
+        let mut capabilities = Capabilities::new();
+        capabilities.set("browserName", "wry").expect("capability");
+        capabilities
+            .set("tauri:options", json!({ "application": app_binary() }))
+            .expect("capability");
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), capabilities)
+            .await
+            .expect("WebDriver session with the desktop app");
+        Desktop {
+            driver,
+            test_name: test_name.to_owned(),
+            _tauri_driver: tauri_driver,
+            _xvfb: xvfb,
+        }
+    }
+
+    /// The element with this `data-testid`, once it is displayed.
+    pub async fn by_test_id(&self, id: &str) -> WebDriverResult<WebElement> {
+        self.driver
+            .query(By::Css(format!("[data-testid=\"{id}\"]")))
+            .wait(UI_TIMEOUT, POLL)
+            .and_displayed()
+            .first()
+            .await
+    }
+
+    /// Waits until the element with this `data-testid` shows exactly `text`.
+    pub async fn wait_for_text(&self, id: &str, text: &str) -> WebDriverResult<WebElement> {
+        self.driver
+            .query(By::Css(format!("[data-testid=\"{id}\"]")))
+            .with_text(text.to_owned())
+            .wait(UI_TIMEOUT, POLL)
+            .and_displayed()
+            .first()
+            .await
+    }
+
+    /// Saves a screenshot under `target/ui-screenshots/<test>-<label>.png`.
+    pub async fn screenshot(&self, label: &str) -> PathBuf {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        let path = dir.join(format!("{}-{label}.png", self.test_name));
+        if let Err(error) = self.driver.screenshot(&path).await {
+            eprintln!("could not save screenshot {}: {error}", path.display());
+        }
+        path
+    }
+
+    /// Runs a scenario; on failure saves a screenshot and fails the test with it.
+    pub async fn run(self, scenario: impl AsyncFnOnce(&Desktop) -> WebDriverResult<()>) {
+        let result = scenario(&self).await;
+        if let Err(error) = result {
+            let shot = self.screenshot("failure").await;
+            let _ = self.driver.clone().quit().await;
+            panic!(
+                "{} failed: {error}\nscreenshot: {}",
+                self.test_name,
+                shot.display()
+            );
+        }
+        if let Err(error) = self.driver.clone().quit().await {
+            eprintln!("closing the WebDriver session: {error}");
+        }
+    }
+}
