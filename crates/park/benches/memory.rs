@@ -51,7 +51,7 @@ fn main() {
     let with_users = LIVE_BYTES.load(Ordering::Relaxed);
     let started = Instant::now();
     for index in 0..calls {
-        fixture.park_caller(index, index % fixture.policies);
+        fixture.park_caller(index, index % policies);
     }
     let elapsed = started.elapsed();
     let parked = LIVE_BYTES.load(Ordering::Relaxed);
