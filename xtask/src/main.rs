@@ -211,8 +211,11 @@ fn ensure_cargo_tool(binary: &str, krate: &str, version: &str) -> Result {
     )
 }
 
-/// `npm ci` when node_modules is missing or older than the lock file, then builds
-/// ui/dist (the app embeds it, so it must exist before cargo compiles the app).
+/// Installs the UI's npm packages when node_modules is missing or older than the
+/// lock file, then builds ui/dist (the app embeds it, so it must exist before cargo
+/// compiles the app). `npm install` rather than `npm ci`: the npm here leaves other
+/// platforms' optional packages out of the lock file and `npm ci` then refuses it,
+/// while `npm install` follows the lock and leaves it unchanged.
 fn ensure_ui_built() -> Result {
     let ui = project_root().join("ui");
     let lock = ui.join("package-lock.json");
@@ -223,8 +226,8 @@ fn ensure_ui_built() -> Result {
     };
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
     if stale {
-        step("npm ci (ui)");
-        run(npm, &["ci", "--no-audit", "--no-fund"], &ui)?;
+        step("npm install (ui)");
+        run(npm, &["install", "--no-audit", "--no-fund"], &ui)?;
     }
     step("building the UI");
     run(npm, &["run", "build"], &ui)
