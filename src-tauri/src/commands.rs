@@ -11,8 +11,5 @@ pub struct AppInfo {
 /// What the About line in the UI shows.
 #[tauri::command]
 pub fn app_info() -> AppInfo {
-    AppInfo {
-        name: "Callpark",
-        version: env!("CARGO_PKG_VERSION"),
-    }
+    AppInfo { name: "Callpark", version: env!("CARGO_PKG_VERSION") }
 }

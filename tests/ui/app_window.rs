@@ -10,10 +10,7 @@ async fn the_app_opens_its_window_with_the_embedded_ui() {
             // "Ready" comes from a round trip to the Rust backend through a command.
             app.wait_for_text("app-status", "Ready").await?;
             let version = app.by_test_id("app-version").await?;
-            assert_eq!(
-                version.text().await?,
-                format!("v{}", env!("CARGO_PKG_VERSION"))
-            );
+            assert_eq!(version.text().await?, format!("v{}", env!("CARGO_PKG_VERSION")));
             assert_eq!(app.driver.title().await?, "Callpark");
             Ok(())
         })

@@ -49,10 +49,7 @@ fn free_port() -> u16 {
 fn wait_for_port(port: u16, what: &str) {
     let deadline = Instant::now() + UI_TIMEOUT;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not listen on port {port}"
-        );
+        assert!(Instant::now() < deadline, "{what} did not listen on port {port}");
         std::thread::sleep(POLL);
     }
 }
@@ -60,28 +57,15 @@ fn wait_for_port(port: u16, what: &str) {
 /// A private X display: `Xvfb -displayfd 1` prints the display number it picked.
 fn start_xvfb() -> (ChildGuard, String) {
     let mut child = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ])
+        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("Xvfb is not installed: run the README's test command, which installs it");
     let stdout = child.stdout.take().expect("Xvfb stdout");
-    let guard = ChildGuard {
-        name: "Xvfb",
-        child,
-    };
+    let guard = ChildGuard { name: "Xvfb", child };
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("reading Xvfb's display number");
+    BufReader::new(stdout).read_line(&mut line).expect("reading Xvfb's display number");
     let number = line.trim();
     assert!(!number.is_empty(), "Xvfb did not report a display");
     (guard, format!(":{number}"))
@@ -98,12 +82,7 @@ impl Desktop {
         let port = free_port();
         let native_port = free_port();
         let child = Command::new("tauri-driver")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("DISPLAY", &display)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -111,10 +90,7 @@ impl Desktop {
             .expect(
                 "tauri-driver is not installed: run the README's test command, which installs it",
             );
-        let tauri_driver = ChildGuard {
-            name: "tauri-driver",
-            child,
-        };
+        let tauri_driver = ChildGuard { name: "tauri-driver", child };
         // tauri-driver listens before WebKitWebDriver does: wait for both.
         wait_for_port(port, "tauri-driver");
         wait_for_port(native_port, "WebKitWebDriver");
@@ -173,11 +149,7 @@ impl Desktop {
         if let Err(error) = result {
             let shot = self.screenshot("failure").await;
             let _ = self.driver.clone().quit().await;
-            panic!(
-                "{} failed: {error}\nscreenshot: {}",
-                self.test_name,
-                shot.display()
-            );
+            panic!("{} failed: {error}\nscreenshot: {}", self.test_name, shot.display());
         }
         if let Err(error) = self.driver.clone().quit().await {
             eprintln!("closing the WebDriver session: {error}");

@@ -25,10 +25,8 @@ const APT_PACKAGES: &[&str] = &[
 ];
 
 /// Cargo-installed tools: (binary, crate, version requirement).
-const CARGO_TOOLS_FOR_TESTS: &[(&str, &str, &str)] = &[
-    ("tauri-driver", "tauri-driver", "^2"),
-    ("cargo-nextest", "cargo-nextest", "^0.9"),
-];
+const CARGO_TOOLS_FOR_TESTS: &[(&str, &str, &str)] =
+    &[("tauri-driver", "tauri-driver", "^2"), ("cargo-nextest", "cargo-nextest", "^0.9")];
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -81,14 +79,7 @@ fn run_product(extra: &[String]) -> Result {
             "no display: run this from a desktop session (or set DISPLAY, e.g. under Xvfb)".into(),
         );
     }
-    let mut args = vec![
-        "run",
-        "--package",
-        "callpark-desktop",
-        "--bin",
-        "callpark-desktop",
-        "--",
-    ];
+    let mut args = vec!["run", "--package", "callpark-desktop", "--bin", "callpark-desktop", "--"];
     args.extend(extra.iter().map(String::as_str));
     run("cargo", &args, &project_root())
 }
@@ -99,18 +90,7 @@ fn test_everything(extra: &[String]) -> Result {
     step("cargo fmt --check");
     run("cargo", &["fmt", "--all", "--", "--check"], &root)?;
     step("cargo clippy");
-    run(
-        "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &root,
-    )?;
+    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &root)?;
     step("tests");
     // Last, so that the test runner's summary is the last thing printed.
     let mut args = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
@@ -131,10 +111,8 @@ fn run<S: AsRef<OsStr>>(program: &str, args: &[S], dir: &Path) -> Result {
     if status.success() {
         Ok(())
     } else {
-        let shown: Vec<String> = args
-            .iter()
-            .map(|a| a.as_ref().to_string_lossy().into_owned())
-            .collect();
+        let shown: Vec<String> =
+            args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
         Err(format!("`{program} {}` failed ({status})", shown.join(" ")))
     }
 }
@@ -170,17 +148,14 @@ fn ensure_system_packages() -> Result {
     step(&format!("installing {}", missing.join(" ")));
     let root = project_root();
     let as_root = is_root();
+    // Through `env` so that apt never stops to ask (CI has no terminal).
     let apt = |args: &[&str]| {
-        if as_root {
-            run("apt-get", args, &root)
-        } else {
-            let mut with_sudo = vec!["apt-get"];
-            with_sudo.extend_from_slice(args);
-            run("sudo", &with_sudo, &root)
-        }
+        let mut command = vec!["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"];
+        command.extend_from_slice(args);
+        if as_root { run(command[0], &command[1..], &root) } else { run("sudo", &command, &root) }
     };
     apt(&["update", "-qq"])?;
-    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    let mut install = vec!["install", "-y", "-qq"];
     install.extend(&missing);
     apt(&install)
 }
@@ -204,11 +179,7 @@ fn ensure_cargo_tool(binary: &str, krate: &str, version: &str) -> Result {
         return Ok(());
     }
     step(&format!("installing {krate}"));
-    run(
-        "cargo",
-        &["install", krate, "--version", version, "--locked"],
-        &project_root(),
-    )
+    run("cargo", &["install", krate, "--version", version, "--locked"], &project_root())
 }
 
 /// Installs the UI's npm packages when node_modules is missing or older than the

@@ -14,24 +14,15 @@ fn park_retrieve_round_trip(c: &mut Criterion) {
     let receipt = fixture.park_caller(0, 0);
     let (_, parker_device) = parker(0);
     let (_, retriever_device) = retriever(0);
-    fixture
-        .sb
-        .handle_retrieve(NOW, retriever_device, receipt.code)
-        .unwrap();
+    fixture.sb.handle_retrieve(NOW, retriever_device, receipt.code).unwrap();
     fixture.drain();
     let call = receipt.call;
     let mut holder = retriever_device;
     let mut other = parker_device;
     c.bench_function("park_retrieve_round_trip", |b| {
         b.iter(|| {
-            let parked = fixture
-                .sb
-                .handle_park(NOW, holder, black_box(call))
-                .unwrap();
-            fixture
-                .sb
-                .handle_retrieve(NOW, other, black_box(parked.code))
-                .unwrap();
+            let parked = fixture.sb.handle_park(NOW, holder, black_box(call)).unwrap();
+            fixture.sb.handle_retrieve(NOW, other, black_box(parked.code)).unwrap();
             black_box(fixture.drain());
             std::mem::swap(&mut holder, &mut other);
         })
@@ -48,34 +39,21 @@ fn park_retrieve_with_one_free_code_of_9990(c: &mut Criterion) {
     let (_, parker_device) = parker(0);
     let (_, retriever_device) = retriever(0);
     // Free one code by picking its call up; the retriever then holds that call.
-    fixture
-        .sb
-        .handle_retrieve(NOW, retriever_device, 5000)
-        .unwrap();
+    fixture.sb.handle_retrieve(NOW, retriever_device, 5000).unwrap();
     fixture.drain();
     let call = fixture.sb.device_call(retriever_device).unwrap();
     let mut holder = retriever_device;
     let mut other = parker_device;
     c.bench_function("park_retrieve_one_free_code_of_9990", |b| {
         b.iter(|| {
-            let parked = fixture
-                .sb
-                .handle_park(NOW, holder, black_box(call))
-                .unwrap();
+            let parked = fixture.sb.handle_park(NOW, holder, black_box(call)).unwrap();
             assert_eq!(fixture.sb.parked_count(), 9990);
-            fixture
-                .sb
-                .handle_retrieve(NOW, other, black_box(parked.code))
-                .unwrap();
+            fixture.sb.handle_retrieve(NOW, other, black_box(parked.code)).unwrap();
             black_box(fixture.drain());
             std::mem::swap(&mut holder, &mut other);
         })
     });
 }
 
-criterion_group!(
-    benches,
-    park_retrieve_round_trip,
-    park_retrieve_with_one_free_code_of_9990
-);
+criterion_group!(benches, park_retrieve_round_trip, park_retrieve_with_one_free_code_of_9990);
 criterion_main!(benches);

@@ -17,10 +17,7 @@ pub(crate) struct CodeBook {
 
 impl Default for CodeBook {
     fn default() -> Self {
-        Self {
-            in_use: Box::new([0; WORDS]),
-            last_issued: None,
-        }
+        Self { in_use: Box::new([0; WORDS]), last_issued: None }
     }
 }
 
@@ -33,11 +30,9 @@ impl CodeBook {
             Some(last) if last >= start && last < end => last + 1,
             _ => start,
         };
-        let code = self.first_free(first, end).or_else(|| {
-            (first > start)
-                .then(|| self.first_free(start, first - 1))
-                .flatten()
-        })?;
+        let code = self
+            .first_free(first, end)
+            .or_else(|| (first > start).then(|| self.first_free(start, first - 1)).flatten())?;
         self.set(code, true);
         self.last_issued = Some(code);
         Some(code)
@@ -56,10 +51,7 @@ impl CodeBook {
 
     #[cfg(test)]
     fn held(&self) -> usize {
-        self.in_use
-            .iter()
-            .map(|word| word.count_ones() as usize)
-            .sum()
+        self.in_use.iter().map(|word| word.count_ones() as usize).sum()
     }
 
     fn set(&mut self, code: u16, held: bool) {
@@ -95,9 +87,7 @@ mod tests {
     use super::*;
 
     fn take(book: &mut CodeBook, range: RangeInclusive<u16>, count: usize) -> Vec<u16> {
-        (0..count)
-            .filter_map(|_| book.allocate(range.clone()))
-            .collect()
+        (0..count).filter_map(|_| book.allocate(range.clone())).collect()
     }
 
     #[test]

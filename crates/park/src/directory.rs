@@ -127,10 +127,7 @@ impl Directory {
     }
 
     pub fn display_name(&self, user: UserId) -> String {
-        self.user(user).map_or_else(
-            || user.to_string(),
-            |settings| settings.display_name.clone(),
-        )
+        self.user(user).map_or_else(|| user.to_string(), |settings| settings.display_name.clone())
     }
 
     pub(crate) fn add_user(
@@ -142,14 +139,8 @@ impl Directory {
             return Err(DirectoryError::UserExists(user));
         }
         self.check_settings(user, &settings)?;
-        self.users.insert(
-            user,
-            UserEntry {
-                settings,
-                groups: BTreeSet::new(),
-                direct_policy: None,
-            },
-        );
+        self.users
+            .insert(user, UserEntry { settings, groups: BTreeSet::new(), direct_policy: None });
         Ok(())
     }
 
@@ -159,10 +150,7 @@ impl Directory {
         settings: UserSettings,
     ) -> Result<(), DirectoryError> {
         self.check_settings(user, &settings)?;
-        let entry = self
-            .users
-            .get_mut(&user)
-            .ok_or(DirectoryError::UserNotFound(user))?;
+        let entry = self.users.get_mut(&user).ok_or(DirectoryError::UserNotFound(user))?;
         entry.settings = settings;
         Ok(())
     }
@@ -170,9 +158,7 @@ impl Directory {
     fn check_settings(&self, user: UserId, settings: &UserSettings) -> Result<(), DirectoryError> {
         let delay = settings.unanswered_delay_seconds;
         if !(UNANSWERED_DELAY_MIN_SECONDS..=UNANSWERED_DELAY_MAX_SECONDS).contains(&delay) {
-            return Err(DirectoryError::UnansweredDelayOutOfBounds {
-                seconds: i64::from(delay),
-            });
+            return Err(DirectoryError::UnansweredDelayOutOfBounds { seconds: i64::from(delay) });
         }
         if let UnansweredAction::Forward(target) = settings.unanswered {
             if target == user {
@@ -188,10 +174,7 @@ impl Directory {
     /// Removes the account, its group memberships and its direct grant. Other users'
     /// forwards to it are left as they are and fall back to voicemail when used.
     pub(crate) fn remove_user(&mut self, user: UserId) -> Result<(), DirectoryError> {
-        let entry = self
-            .users
-            .remove(&user)
-            .ok_or(DirectoryError::UserNotFound(user))?;
+        let entry = self.users.remove(&user).ok_or(DirectoryError::UserNotFound(user))?;
         for group in entry.groups {
             if let Some(members) = self.groups.get_mut(&group) {
                 members.remove(&user);
@@ -216,17 +199,13 @@ impl Directory {
 
     /// Removes the group, its memberships and its policy assignment.
     pub(crate) fn remove_group(&mut self, group: GroupId) -> Result<(), DirectoryError> {
-        let members = self
-            .groups
-            .remove(&group)
-            .ok_or(DirectoryError::GroupNotFound(group))?;
+        let members = self.groups.remove(&group).ok_or(DirectoryError::GroupNotFound(group))?;
         for user in members {
             if let Some(entry) = self.users.get_mut(&user) {
                 entry.groups.remove(&group);
             }
         }
-        self.group_assignments
-            .retain(|(assigned, _)| *assigned != group);
+        self.group_assignments.retain(|(assigned, _)| *assigned != group);
         Ok(())
     }
 
@@ -235,17 +214,7 @@ impl Directory {
         group: GroupId,
         user: UserId,
     ) -> Result<(), DirectoryError> {
-        let entry = self
-            .users
-            .get_mut(&user)
-            .ok_or(DirectoryError::UserNotFound(user))?;
-        let members = self
-            .groups
-            .get_mut(&group)
-            .ok_or(DirectoryError::GroupNotFound(group))?;
-        members.insert(user);
-        entry.groups.insert(group);
-        Ok(())
+        self.set_membership(group, user, true)
     }
 
     pub(crate) fn remove_member(
@@ -253,16 +222,24 @@ impl Directory {
         group: GroupId,
         user: UserId,
     ) -> Result<(), DirectoryError> {
-        let entry = self
-            .users
-            .get_mut(&user)
-            .ok_or(DirectoryError::UserNotFound(user))?;
-        let members = self
-            .groups
-            .get_mut(&group)
-            .ok_or(DirectoryError::GroupNotFound(group))?;
-        members.remove(&user);
-        entry.groups.remove(&group);
+        self.set_membership(group, user, false)
+    }
+
+    fn set_membership(
+        &mut self,
+        group: GroupId,
+        user: UserId,
+        member: bool,
+    ) -> Result<(), DirectoryError> {
+        let entry = self.users.get_mut(&user).ok_or(DirectoryError::UserNotFound(user))?;
+        let members = self.groups.get_mut(&group).ok_or(DirectoryError::GroupNotFound(group))?;
+        if member {
+            members.insert(user);
+            entry.groups.insert(group);
+        } else {
+            members.remove(&user);
+            entry.groups.remove(&group);
+        }
         Ok(())
     }
 
@@ -278,9 +255,7 @@ impl Directory {
         self.policy_keys
             .get(&parsed.key())
             .and_then(|id| self.policies.get(id).map(|policy| (*id, policy)))
-            .ok_or_else(|| PolicyError::NotFound {
-                identity: parsed.to_string(),
-            })
+            .ok_or_else(|| PolicyError::NotFound { identity: parsed.to_string() })
     }
 
     /// Every policy, `Global` first.
@@ -308,9 +283,7 @@ impl Directory {
         let identity = PolicyIdentity::parse(identity)?;
         let key = identity.key();
         if self.policy_keys.contains_key(&key) {
-            return Err(PolicyError::AlreadyExists {
-                identity: identity.to_string(),
-            });
+            return Err(PolicyError::AlreadyExists { identity: identity.to_string() });
         }
         let policy = Policy::with_defaults(identity).with_changes(settings)?;
         let id = PolicyId(self.next_policy);
@@ -354,8 +327,7 @@ impl Directory {
                 entry.direct_policy = None;
             }
         }
-        self.group_assignments
-            .retain(|(_, assigned)| *assigned != id);
+        self.group_assignments.retain(|(_, assigned)| *assigned != id);
         if self.tenant_default == id {
             self.tenant_default = PolicyId::GLOBAL;
         }
@@ -367,16 +339,8 @@ impl Directory {
 
     pub fn grant_count(&self, id: PolicyId) -> GrantCount {
         GrantCount {
-            users: self
-                .users
-                .values()
-                .filter(|e| e.direct_policy == Some(id))
-                .count(),
-            groups: self
-                .group_assignments
-                .iter()
-                .filter(|(_, p)| *p == id)
-                .count(),
+            users: self.users.values().filter(|e| e.direct_policy == Some(id)).count(),
+            groups: self.group_assignments.iter().filter(|(_, p)| *p == id).count(),
             tenant_default: self.tenant_default == id,
         }
     }
@@ -389,13 +353,8 @@ impl Directory {
         user: UserId,
         identity: Option<&str>,
     ) -> Result<(), DirectoryError> {
-        let policy = identity
-            .map(|i| self.policy_by_identity(i).map(|(id, _)| id))
-            .transpose()?;
-        let entry = self
-            .users
-            .get_mut(&user)
-            .ok_or(DirectoryError::UserNotFound(user))?;
+        let policy = identity.map(|i| self.policy_by_identity(i).map(|(id, _)| id)).transpose()?;
+        let entry = self.users.get_mut(&user).ok_or(DirectoryError::UserNotFound(user))?;
         entry.direct_policy = policy;
         Ok(())
     }
@@ -409,23 +368,19 @@ impl Directory {
         identity: Option<&str>,
         rank: i64,
     ) -> Result<Option<u32>, DirectoryError> {
-        let policy = identity
-            .map(|i| self.policy_by_identity(i).map(|(id, _)| id))
-            .transpose()?;
+        let policy = identity.map(|i| self.policy_by_identity(i).map(|(id, _)| id)).transpose()?;
         if !self.groups.contains_key(&group) {
             return Err(DirectoryError::GroupNotFound(group));
         }
         let Some(policy) = policy else {
-            self.group_assignments
-                .retain(|(assigned, _)| *assigned != group);
+            self.group_assignments.retain(|(assigned, _)| *assigned != group);
             return Ok(None);
         };
         let position = usize::try_from(rank)
             .ok()
             .and_then(|rank| rank.checked_sub(1))
             .ok_or(DirectoryError::InvalidRank(rank))?;
-        self.group_assignments
-            .retain(|(assigned, _)| *assigned != group);
+        self.group_assignments.retain(|(assigned, _)| *assigned != group);
         let position = position.min(self.group_assignments.len());
         self.group_assignments.insert(position, (group, policy));
         Ok(Some(rank_of(position)))
@@ -465,10 +420,7 @@ impl Directory {
     pub fn effective_policy(&self, user: UserId) -> Option<EffectivePolicy> {
         let entry = self.users.get(&user)?;
         if let Some(policy) = entry.direct_policy {
-            return Some(EffectivePolicy {
-                policy,
-                source: PolicySource::Direct,
-            });
+            return Some(EffectivePolicy { policy, source: PolicySource::Direct });
         }
         let by_group = self
             .group_assignments
@@ -478,29 +430,22 @@ impl Directory {
         Some(match by_group {
             Some((position, (group, policy))) => EffectivePolicy {
                 policy: *policy,
-                source: PolicySource::Group {
-                    group: *group,
-                    rank: rank_of(position),
-                },
+                source: PolicySource::Group { group: *group, rank: rank_of(position) },
             },
-            None => EffectivePolicy {
-                policy: self.tenant_default,
-                source: PolicySource::TenantDefault,
-            },
+            None => {
+                EffectivePolicy { policy: self.tenant_default, source: PolicySource::TenantDefault }
+            }
         })
     }
 
     /// The policy under which `user` may park and retrieve, or why they may not.
     pub(crate) fn park_policy(&self, user: UserId) -> Result<PolicyId, crate::CallError> {
-        let settings = self
-            .user(user)
-            .ok_or(crate::CallError::UserNotFound { user })?;
+        let settings = self.user(user).ok_or(crate::CallError::UserNotFound { user })?;
         if !settings.enterprise_voice {
             return Err(crate::CallError::NotEnterpriseVoice);
         }
-        let effective = self
-            .effective_policy(user)
-            .ok_or(crate::CallError::UserNotFound { user })?;
+        let effective =
+            self.effective_policy(user).ok_or(crate::CallError::UserNotFound { user })?;
         match self.policies.get(&effective.policy) {
             Some(policy) if policy.allow_call_park => Ok(effective.policy),
             _ => Err(crate::CallError::ParkNotAllowed),

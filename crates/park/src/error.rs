@@ -27,16 +27,12 @@ impl fmt::Display for NameProblem {
         match self {
             NameProblem::Empty => f.write_str("the name is empty"),
             NameProblem::TooLong => {
-                write!(
-                    f,
-                    "the name is longer than {POLICY_NAME_MAX_CHARS} characters"
-                )
+                write!(f, "the name is longer than {POLICY_NAME_MAX_CHARS} characters")
             }
             NameProblem::EdgeSpace => f.write_str("the name starts or ends with a space"),
-            NameProblem::Character(c) => write!(
-                f,
-                "the name contains {c:?}; use letters, digits, spaces, '-', '_' and '.'"
-            ),
+            NameProblem::Character(c) => {
+                write!(f, "the name contains {c:?}; use letters, digits, spaces, '-', '_' and '.'")
+            }
             NameProblem::Reserved => f.write_str("\"Global\" is the built-in policy's name"),
         }
     }
@@ -96,10 +92,7 @@ pub enum PolicyError {
     #[error(
         "{identity} is still granted to {grants}; grant another policy to them first, or remove it with force"
     )]
-    StillGranted {
-        identity: String,
-        grants: GrantCount,
-    },
+    StillGranted { identity: String, grants: GrantCount },
 }
 
 impl PolicyError {
@@ -211,12 +204,7 @@ pub enum CallError {
     )]
     InvalidCode { input: String },
     #[error("Picked up by {by_name} {} ago.", SecondsAgo(*.ago))]
-    AlreadyRetrieved {
-        code: u16,
-        by: UserId,
-        by_name: String,
-        ago: Duration,
-    },
+    AlreadyRetrieved { code: u16, by: UserId, by_name: String, ago: Duration },
     #[error("The call parked with code {code} is no longer waiting: {reason}.")]
     CodeExpired { code: u16, reason: ExpiredReason },
     #[error("That call is not one of yours (it may have ended).")]
@@ -292,27 +280,16 @@ mod tests {
     #[test]
     fn no_free_code_names_the_range_and_that_the_call_stays() {
         let message = CallError::NoFreeCode { start: 10, end: 99 }.to_string();
-        assert_eq!(
-            message,
-            "All pickup codes 10–99 are in use; the call is still connected."
-        );
+        assert_eq!(message, "All pickup codes 10–99 are in use; the call is still connected.");
     }
 
     #[test]
     fn still_granted_counts_every_kind_of_grant() {
         let error = PolicyError::StillGranted {
             identity: "Tag:Sales".into(),
-            grants: GrantCount {
-                users: 2,
-                groups: 1,
-                tenant_default: true,
-            },
+            grants: GrantCount { users: 2, groups: 1, tenant_default: true },
         };
-        assert!(
-            error
-                .to_string()
-                .contains("2 user(s), 1 group(s), the tenant default")
-        );
+        assert!(error.to_string().contains("2 user(s), 1 group(s), the tenant default"));
         assert_eq!(error.code(), "policy_in_use");
     }
 }

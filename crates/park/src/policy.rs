@@ -41,10 +41,7 @@ impl PolicyIdentity {
                 input
             }
         };
-        let invalid = |problem| PolicyError::InvalidName {
-            value: input.to_owned(),
-            problem,
-        };
+        let invalid = |problem| PolicyError::InvalidName { value: input.to_owned(), problem };
         if name.is_empty() {
             return Err(invalid(NameProblem::Empty));
         }
@@ -54,9 +51,8 @@ impl PolicyIdentity {
         if name.starts_with(' ') || name.ends_with(' ') {
             return Err(invalid(NameProblem::EdgeSpace));
         }
-        if let Some(bad) = name
-            .chars()
-            .find(|c| !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.')))
+        if let Some(bad) =
+            name.chars().find(|c| !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.')))
         {
             return Err(invalid(NameProblem::Character(bad)));
         }
@@ -159,9 +155,7 @@ impl Policy {
 }
 
 fn pickup_bound(value: i64) -> Option<u16> {
-    u16::try_from(value)
-        .ok()
-        .filter(|code| (PICKUP_CODE_MIN..=PICKUP_CODE_MAX).contains(code))
+    u16::try_from(value).ok().filter(|code| (PICKUP_CODE_MIN..=PICKUP_CODE_MAX).contains(code))
 }
 
 /// A partial update, as `Set-CsTeamsCallParkPolicy` takes it: only the fields given
@@ -189,10 +183,7 @@ mod tests {
         assert_eq!(PolicyIdentity::parse("global"), Ok(PolicyIdentity::Global));
         assert_eq!(PolicyIdentity::parse("Tag:Sales"), Ok(tag("Sales")));
         assert_eq!(PolicyIdentity::parse("tag:Sales"), Ok(tag("Sales")));
-        assert_eq!(
-            PolicyIdentity::parse("Sales Floor-2"),
-            Ok(tag("Sales Floor-2"))
-        );
+        assert_eq!(PolicyIdentity::parse("Sales Floor-2"), Ok(tag("Sales Floor-2")));
         assert_eq!(tag("Sales").to_string(), "Tag:Sales");
     }
 
@@ -224,55 +215,31 @@ mod tests {
         let base = Policy::with_defaults(tag("Sales"));
         let try_change = |changes: PolicyChanges| base.with_changes(&changes);
         assert_eq!(
-            try_change(PolicyChanges {
-                pickup_range_start: Some(9),
-                ..Default::default()
-            }),
+            try_change(PolicyChanges { pickup_range_start: Some(9), ..Default::default() }),
             Err(PolicyError::PickupRangeStartOutOfBounds { value: 9 })
         );
         assert_eq!(
-            try_change(PolicyChanges {
-                pickup_range_end: Some(10_000),
-                ..Default::default()
-            }),
+            try_change(PolicyChanges { pickup_range_end: Some(10_000), ..Default::default() }),
             Err(PolicyError::PickupRangeEndOutOfBounds { value: 10_000 })
         );
         assert_eq!(
-            try_change(PolicyChanges {
-                pickup_range_start: Some(-3),
-                ..Default::default()
-            }),
+            try_change(PolicyChanges { pickup_range_start: Some(-3), ..Default::default() }),
             Err(PolicyError::PickupRangeStartOutOfBounds { value: -3 })
         );
         assert_eq!(
-            try_change(PolicyChanges {
-                pickup_range_start: Some(200),
-                ..Default::default()
-            }),
-            Err(PolicyError::PickupRangeReversed {
-                start: 200,
-                end: 99
-            })
+            try_change(PolicyChanges { pickup_range_start: Some(200), ..Default::default() }),
+            Err(PolicyError::PickupRangeReversed { start: 200, end: 99 })
         );
         assert_eq!(
-            try_change(PolicyChanges {
-                park_timeout_seconds: Some(119),
-                ..Default::default()
-            }),
+            try_change(PolicyChanges { park_timeout_seconds: Some(119), ..Default::default() }),
             Err(PolicyError::ParkTimeoutOutOfBounds { value: 119 })
         );
         assert_eq!(
-            try_change(PolicyChanges {
-                park_timeout_seconds: Some(1801),
-                ..Default::default()
-            }),
+            try_change(PolicyChanges { park_timeout_seconds: Some(1801), ..Default::default() }),
             Err(PolicyError::ParkTimeoutOutOfBounds { value: 1801 })
         );
         assert_eq!(
-            try_change(PolicyChanges {
-                description: Some("d".repeat(1025)),
-                ..Default::default()
-            }),
+            try_change(PolicyChanges { description: Some("d".repeat(1025)), ..Default::default() }),
             Err(PolicyError::DescriptionTooLong { chars: 1025 })
         );
     }
@@ -290,10 +257,7 @@ mod tests {
             .expect("edges are allowed");
         assert_eq!(changed.pickup_range(), 10..=9999);
         let shortest = base
-            .with_changes(&PolicyChanges {
-                park_timeout_seconds: Some(120),
-                ..Default::default()
-            })
+            .with_changes(&PolicyChanges { park_timeout_seconds: Some(120), ..Default::default() })
             .expect("120 s is allowed");
         assert_eq!(shortest.park_timeout_seconds, 120);
         let single = base
@@ -311,18 +275,9 @@ mod tests {
         let message = PolicyError::PickupRangeEndOutOfBounds { value: 10_000 }.to_string();
         assert!(message.contains("PickupRangeEnd"), "{message}");
         assert!(message.contains("10000"), "{message}");
-        assert!(
-            message.contains("10") && message.contains("9999"),
-            "{message}"
-        );
+        assert!(message.contains("10") && message.contains("9999"), "{message}");
         let message = PolicyError::ParkTimeoutOutOfBounds { value: 60 }.to_string();
-        assert!(
-            message.contains("ParkTimeoutSeconds") && message.contains("60"),
-            "{message}"
-        );
-        assert!(
-            message.contains("120") && message.contains("1800"),
-            "{message}"
-        );
+        assert!(message.contains("ParkTimeoutSeconds") && message.contains("60"), "{message}");
+        assert!(message.contains("120") && message.contains("1800"), "{message}");
     }
 }

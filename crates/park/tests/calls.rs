@@ -15,20 +15,10 @@ fn dial_rings_all_idle_devices_of_the_callee_and_the_caller_hears_ringing() {
     for device in [A1, A2] {
         assert_eq!(
             notices_to(&out, device),
-            vec![Notice::IncomingCall {
-                call,
-                from: BOB,
-                forwarded_by: None
-            }]
+            vec![Notice::IncomingCall { call, from: BOB, forwarded_by: None }]
         );
     }
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::Ringing {
-            call,
-            callee: ALICE
-        }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::Ringing { call, callee: ALICE }]);
     assert_eq!(media(&out), vec![MediaCommand::RingingTone { device: B1 }]);
 }
 
@@ -41,32 +31,16 @@ fn first_answer_wins_and_the_other_devices_stop_ringing() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, A1),
-        vec![Notice::RingingStopped {
-            call,
-            reason: RingingStopped::AnsweredElsewhere
-        }]
+        vec![Notice::RingingStopped { call, reason: RingingStopped::AnsweredElsewhere }]
     );
-    assert_eq!(
-        notices_to(&out, A2),
-        vec![Notice::Connected { call, peer: BOB }]
-    );
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::Connected { call, peer: ALICE }]
-    );
+    assert_eq!(notices_to(&out, A2), vec![Notice::Connected { call, peer: BOB }]);
+    assert_eq!(notices_to(&out, B1), vec![Notice::Connected { call, peer: ALICE }]);
     assert_eq!(media(&out), vec![MediaCommand::Bridge { a: B1, b: A2 }]);
     // The late device cannot answer too.
-    assert_eq!(
-        world.sb.handle_answer(world.now, A1, call),
-        Err(CallError::NotRinging { call })
-    );
+    assert_eq!(world.sb.handle_answer(world.now, A1, call), Err(CallError::NotRinging { call }));
     assert_eq!(world.sb.device_call(A2), Some(call));
     assert_eq!(world.sb.device_call(A1), None);
-    assert_eq!(
-        world.sb.poll_timeout(),
-        None,
-        "a connected call has no timer"
-    );
+    assert_eq!(world.sb.poll_timeout(), None, "a connected call has no timer");
 }
 
 #[test]
@@ -79,19 +53,10 @@ fn caller_hanging_up_while_ringing_cancels_everywhere() {
     for device in [A1, A2] {
         assert_eq!(
             notices_to(&out, device),
-            vec![Notice::RingingStopped {
-                call,
-                reason: RingingStopped::CallerHungUp
-            }]
+            vec![Notice::RingingStopped { call, reason: RingingStopped::CallerHungUp }]
         );
     }
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::CallEnded {
-            call,
-            reason: CallEnded::HungUp
-        }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::CallEnded { call, reason: CallEnded::HungUp }]);
     assert!(world.sb.call(call).is_none());
     assert_eq!(world.sb.poll_timeout(), None);
 }
@@ -103,26 +68,14 @@ fn hang_up_ends_a_connected_call_for_both() {
     world.take();
     world.sb.handle_hangup(world.now, A1, call).unwrap();
     let out = world.take();
-    assert_eq!(
-        notices_to(&out, A1),
-        vec![Notice::CallEnded {
-            call,
-            reason: CallEnded::HungUp
-        }]
-    );
+    assert_eq!(notices_to(&out, A1), vec![Notice::CallEnded { call, reason: CallEnded::HungUp }]);
     assert_eq!(
         notices_to(&out, B1),
-        vec![Notice::CallEnded {
-            call,
-            reason: CallEnded::PeerHungUp
-        }]
+        vec![Notice::CallEnded { call, reason: CallEnded::PeerHungUp }]
     );
     assert_eq!(world.sb.device_call(B1), None);
     assert!(world.sb.call(call).is_none());
-    assert_eq!(
-        world.sb.handle_hangup(world.now, A1, call),
-        Err(CallError::CallNotFound { call })
-    );
+    assert_eq!(world.sb.handle_hangup(world.now, A1, call), Err(CallError::CallNotFound { call }));
 }
 
 #[test]
@@ -134,46 +87,21 @@ fn decline_sends_the_call_to_the_callees_unanswered_setting() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, A2),
-        vec![Notice::RingingStopped {
-            call,
-            reason: RingingStopped::Declined
-        }]
+        vec![Notice::RingingStopped { call, reason: RingingStopped::Declined }]
     );
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::VoicemailStarted { call, owner: ALICE }]
-    );
-    assert_eq!(
-        media(&out),
-        vec![MediaCommand::Voicemail {
-            device: B1,
-            owner: ALICE,
-            call
-        }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
+    assert_eq!(media(&out), vec![MediaCommand::Voicemail { device: B1, owner: ALICE, call }]);
 }
 
 #[test]
 fn decline_with_disconnect_setting_ends_the_call() {
     let mut world = World::new();
-    world
-        .sb
-        .update_user(
-            ALICE,
-            user("Alice").with_unanswered(UnansweredAction::Disconnect, 20),
-        )
-        .unwrap();
+    world.set_unanswered(ALICE, UnansweredAction::Disconnect, 20);
     let call = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
     world.take();
     world.sb.handle_decline(world.now, A1, call).unwrap();
     let out = world.take();
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::CallEnded {
-            call,
-            reason: CallEnded::Declined
-        }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::CallEnded { call, reason: CallEnded::Declined }]);
     assert!(world.sb.call(call).is_none());
 }
 
@@ -187,72 +115,38 @@ fn an_unanswered_call_follows_the_setting_after_the_delay_and_not_before() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, A1),
-        vec![Notice::RingingStopped {
-            call,
-            reason: RingingStopped::Unanswered
-        }]
+        vec![Notice::RingingStopped { call, reason: RingingStopped::Unanswered }]
     );
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::VoicemailStarted { call, owner: ALICE }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
 }
 
 #[test]
 fn unanswered_forward_rings_the_target_once_then_their_voicemail() {
     let mut world = World::new();
-    world
-        .sb
-        .update_user(
-            ALICE,
-            user("Alice").with_unanswered(UnansweredAction::Forward(CAROL), 10),
-        )
-        .unwrap();
-    world
-        .sb
-        .update_user(
-            CAROL,
-            user("Carol").with_unanswered(UnansweredAction::Forward(ALICE), 30),
-        )
-        .unwrap();
+    world.set_unanswered(ALICE, UnansweredAction::Forward(CAROL), 10);
+    world.set_unanswered(CAROL, UnansweredAction::Forward(ALICE), 30);
     let call = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
     world.advance(secs(10));
     let out = world.take();
     assert_eq!(
         notices_to(&out, C1),
-        vec![Notice::IncomingCall {
-            call,
-            from: BOB,
-            forwarded_by: Some(ALICE)
-        }]
+        vec![Notice::IncomingCall { call, from: BOB, forwarded_by: Some(ALICE) }]
     );
     assert_eq!(world.sb.poll_timeout(), Some(world.now.after(secs(30))));
     // Carol forwards too, but a call is forwarded only once: Carol's voicemail.
     world.advance(secs(30));
     let out = world.take();
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::VoicemailStarted { call, owner: CAROL }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: CAROL }]);
 }
 
 #[test]
 fn a_forwarded_call_can_be_answered_by_the_target() {
     let mut world = World::new();
-    world
-        .sb
-        .update_user(
-            ALICE,
-            user("Alice").with_unanswered(UnansweredAction::Forward(CAROL), 10),
-        )
-        .unwrap();
+    world.set_unanswered(ALICE, UnansweredAction::Forward(CAROL), 10);
     let call = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
     world.advance(secs(10));
     world.sb.handle_answer(world.now, C1, call).unwrap();
-    assert!(matches!(
-        world.sb.call(call),
-        Some(CallView::Connected { .. })
-    ));
+    assert!(matches!(world.sb.call(call), Some(CallView::Connected { .. })));
 }
 
 #[test]
@@ -261,26 +155,13 @@ fn calling_someone_with_no_idle_device_goes_straight_to_their_setting() {
     world.sb.handle_device_offline(world.now, C1);
     let call = world.sb.handle_dial(world.now, B1, CAROL).unwrap();
     let out = world.take();
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::VoicemailStarted { call, owner: CAROL }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: CAROL }]);
 
-    world
-        .sb
-        .update_user(
-            CAROL,
-            user("Carol").with_unanswered(UnansweredAction::Disconnect, 20),
-        )
-        .unwrap();
+    world.set_unanswered(CAROL, UnansweredAction::Disconnect, 20);
     let error = world.sb.handle_dial(world.now, A1, CAROL).unwrap_err();
     assert_eq!(error.code(), "user_unavailable");
     assert_eq!(error.to_string(), "Carol cannot take calls right now.");
-    assert_eq!(
-        world.sb.device_call(A1),
-        None,
-        "a refused dial leaves the device idle"
-    );
+    assert_eq!(world.sb.device_call(A1), None, "a refused dial leaves the device idle");
 }
 
 #[test]
@@ -288,10 +169,7 @@ fn a_device_in_a_call_is_busy_for_dialing_and_answering() {
     let mut world = World::new();
     let first = world.connected(B1, ALICE, A1);
     world.take();
-    assert_eq!(
-        world.sb.handle_dial(world.now, A1, CAROL),
-        Err(CallError::Busy)
-    );
+    assert_eq!(world.sb.handle_dial(world.now, A1, CAROL), Err(CallError::Busy));
     // Carol calls Alice: only Alice's idle device rings.
     let second = world.sb.handle_dial(world.now, C1, ALICE).unwrap();
     let out = world.take();
@@ -307,10 +185,7 @@ fn a_device_in_a_call_is_busy_for_dialing_and_answering() {
 #[test]
 fn bad_requests_are_refused_without_changing_anything() {
     let mut world = World::new();
-    assert_eq!(
-        world.sb.handle_dial(world.now, B1, BOB),
-        Err(CallError::CannotCallSelf)
-    );
+    assert_eq!(world.sb.handle_dial(world.now, B1, BOB), Err(CallError::CannotCallSelf));
     assert_eq!(
         world.sb.handle_dial(world.now, B1, UserId(99)),
         Err(CallError::UserNotFound { user: UserId(99) })
@@ -338,13 +213,7 @@ fn a_device_going_offline_hangs_up_its_leg() {
     world.take();
     world.sb.handle_device_offline(world.now, A1);
     let out = world.take();
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::CallEnded {
-            call,
-            reason: CallEnded::PeerLost
-        }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::CallEnded { call, reason: CallEnded::PeerLost }]);
     assert!(world.sb.call(call).is_none());
     assert_eq!(world.sb.devices_of(ALICE), &[A2]);
 }
@@ -356,10 +225,7 @@ fn the_last_ringing_device_going_offline_makes_the_call_unanswered_now() {
     world.take();
     world.sb.handle_device_offline(world.now, C1);
     let out = world.take();
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::VoicemailStarted { call, owner: CAROL }]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: CAROL }]);
 }
 
 #[test]
@@ -372,10 +238,7 @@ fn voicemail_ends_when_the_caller_hangs_up_or_the_recording_is_full() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, B1),
-        vec![Notice::CallEnded {
-            call,
-            reason: CallEnded::VoicemailFinished
-        }]
+        vec![Notice::CallEnded { call, reason: CallEnded::VoicemailFinished }]
     );
     assert_eq!(world.sb.device_call(B1), None);
 
@@ -391,9 +254,7 @@ fn signing_in_again_is_harmless_and_unknown_users_cannot_sign_in() {
     world.sb.handle_device_online(world.now, A1, ALICE).unwrap();
     assert_eq!(world.sb.devices_of(ALICE), &[A1, A2]);
     assert_eq!(
-        world
-            .sb
-            .handle_device_online(world.now, DeviceId(5), UserId(99)),
+        world.sb.handle_device_online(world.now, DeviceId(5), UserId(99)),
         Err(CallError::UserNotFound { user: UserId(99) })
     );
 }

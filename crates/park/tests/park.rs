@@ -13,36 +13,20 @@ fn park_holds_the_caller_ends_the_parkers_leg_and_tells_all_parker_devices() {
     let call = world.connected(D1, ALICE, A1);
     world.take();
     let receipt = world.sb.handle_park(world.now, A1, call).unwrap();
-    assert_eq!(
-        receipt.code, 10,
-        "the first park under a policy gets the range start"
-    );
+    assert_eq!(receipt.code, 10, "the first park under a policy gets the range start");
     assert_eq!(receipt.ringback_at, world.now.after(secs(300)));
     let out = world.take();
-    let parked = Notice::CallParked {
-        call,
-        code: 10,
-        caller: DAVE,
-        ringback_at: receipt.ringback_at,
-    };
+    let parked =
+        Notice::CallParked { call, code: 10, caller: DAVE, ringback_at: receipt.ringback_at };
     assert_eq!(
         notices_to(&out, A1),
-        vec![
-            Notice::CallEnded {
-                call,
-                reason: CallEnded::Parked { code: 10 }
-            },
-            parked.clone()
-        ]
+        vec![Notice::CallEnded { call, reason: CallEnded::Parked { code: 10 } }, parked.clone()]
     );
     assert_eq!(notices_to(&out, A2), vec![parked]);
     assert_eq!(notices_to(&out, D1), vec![Notice::OnHold { call }]);
     assert_eq!(
         media(&out),
-        vec![
-            MediaCommand::EndLeg { device: A1 },
-            MediaCommand::HoldMusic { device: D1 }
-        ]
+        vec![MediaCommand::EndLeg { device: A1 }, MediaCommand::HoldMusic { device: D1 }]
     );
     assert_eq!(audits(&out), vec![AuditKind::Parked { caller: DAVE }]);
     assert!(matches!(
@@ -54,11 +38,7 @@ fn park_holds_the_caller_ends_the_parkers_leg_and_tells_all_parker_devices() {
             ..
         })]
     ));
-    assert_eq!(
-        world.sb.device_call(A1),
-        None,
-        "the parker is free for another call"
-    );
+    assert_eq!(world.sb.device_call(A1), None, "the parker is free for another call");
     assert_eq!(world.sb.device_call(D1), Some(call));
 }
 
@@ -67,10 +47,7 @@ fn either_party_can_park_the_other() {
     let mut world = World::new();
     let call = world.connected(A1, BOB, B1);
     let receipt = world.sb.handle_park(world.now, A1, call).unwrap();
-    world
-        .sb
-        .handle_retrieve(world.now, C1, receipt.code)
-        .unwrap();
+    world.sb.handle_retrieve(world.now, C1, receipt.code).unwrap();
     // Carol now talks to Bob; Bob (the callee originally) can park Carol.
     let again = world.sb.handle_park(world.now, B1, call).unwrap();
     assert_eq!(again.code, 11);
@@ -127,22 +104,13 @@ fn codes_wrap_after_the_range_end_and_skip_codes_still_parked() {
     for (i, device) in callers.iter().enumerate() {
         let id = UserId(100 + i as u64);
         world.sb.add_user(id, user("Caller")).unwrap();
-        world
-            .sb
-            .handle_device_online(world.now, *device, id)
-            .unwrap();
+        world.sb.handle_device_online(world.now, *device, id).unwrap();
     }
     for device in &callers[..3] {
         let call = world.connected(*device, ALICE, A1);
-        parked.push((
-            call,
-            world.sb.handle_park(world.now, A1, call).unwrap().code,
-        ));
+        parked.push((call, world.sb.handle_park(world.now, A1, call).unwrap().code));
     }
-    assert_eq!(
-        parked.iter().map(|p| p.1).collect::<Vec<_>>(),
-        vec![10, 11, 12]
-    );
+    assert_eq!(parked.iter().map(|p| p.1).collect::<Vec<_>>(), vec![10, 11, 12]);
     // 11 is retrieved; the next park wraps past the end to 10 (held), then takes 11.
     world.sb.handle_retrieve(world.now, B1, 11).unwrap();
     let call = world.connected(callers[3], ALICE, A1);
@@ -174,28 +142,14 @@ fn a_full_range_refuses_the_park_and_the_call_stays_connected() {
         "All pickup codes 40–40 are in use; the call is still connected."
     );
     let out = world.take();
-    assert_eq!(
-        audits(&out),
-        vec![AuditKind::ParkRefused {
-            reason: "no_free_code"
-        }]
-    );
+    assert_eq!(audits(&out), vec![AuditKind::ParkRefused { reason: "no_free_code" }]);
     assert!(media(&out).is_empty() && stores(&out).is_empty());
-    assert!(
-        out.iter().all(|o| !matches!(o, Output::Notify { .. })),
-        "nobody is told anything"
-    );
+    assert!(out.iter().all(|o| !matches!(o, Output::Notify { .. })), "nobody is told anything");
     assert_eq!(
         world.sb.call(call),
         Some(CallView::Connected {
-            a: Party {
-                user: BOB,
-                device: B1
-            },
-            b: Party {
-                user: CAROL,
-                device: C1
-            }
+            a: Party { user: BOB, device: B1 },
+            b: Party { user: CAROL, device: C1 }
         })
     );
 }
@@ -235,50 +189,24 @@ fn park_needs_enterprise_voice_and_a_policy_with_park_on() {
         error.to_string(),
         "Call park is not enabled for you. Ask your admin to assign a call park policy."
     );
-    assert_eq!(
-        audits(&world.take()),
-        vec![AuditKind::ParkRefused {
-            reason: "park_not_allowed"
-        }]
-    );
-    assert!(matches!(
-        world.sb.call(call),
-        Some(CallView::Connected { .. })
-    ));
+    assert_eq!(audits(&world.take()), vec![AuditKind::ParkRefused { reason: "park_not_allowed" }]);
+    assert!(matches!(world.sb.call(call), Some(CallView::Connected { .. })));
 
-    world
-        .sb
-        .update_user(ALICE, UserSettings::new("Alice"))
-        .unwrap();
+    world.sb.update_user(ALICE, UserSettings::new("Alice")).unwrap();
     let error = world.sb.handle_park(world.now, A1, call).unwrap_err();
     assert_eq!(error.code(), "not_enterprise_voice");
-    assert!(matches!(
-        world.sb.call(call),
-        Some(CallView::Connected { .. })
-    ));
+    assert!(matches!(world.sb.call(call), Some(CallView::Connected { .. })));
 }
 
 #[test]
 fn only_a_connected_call_can_be_parked_and_only_by_its_parties() {
     let mut world = World::new();
     let call = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
-    assert_eq!(
-        world.sb.handle_park(world.now, B1, call),
-        Err(CallError::NotConnected { call })
-    );
-    assert_eq!(
-        world.sb.handle_park(world.now, C1, call),
-        Err(CallError::CallNotFound { call })
-    );
+    assert_eq!(world.sb.handle_park(world.now, B1, call), Err(CallError::NotConnected { call }));
+    assert_eq!(world.sb.handle_park(world.now, C1, call), Err(CallError::CallNotFound { call }));
     world.sb.handle_answer(world.now, A1, call).unwrap();
-    assert_eq!(
-        world.sb.handle_park(world.now, C1, call),
-        Err(CallError::CallNotFound { call })
-    );
-    assert_eq!(
-        world.sb.handle_park(world.now, A2, call),
-        Err(CallError::CallNotFound { call })
-    );
+    assert_eq!(world.sb.handle_park(world.now, C1, call), Err(CallError::CallNotFound { call }));
+    assert_eq!(world.sb.handle_park(world.now, A2, call), Err(CallError::CallNotFound { call }));
 }
 
 #[test]
@@ -286,34 +214,13 @@ fn retrieve_connects_the_parked_caller_to_the_retriever_in_one_step() {
     let mut world = World::new();
     let (call, receipt) = world.parked_by_alice();
     world.take();
-    let got = world
-        .sb
-        .handle_retrieve(world.now, C1, receipt.code)
-        .unwrap();
-    assert_eq!(
-        got,
-        RetrieveReceipt {
-            call,
-            code: 10,
-            caller: DAVE,
-            parked_by: ALICE
-        }
-    );
+    let got = world.sb.handle_retrieve(world.now, C1, receipt.code).unwrap();
+    assert_eq!(got, RetrieveReceipt { call, code: 10, caller: DAVE, parked_by: ALICE });
     let out = world.take();
     assert_eq!(media(&out), vec![MediaCommand::Bridge { a: D1, b: C1 }]);
-    assert_eq!(
-        notices_to(&out, D1),
-        vec![Notice::Connected { call, peer: CAROL }]
-    );
-    assert_eq!(
-        notices_to(&out, C1),
-        vec![Notice::Connected { call, peer: DAVE }]
-    );
-    let ended = Notice::ParkEnded {
-        call,
-        code: 10,
-        outcome: ParkOutcome::Retrieved { by: CAROL },
-    };
+    assert_eq!(notices_to(&out, D1), vec![Notice::Connected { call, peer: CAROL }]);
+    assert_eq!(notices_to(&out, C1), vec![Notice::Connected { call, peer: DAVE }]);
+    let ended = Notice::ParkEnded { call, code: 10, outcome: ParkOutcome::Retrieved { by: CAROL } };
     assert_eq!(notices_to(&out, A1), vec![ended.clone()]);
     assert_eq!(notices_to(&out, A2), vec![ended]);
     assert_eq!(audits(&out), vec![AuditKind::Retrieved]);
@@ -326,15 +233,9 @@ fn retrieve_connects_the_parked_caller_to_the_retriever_in_one_step() {
 fn exactly_one_retriever_wins_and_the_next_hears_who_and_when() {
     let mut world = World::new();
     let (_, receipt) = world.parked_by_alice();
-    world
-        .sb
-        .handle_retrieve(world.now, C1, receipt.code)
-        .unwrap();
+    world.sb.handle_retrieve(world.now, C1, receipt.code).unwrap();
     world.now = world.now.after(secs(4));
-    let error = world
-        .sb
-        .handle_retrieve(world.now, B1, receipt.code)
-        .unwrap_err();
+    let error = world.sb.handle_retrieve(world.now, B1, receipt.code).unwrap_err();
     assert_eq!(error.code(), "already_retrieved");
     assert_eq!(error.to_string(), "Picked up by Carol 4 s ago.");
     assert_eq!(world.sb.device_call(B1), None);
@@ -345,30 +246,18 @@ fn a_code_of_another_policy_looks_exactly_like_an_unknown_code() {
     let mut world = World::new();
     world
         .sb
-        .new_policy(
-            "Lobby",
-            &PolicyChanges {
-                allow_call_park: Some(true),
-                ..Default::default()
-            },
-        )
+        .new_policy("Lobby", &PolicyChanges { allow_call_park: Some(true), ..Default::default() })
         .unwrap();
     world.sb.grant_user_policy(DAVE, Some("Lobby")).unwrap();
     let (call, receipt) = world.parked_by_alice();
     let d2 = DeviceId(42);
     world.sb.handle_device_online(world.now, d2, DAVE).unwrap();
-    let foreign = world
-        .sb
-        .handle_retrieve(world.now, d2, receipt.code)
-        .unwrap_err();
+    let foreign = world.sb.handle_retrieve(world.now, d2, receipt.code).unwrap_err();
     let unknown = world.sb.handle_retrieve(world.now, d2, 55).unwrap_err();
     assert_eq!(foreign, CallError::CodeNotFound { code: 10 });
     assert_eq!(unknown, CallError::CodeNotFound { code: 55 });
     assert_eq!(foreign.code(), unknown.code());
-    assert!(
-        matches!(world.sb.call(call), Some(CallView::Parked { .. })),
-        "still parked"
-    );
+    assert!(matches!(world.sb.call(call), Some(CallView::Parked { .. })), "still parked");
 }
 
 #[test]
@@ -377,14 +266,9 @@ fn retrieve_needs_enterprise_voice_and_park_on() {
     let (_, receipt) = world.parked_by_alice();
     world.take();
     // Dave (Global, park off) on a second device; D1 is the parked caller.
-    world
-        .sb
-        .handle_device_online(world.now, DeviceId(42), DAVE)
-        .unwrap();
+    world.sb.handle_device_online(world.now, DeviceId(42), DAVE).unwrap();
     assert_eq!(
-        world
-            .sb
-            .handle_retrieve(world.now, DeviceId(42), receipt.code),
+        world.sb.handle_retrieve(world.now, DeviceId(42), receipt.code),
         Err(CallError::ParkNotAllowed)
     );
     world.sb.update_user(BOB, UserSettings::new("Bob")).unwrap();
@@ -393,12 +277,8 @@ fn retrieve_needs_enterprise_voice_and_park_on() {
         Err(CallError::NotEnterpriseVoice)
     );
     let refused: Vec<_> = audits(&world.take());
-    assert!(refused.contains(&AuditKind::RetrieveRefused {
-        reason: "park_not_allowed"
-    }));
-    assert!(refused.contains(&AuditKind::RetrieveRefused {
-        reason: "not_enterprise_voice"
-    }));
+    assert!(refused.contains(&AuditKind::RetrieveRefused { reason: "park_not_allowed" }));
+    assert!(refused.contains(&AuditKind::RetrieveRefused { reason: "not_enterprise_voice" }));
     assert_eq!(world.sb.parked_count(), 1);
 }
 
@@ -407,10 +287,7 @@ fn a_busy_device_cannot_retrieve() {
     let mut world = World::new();
     let (_, receipt) = world.parked_by_alice();
     world.connected(B1, CAROL, C1);
-    assert_eq!(
-        world.sb.handle_retrieve(world.now, C1, receipt.code),
-        Err(CallError::Busy)
-    );
+    assert_eq!(world.sb.handle_retrieve(world.now, C1, receipt.code), Err(CallError::Busy));
     assert_eq!(world.sb.parked_count(), 1);
 }
 
@@ -418,22 +295,13 @@ fn a_busy_device_cannot_retrieve() {
 fn the_parker_can_retrieve_their_own_call_on_another_device() {
     let mut world = World::new();
     let (call, receipt) = world.parked_by_alice();
-    let got = world
-        .sb
-        .handle_retrieve(world.now, A2, receipt.code)
-        .unwrap();
+    let got = world.sb.handle_retrieve(world.now, A2, receipt.code).unwrap();
     assert_eq!(got.call, call);
     assert_eq!(
         world.sb.call(call),
         Some(CallView::Connected {
-            a: Party {
-                user: DAVE,
-                device: D1
-            },
-            b: Party {
-                user: ALICE,
-                device: A2
-            }
+            a: Party { user: DAVE, device: D1 },
+            b: Party { user: ALICE, device: A2 }
         })
     );
 }
@@ -445,27 +313,14 @@ fn the_caller_hanging_up_while_parked_frees_the_code_and_tells_the_parker() {
     world.take();
     world.sb.handle_hangup(world.now, D1, call).unwrap();
     let out = world.take();
-    let ended = Notice::ParkEnded {
-        call,
-        code: receipt.code,
-        outcome: ParkOutcome::CallerLeft,
-    };
+    let ended = Notice::ParkEnded { call, code: receipt.code, outcome: ParkOutcome::CallerLeft };
     assert_eq!(notices_to(&out, A1), vec![ended.clone()]);
     assert_eq!(notices_to(&out, A2), vec![ended]);
     assert_eq!(audits(&out), vec![AuditKind::CallerLeft]);
     assert_eq!(stores(&out), vec![StoreCommand::DeleteParkedCall { call }]);
     assert_eq!(world.sb.poll_timeout(), None);
-    let error = world
-        .sb
-        .handle_retrieve(world.now, B1, receipt.code)
-        .unwrap_err();
-    assert_eq!(
-        error,
-        CallError::CodeExpired {
-            code: 10,
-            reason: ExpiredReason::CallerLeft
-        }
-    );
+    let error = world.sb.handle_retrieve(world.now, B1, receipt.code).unwrap_err();
+    assert_eq!(error, CallError::CodeExpired { code: 10, reason: ExpiredReason::CallerLeft });
     assert_eq!(
         error.to_string(),
         "The call parked with code 10 is no longer waiting: the caller hung up."
@@ -481,11 +336,7 @@ fn the_caller_losing_connection_while_parked_is_the_same_as_hanging_up() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, A1),
-        vec![Notice::ParkEnded {
-            call,
-            code: 10,
-            outcome: ParkOutcome::CallerLeft
-        }]
+        vec![Notice::ParkEnded { call, code: 10, outcome: ParkOutcome::CallerLeft }]
     );
     assert_eq!(world.sb.parked_count(), 0);
 }
@@ -494,10 +345,7 @@ fn the_caller_losing_connection_while_parked_is_the_same_as_hanging_up() {
 fn ended_codes_are_forgotten_after_a_while() {
     let mut world = World::new();
     let (_, receipt) = world.parked_by_alice();
-    world
-        .sb
-        .handle_retrieve(world.now, C1, receipt.code)
-        .unwrap();
+    world.sb.handle_retrieve(world.now, C1, receipt.code).unwrap();
     world.now = world.now.after(secs(31 * 60));
     assert_eq!(
         world.sb.handle_retrieve(world.now, B1, receipt.code),
@@ -525,17 +373,11 @@ fn the_live_list_shows_my_policys_parked_calls_and_every_change() {
     let sales = world.sales();
     assert_eq!(
         notices_to(&out, B1),
-        vec![Notice::ParkedList(ParkedListChange::Snapshot {
-            policy: Some(sales),
-            calls: vec![]
-        })]
+        vec![Notice::ParkedList(ParkedListChange::Snapshot { policy: Some(sales), calls: vec![] })]
     );
     assert_eq!(
         notices_to(&out, D1),
-        vec![Notice::ParkedList(ParkedListChange::Snapshot {
-            policy: None,
-            calls: vec![]
-        })]
+        vec![Notice::ParkedList(ParkedListChange::Snapshot { policy: None, calls: vec![] })]
     );
 
     let (call, receipt) = world.parked_by_alice();
@@ -549,14 +391,9 @@ fn the_live_list_shows_my_policys_parked_calls_and_every_change() {
         ringback_at: receipt.ringback_at,
         ringing_back: false,
     };
-    assert_eq!(
-        notices_to(&out, B1),
-        vec![Notice::ParkedList(ParkedListChange::Added(view))]
-    );
+    assert_eq!(notices_to(&out, B1), vec![Notice::ParkedList(ParkedListChange::Added(view))]);
     assert!(
-        notices_to(&out, D1)
-            .iter()
-            .all(|n| !matches!(n, Notice::ParkedList(_))),
+        notices_to(&out, D1).iter().all(|n| !matches!(n, Notice::ParkedList(_))),
         "no leak to other policies"
     );
 
@@ -564,10 +401,7 @@ fn the_live_list_shows_my_policys_parked_calls_and_every_change() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, B1),
-        vec![Notice::ParkedList(ParkedListChange::Removed {
-            call,
-            code: 10
-        })]
+        vec![Notice::ParkedList(ParkedListChange::Removed { call, code: 10 })]
     );
 
     // Policy change: Dave joins Sales and gets the Sales list.
@@ -580,17 +414,9 @@ fn the_live_list_shows_my_policys_parked_calls_and_every_change() {
     world.sb.add_group_member(SALES, DAVE).unwrap();
     let out = world.take();
     match &notices_to(&out, D1)[..] {
-        [
-            Notice::ParkedList(ParkedListChange::Snapshot {
-                policy: Some(p),
-                calls,
-            }),
-        ] => {
+        [Notice::ParkedList(ParkedListChange::Snapshot { policy: Some(p), calls })] => {
             assert_eq!(*p, sales);
-            assert_eq!(
-                calls.iter().map(|c| c.call).collect::<Vec<_>>(),
-                vec![call2]
-            );
+            assert_eq!(calls.iter().map(|c| c.call).collect::<Vec<_>>(), vec![call2]);
         }
         other => panic!("{other:?}"),
     }

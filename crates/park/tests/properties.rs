@@ -10,16 +10,8 @@ use proptest::prelude::*;
 
 const USERS: u64 = 6;
 /// (device, owner): users 0 and 3 have two devices each.
-const DEVICES: [(u64, u64); 8] = [
-    (10, 0),
-    (11, 0),
-    (20, 1),
-    (30, 2),
-    (40, 3),
-    (41, 3),
-    (50, 4),
-    (60, 5),
-];
+const DEVICES: [(u64, u64); 8] =
+    [(10, 0), (11, 0), (20, 1), (30, 2), (40, 3), (41, 3), (50, 4), (60, 5)];
 const POLICIES: [&str; 2] = ["P1", "P2"];
 
 #[derive(Clone, Debug)]
@@ -140,8 +132,7 @@ impl Harness {
             sb.grant_user_policy(UserId(user), Some(policy)).unwrap();
         }
         for (device, owner) in DEVICES {
-            sb.handle_device_online(now, DeviceId(device), UserId(owner))
-                .unwrap();
+            sb.handle_device_online(now, DeviceId(device), UserId(owner)).unwrap();
         }
         Self {
             sb,
@@ -162,11 +153,7 @@ impl Harness {
     }
 
     fn parked_codes(&self, policy: PolicyId) -> BTreeSet<u16> {
-        self.sb
-            .parked_calls(policy)
-            .iter()
-            .map(|view| view.code)
-            .collect()
+        self.sb.parked_calls(policy).iter().map(|view| view.code).collect()
     }
 
     /// Where the spec says the next code must be: after the last one, wrapping, first
@@ -179,9 +166,7 @@ impl Harness {
             Some(&last) if last >= start && last < end => last + 1,
             _ => start,
         };
-        (first..=end)
-            .chain(start..first)
-            .find(|code| !held.contains(code))
+        (first..=end).chain(start..first).find(|code| !held.contains(code))
     }
 
     fn apply(&mut self, op: &Op) {
@@ -229,9 +214,7 @@ impl Harness {
                 self.sb.set_policy(POLICIES[policy], &changes).unwrap();
             }
             Op::Regrant { user, policy } => {
-                self.sb
-                    .grant_user_policy(UserId(user), policy.map(|p| POLICIES[p]))
-                    .unwrap();
+                self.sb.grant_user_policy(UserId(user), policy.map(|p| POLICIES[p])).unwrap();
             }
             Op::ToggleEnterpriseVoice { user } => {
                 let mut settings = self.sb.directory().user(UserId(user)).unwrap().clone();
@@ -274,11 +257,7 @@ impl Harness {
         let (device, user) = Self::device(device);
         let own_policy = self.sb.directory().effective_policy(user).map(|e| e.policy);
         let parked_in_own = own_policy.is_some_and(|p| self.parked_codes(p).contains(&code));
-        let may_park = self
-            .sb
-            .directory()
-            .user(user)
-            .is_some_and(|u| u.enterprise_voice)
+        let may_park = self.sb.directory().user(user).is_some_and(|u| u.enterprise_voice)
             && own_policy
                 .and_then(|p| self.sb.directory().policy(p))
                 .is_some_and(|p| p.allow_call_park);
@@ -354,26 +333,16 @@ impl Harness {
         for policy in policies {
             let views = self.sb.parked_calls(policy);
             let codes: BTreeSet<u16> = views.iter().map(|v| v.code).collect();
-            assert_eq!(
-                codes.len(),
-                views.len(),
-                "two live parks share a code in {policy}"
-            );
+            assert_eq!(codes.len(), views.len(), "two live parks share a code in {policy}");
             for view in views {
                 assert!(parked_calls.insert(view.call));
             }
         }
-        assert_eq!(
-            parked_calls,
-            self.open_parks.keys().copied().collect::<HashSet<_>>()
-        );
+        assert_eq!(parked_calls, self.open_parks.keys().copied().collect::<HashSet<_>>());
         assert_eq!(parked_calls, self.saved_records);
         // Timers: none overdue (so none lost), one per ringing or parked call.
         let timers: Vec<(Timestamp, CallId)> = self.sb.timers().collect();
-        assert!(
-            timers.iter().all(|(at, _)| *at > self.now),
-            "an overdue timer did not fire"
-        );
+        assert!(timers.iter().all(|(at, _)| *at > self.now), "an overdue timer did not fire");
         let timed: HashSet<CallId> = timers.iter().map(|(_, call)| *call).collect();
         assert_eq!(timed.len(), timers.len(), "a call has two timers");
         for call in self.sb.calls().collect::<Vec<_>>() {
@@ -381,19 +350,12 @@ impl Harness {
                 self.sb.call(call),
                 Some(CallView::Ringing { .. } | CallView::Parked { .. })
             );
-            assert_eq!(
-                timed.contains(&call),
-                needs_timer,
-                "timer table disagrees with {call}"
-            );
+            assert_eq!(timed.contains(&call), needs_timer, "timer table disagrees with {call}");
         }
         // Devices and calls agree.
         for (device, _) in DEVICES {
             if let Some(call) = self.sb.device_call(DeviceId(device)) {
-                assert!(
-                    self.sb.call(call).is_some(),
-                    "device#{device} is in a call that is gone"
-                );
+                assert!(self.sb.call(call).is_some(), "device#{device} is in a call that is gone");
             }
         }
     }

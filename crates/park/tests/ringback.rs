@@ -15,18 +15,11 @@ fn ringback_rings_every_parker_device_at_the_timeout_and_not_before() {
     assert_eq!(world.sb.poll_timeout(), Some(receipt.ringback_at));
     world.advance_to_next_timer();
     let out = world.take();
-    let ring = Notice::Ringback {
-        call,
-        code: 10,
-        caller: DAVE,
-    };
+    let ring = Notice::Ringback { call, code: 10, caller: DAVE };
     assert_eq!(notices_to(&out, A1), vec![ring.clone()]);
     assert_eq!(notices_to(&out, A2), vec![ring]);
     assert_eq!(audits(&out), vec![AuditKind::RangBack]);
-    assert!(
-        media(&out).is_empty(),
-        "the caller keeps hearing hold music"
-    );
+    assert!(media(&out).is_empty(), "the caller keeps hearing hold music");
     assert_eq!(world.sb.poll_timeout(), Some(world.now.after(secs(20))));
 }
 
@@ -50,10 +43,7 @@ fn the_code_stays_retrievable_while_ringing_back_and_retrieval_stops_the_ringing
             outcome: ParkOutcome::Retrieved { by: CAROL }
         }));
     }
-    assert_eq!(
-        world.sb.handle_answer(world.now, A1, call),
-        Err(CallError::NotRinging { call })
-    );
+    assert_eq!(world.sb.handle_answer(world.now, A1, call), Err(CallError::NotRinging { call }));
     assert_eq!(world.sb.poll_timeout(), None);
 }
 
@@ -69,15 +59,8 @@ fn the_parker_answering_the_ringback_is_connected_and_the_code_is_taken() {
     assert_eq!(
         notices_to(&out, A1),
         vec![
-            Notice::RingingStopped {
-                call,
-                reason: RingingStopped::AnsweredElsewhere
-            },
-            Notice::ParkEnded {
-                call,
-                code: 10,
-                outcome: ParkOutcome::RingbackAnswered
-            },
+            Notice::RingingStopped { call, reason: RingingStopped::AnsweredElsewhere },
+            Notice::ParkEnded { call, code: 10, outcome: ParkOutcome::RingbackAnswered },
         ]
     );
     assert!(notices_to(&out, A2).contains(&Notice::Connected { call, peer: DAVE }));
@@ -94,56 +77,28 @@ fn unanswered_ringback_goes_to_the_parkers_voicemail() {
     world.take();
     world.advance_to_next_timer();
     let out = world.take();
-    assert_eq!(
-        world.now,
-        Timestamp::from_millis(1_000_000).after(secs(320))
+    assert_eq!(world.now, Timestamp::from_millis(1_000_000).after(secs(320)));
+    assert!(
+        notices_to(&out, A1)
+            .contains(&Notice::RingingStopped { call, reason: RingingStopped::Unanswered })
     );
-    assert!(notices_to(&out, A1).contains(&Notice::RingingStopped {
-        call,
-        reason: RingingStopped::Unanswered
-    }));
     assert!(notices_to(&out, A1).contains(&Notice::ParkEnded {
         call,
         code: 10,
         outcome: ParkOutcome::FellBack(UnansweredAction::Voicemail)
     }));
-    assert_eq!(
-        notices_to(&out, D1),
-        vec![Notice::VoicemailStarted { call, owner: ALICE }]
-    );
-    assert_eq!(
-        media(&out),
-        vec![MediaCommand::Voicemail {
-            device: D1,
-            owner: ALICE,
-            call
-        }]
-    );
-    assert_eq!(
-        audits(&out),
-        vec![AuditKind::FellBack(UnansweredAction::Voicemail)]
-    );
+    assert_eq!(notices_to(&out, D1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
+    assert_eq!(media(&out), vec![MediaCommand::Voicemail { device: D1, owner: ALICE, call }]);
+    assert_eq!(audits(&out), vec![AuditKind::FellBack(UnansweredAction::Voicemail)]);
     assert_eq!(world.sb.parked_count(), 0);
     let error = world.sb.handle_retrieve(world.now, C1, 10).unwrap_err();
-    assert_eq!(
-        error,
-        CallError::CodeExpired {
-            code: 10,
-            reason: ExpiredReason::WentToVoicemail
-        }
-    );
+    assert_eq!(error, CallError::CodeExpired { code: 10, reason: ExpiredReason::WentToVoicemail });
 }
 
 #[test]
 fn unanswered_ringback_forwards_when_the_parker_says_so() {
     let mut world = World::new();
-    world
-        .sb
-        .update_user(
-            ALICE,
-            user("Alice").with_unanswered(UnansweredAction::Forward(BOB), 15),
-        )
-        .unwrap();
+    world.set_unanswered(ALICE, UnansweredAction::Forward(BOB), 15);
     let (call, _) = world.parked_by_alice();
     world.advance(secs(300));
     world.take();
@@ -151,29 +106,16 @@ fn unanswered_ringback_forwards_when_the_parker_says_so() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, B1),
-        vec![Notice::IncomingCall {
-            call,
-            from: DAVE,
-            forwarded_by: Some(ALICE)
-        }]
+        vec![Notice::IncomingCall { call, from: DAVE, forwarded_by: Some(ALICE) }]
     );
-    assert_eq!(
-        notices_to(&out, D1),
-        vec![Notice::Ringing { call, callee: BOB }]
-    );
+    assert_eq!(notices_to(&out, D1), vec![Notice::Ringing { call, callee: BOB }]);
     assert_eq!(media(&out), vec![MediaCommand::RingingTone { device: D1 }]);
     world.sb.handle_answer(world.now, B1, call).unwrap();
     assert_eq!(
         world.sb.call(call),
         Some(CallView::Connected {
-            a: Party {
-                user: DAVE,
-                device: D1
-            },
-            b: Party {
-                user: BOB,
-                device: B1
-            }
+            a: Party { user: DAVE, device: D1 },
+            b: Party { user: BOB, device: B1 }
         })
     );
 }
@@ -181,21 +123,14 @@ fn unanswered_ringback_forwards_when_the_parker_says_so() {
 #[test]
 fn unanswered_ringback_ends_the_call_when_the_parker_says_so() {
     let mut world = World::new();
-    world
-        .sb
-        .update_user(
-            ALICE,
-            user("Alice").with_unanswered(UnansweredAction::Disconnect, 10),
-        )
-        .unwrap();
+    world.set_unanswered(ALICE, UnansweredAction::Disconnect, 10);
     let (call, _) = world.parked_by_alice();
     world.advance(secs(300));
     world.advance(secs(10));
     let out = world.take();
-    assert!(notices_to(&out, D1).contains(&Notice::CallEnded {
-        call,
-        reason: CallEnded::NoAnswer
-    }));
+    assert!(
+        notices_to(&out, D1).contains(&Notice::CallEnded { call, reason: CallEnded::NoAnswer })
+    );
     assert!(media(&out).contains(&MediaCommand::EndLeg { device: D1 }));
     assert!(world.sb.call(call).is_none());
     assert_eq!(world.sb.device_call(D1), None);
@@ -210,14 +145,8 @@ fn a_parker_with_no_idle_device_at_ringback_goes_straight_to_their_setting() {
     world.take();
     world.advance(secs(300));
     let out = world.take();
-    assert_eq!(
-        audits(&out),
-        vec![AuditKind::FellBack(UnansweredAction::Voicemail)]
-    );
-    assert_eq!(
-        notices_to(&out, D1),
-        vec![Notice::VoicemailStarted { call, owner: ALICE }]
-    );
+    assert_eq!(audits(&out), vec![AuditKind::FellBack(UnansweredAction::Voicemail)]);
+    assert_eq!(notices_to(&out, D1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
 }
 
 #[test]
@@ -228,14 +157,11 @@ fn declining_the_ringback_falls_back_at_once() {
     world.take();
     world.sb.handle_decline(world.now, A1, call).unwrap();
     let out = world.take();
-    assert!(notices_to(&out, A2).contains(&Notice::RingingStopped {
-        call,
-        reason: RingingStopped::Declined
-    }));
-    assert_eq!(
-        notices_to(&out, D1),
-        vec![Notice::VoicemailStarted { call, owner: ALICE }]
+    assert!(
+        notices_to(&out, A2)
+            .contains(&Notice::RingingStopped { call, reason: RingingStopped::Declined })
     );
+    assert_eq!(notices_to(&out, D1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
 }
 
 #[test]
@@ -247,10 +173,7 @@ fn the_last_ringback_device_going_offline_falls_back_at_once() {
     world.take();
     world.sb.handle_device_offline(world.now, A1);
     let out = world.take();
-    assert_eq!(
-        notices_to(&out, D1),
-        vec![Notice::VoicemailStarted { call, owner: ALICE }]
-    );
+    assert_eq!(notices_to(&out, D1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
 }
 
 #[test]
@@ -261,10 +184,10 @@ fn the_caller_hanging_up_during_ringback_stops_it() {
     world.take();
     world.sb.handle_hangup(world.now, D1, call).unwrap();
     let out = world.take();
-    assert!(notices_to(&out, A1).contains(&Notice::RingingStopped {
-        call,
-        reason: RingingStopped::CallerHungUp
-    }));
+    assert!(
+        notices_to(&out, A1)
+            .contains(&Notice::RingingStopped { call, reason: RingingStopped::CallerHungUp })
+    );
     assert!(notices_to(&out, A1).contains(&Notice::ParkEnded {
         call,
         code: 10,
@@ -297,10 +220,7 @@ fn park_timeout_follows_the_policy() {
         .sb
         .set_policy(
             "Sales",
-            &PolicyChanges {
-                park_timeout_seconds: Some(120),
-                ..Default::default()
-            },
+            &PolicyChanges { park_timeout_seconds: Some(120), ..Default::default() },
         )
         .unwrap();
     let (_, receipt) = world.parked_by_alice();
@@ -309,20 +229,11 @@ fn park_timeout_follows_the_policy() {
 
 #[test]
 fn the_test_clock_speedup_shortens_timers_but_not_policies() {
-    let mut world = World::with_config(Config {
-        clock_speedup: 60,
-        ..Config::default()
-    });
+    let mut world = World::with_config(Config { clock_speedup: 60, ..Config::default() });
     let (_, receipt) = world.parked_by_alice();
     assert_eq!(receipt.ringback_at, world.now.after(secs(5)));
     assert_eq!(
-        world
-            .sb
-            .directory()
-            .policy_by_identity("Sales")
-            .unwrap()
-            .1
-            .park_timeout_seconds,
+        world.sb.directory().policy_by_identity("Sales").unwrap().1.park_timeout_seconds,
         300
     );
     world.advance(secs(5));

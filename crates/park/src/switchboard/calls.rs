@@ -53,10 +53,9 @@ impl Switchboard {
         let user = self.device_user(device)?;
         let ringing_here = match self.calls.get(&call) {
             Some(CallState::Ringing(ringing)) => ringing.devices.contains(&device),
-            Some(CallState::Parked(Park {
-                ringback: Some(ringback),
-                ..
-            })) => ringback.devices.contains(&device),
+            Some(CallState::Parked(Park { ringback: Some(ringback), .. })) => {
+                ringback.devices.contains(&device)
+            }
             _ => false,
         };
         if !ringing_here {
@@ -108,10 +107,9 @@ impl Switchboard {
                 }
                 Ok(())
             }
-            Some(CallState::Parked(Park {
-                ringback: Some(ringback),
-                ..
-            })) if ringback.devices.contains(&device) => {
+            Some(CallState::Parked(Park { ringback: Some(ringback), .. }))
+                if ringback.devices.contains(&device) =>
+            {
                 self.fall_back(now, call, Some(RingingStopped::Declined));
                 Ok(())
             }
@@ -194,10 +192,7 @@ impl Switchboard {
                 ringing.devices.retain(|d| *d != device);
                 ringing.devices.is_empty()
             }
-            Some(CallState::Parked(Park {
-                ringback: Some(ringback),
-                ..
-            })) => {
+            Some(CallState::Parked(Park { ringback: Some(ringback), .. })) => {
                 ringback.devices.retain(|d| *d != device);
                 ringback.devices.is_empty()
             }
@@ -241,26 +236,14 @@ impl Switchboard {
             self.apply_route(now, call, caller, route, CallEnded::NoAnswer);
             return;
         }
-        let incoming = Notice::IncomingCall {
-            call,
-            from: caller.user,
-            forwarded_by,
-        };
+        let incoming = Notice::IncomingCall { call, from: caller.user, forwarded_by };
         self.start_ringing(&devices, call, &incoming);
         self.notify(caller.device, Notice::Ringing { call, callee });
-        self.media(MediaCommand::RingingTone {
-            device: caller.device,
-        });
+        self.media(MediaCommand::RingingTone { device: caller.device });
         let unanswered_at = now.after(self.unanswered_delay(callee));
         self.put_call(
             call,
-            CallState::Ringing(Ringing {
-                caller,
-                callee,
-                devices,
-                unanswered_at,
-                forwarded_by,
-            }),
+            CallState::Ringing(Ringing { caller, callee, devices, unanswered_at, forwarded_by }),
         );
     }
 
@@ -301,11 +284,7 @@ impl Switchboard {
             Route::Voicemail(owner) => {
                 self.put_call(call, CallState::Voicemail { caller, owner });
                 self.notify(caller.device, Notice::VoicemailStarted { call, owner });
-                self.media(MediaCommand::Voicemail {
-                    device: caller.device,
-                    owner,
-                    call,
-                });
+                self.media(MediaCommand::Voicemail { device: caller.device, owner, call });
             }
             Route::Forward { to, from } => self.ring_user(now, call, caller, to, Some(from)),
             Route::Disconnect => self.end_leg(call, caller.device, ended),
@@ -316,10 +295,7 @@ impl Switchboard {
         self.attach(a.device, call);
         self.attach(b.device, call);
         self.put_call(call, CallState::Connected { a, b });
-        self.media(MediaCommand::Bridge {
-            a: a.device,
-            b: b.device,
-        });
+        self.media(MediaCommand::Bridge { a: a.device, b: b.device });
         self.notify(a.device, Notice::Connected { call, peer: b.user });
         self.notify(b.device, Notice::Connected { call, peer: a.user });
     }

@@ -35,10 +35,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            clock_speedup: 1,
-            remember_ended_codes: Duration::from_secs(30 * 60),
-        }
+        Self { clock_speedup: 1, remember_ended_codes: Duration::from_secs(30 * 60) }
     }
 }
 
@@ -70,25 +67,10 @@ pub struct Party {
 /// A read-only look at a call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CallView {
-    Ringing {
-        caller: Party,
-        callee: UserId,
-        ringing: Vec<DeviceId>,
-        forwarded_by: Option<UserId>,
-    },
-    Connected {
-        a: Party,
-        b: Party,
-    },
-    Parked {
-        caller_device: DeviceId,
-        policy: PolicyId,
-        view: ParkedCallView,
-    },
-    Voicemail {
-        caller: Party,
-        owner: UserId,
-    },
+    Ringing { caller: Party, callee: UserId, ringing: Vec<DeviceId>, forwarded_by: Option<UserId> },
+    Connected { a: Party, b: Party },
+    Parked { caller_device: DeviceId, policy: PolicyId, view: ParkedCallView },
+    Voicemail { caller: Party, owner: UserId },
 }
 
 #[derive(Debug)]
@@ -184,10 +166,7 @@ impl Default for Switchboard {
 impl Switchboard {
     pub fn new(config: Config) -> Self {
         Self {
-            config: Config {
-                clock_speedup: config.clock_speedup.max(1),
-                ..config
-            },
+            config: Config { clock_speedup: config.clock_speedup.max(1), ..config },
             directory: Directory::new(),
             devices: HashMap::new(),
             user_devices: HashMap::new(),
@@ -256,10 +235,9 @@ impl Switchboard {
                 policy: park.policy,
                 view: park_view(call, park),
             },
-            CallState::Voicemail { caller, owner } => CallView::Voicemail {
-                caller: *caller,
-                owner: *owner,
-            },
+            CallState::Voicemail { caller, owner } => {
+                CallView::Voicemail { caller: *caller, owner: *owner }
+            }
         })
     }
 
@@ -359,10 +337,7 @@ impl Switchboard {
         device: DeviceId,
         subscribe: bool,
     ) -> Result<(), CallError> {
-        let dev = self
-            .devices
-            .get_mut(&device)
-            .ok_or(CallError::UnknownDevice)?;
+        let dev = self.devices.get_mut(&device).ok_or(CallError::UnknownDevice)?;
         dev.subscribed = subscribe;
         if let Some(policy) = dev.visible_policy.take() {
             self.unsubscribe_index(policy, device);
@@ -516,10 +491,7 @@ impl Switchboard {
     }
 
     fn device_user(&self, device: DeviceId) -> Result<UserId, CallError> {
-        self.devices
-            .get(&device)
-            .map(|d| d.user)
-            .ok_or(CallError::UnknownDevice)
+        self.devices.get(&device).map(|d| d.user).ok_or(CallError::UnknownDevice)
     }
 
     fn attach(&mut self, device: DeviceId, call: CallId) {
@@ -578,10 +550,7 @@ impl Switchboard {
     fn notify_user(&mut self, user: UserId, notice: &Notice) {
         if let Some(devices) = self.user_devices.get(&user) {
             for device in devices {
-                self.outputs.push_back(Output::Notify {
-                    device: *device,
-                    notice: notice.clone(),
-                });
+                self.outputs.push_back(Output::Notify { device: *device, notice: notice.clone() });
             }
         }
     }
@@ -618,9 +587,7 @@ impl Switchboard {
 
     fn unanswered_delay(&self, user: UserId) -> Duration {
         let delay = self.directory.user(user).map_or(
-            Duration::from_secs(u64::from(
-                crate::directory::DEFAULT_UNANSWERED_DELAY_SECONDS,
-            )),
+            Duration::from_secs(u64::from(crate::directory::DEFAULT_UNANSWERED_DELAY_SECONDS)),
             UserSettings::unanswered_delay,
         );
         self.scaled(delay)
@@ -651,12 +618,8 @@ impl Switchboard {
     /// After any directory change: subscribed devices whose visible policy changed
     /// move to the new list and get a fresh snapshot.
     fn refresh_subscriptions(&mut self) {
-        let subscribed: Vec<DeviceId> = self
-            .devices
-            .iter()
-            .filter(|(_, d)| d.subscribed)
-            .map(|(id, _)| *id)
-            .collect();
+        let subscribed: Vec<DeviceId> =
+            self.devices.iter().filter(|(_, d)| d.subscribed).map(|(id, _)| *id).collect();
         for device in subscribed {
             self.refresh_subscription(device, false);
         }
@@ -683,10 +646,7 @@ impl Switchboard {
         let calls = visible.map_or_else(Vec::new, |policy| self.parked_calls(policy));
         self.notify(
             device,
-            Notice::ParkedList(ParkedListChange::Snapshot {
-                policy: visible,
-                calls,
-            }),
+            Notice::ParkedList(ParkedListChange::Snapshot { policy: visible, calls }),
         );
     }
 }

@@ -51,9 +51,7 @@ impl Switchboard {
             Err(error) => {
                 self.audit(AuditEvent {
                     at: now,
-                    kind: AuditKind::ParkRefused {
-                        reason: error.code(),
-                    },
+                    kind: AuditKind::ParkRefused { reason: error.code() },
                     user: Some(parker),
                     policy: self.directory.effective_policy(parker).map(|e| e.policy),
                     call: Some(call),
@@ -62,11 +60,7 @@ impl Switchboard {
                 return Err(error);
             }
         };
-        let timeout = self
-            .directory
-            .policy(policy)
-            .map(|p| p.park_timeout())
-            .unwrap_or_default();
+        let timeout = self.directory.policy(policy).map(|p| p.park_timeout()).unwrap_or_default();
         let park = Park {
             parkee,
             parker,
@@ -87,27 +81,12 @@ impl Switchboard {
             parked_at: now,
             ringback_at: park.ringback_at,
         };
-        let receipt = ParkReceipt {
-            call,
-            code,
-            policy,
-            ringback_at: park.ringback_at,
-        };
+        let receipt = ParkReceipt { call, code, policy, ringback_at: park.ringback_at };
         self.parked.entry(policy).or_default().insert(code, call);
-        self.audit_park(
-            now,
-            AuditKind::Parked {
-                caller: parkee.user,
-            },
-            Some(parker),
-            call,
-            &park,
-        );
+        self.audit_park(now, AuditKind::Parked { caller: parkee.user }, Some(parker), call, &park);
         self.put_call(call, CallState::Parked(park));
         self.end_leg(call, device, CallEnded::Parked { code });
-        self.media(MediaCommand::HoldMusic {
-            device: parkee.device,
-        });
+        self.media(MediaCommand::HoldMusic { device: parkee.device });
         self.notify(parkee.device, Notice::OnHold { call });
         self.notify_user(
             parker,
@@ -118,8 +97,7 @@ impl Switchboard {
                 ringback_at: receipt.ringback_at,
             },
         );
-        self.outputs
-            .push_back(crate::Output::Store(StoreCommand::SaveParkedCall(record)));
+        self.outputs.push_back(crate::Output::Store(StoreCommand::SaveParkedCall(record)));
         self.list_changed(policy, ParkedListChange::Added(view));
         Ok(receipt)
     }
@@ -149,9 +127,7 @@ impl Switchboard {
             Err(error) => {
                 self.audit(AuditEvent {
                     at: now,
-                    kind: AuditKind::RetrieveRefused {
-                        reason: error.code(),
-                    },
+                    kind: AuditKind::RetrieveRefused { reason: error.code() },
                     user: Some(user),
                     policy: self.directory.park_policy(user).ok(),
                     call: None,
@@ -163,12 +139,8 @@ impl Switchboard {
         let Some(CallState::Parked(park)) = self.calls.get(&call) else {
             return Err(CallError::CodeNotFound { code });
         };
-        let receipt = RetrieveReceipt {
-            call,
-            code,
-            caller: park.parkee.user,
-            parked_by: park.parker,
-        };
+        let receipt =
+            RetrieveReceipt { call, code, caller: park.parkee.user, parked_by: park.parker };
         self.connect_from_park(
             now,
             call,
@@ -188,9 +160,7 @@ impl Switchboard {
             .filter(|code| {
                 (crate::policy::PICKUP_CODE_MIN..=crate::policy::PICKUP_CODE_MAX).contains(code)
             })
-            .ok_or_else(|| CallError::InvalidCode {
-                input: input.to_owned(),
-            })
+            .ok_or_else(|| CallError::InvalidCode { input: input.to_owned() })
     }
 
     fn explain_missing_code(&self, now: Timestamp, policy: PolicyId, code: u16) -> CallError {
@@ -263,14 +233,8 @@ impl Switchboard {
         if let Some(book) = self.codebooks.get_mut(&park.policy) {
             book.release(park.code);
         }
-        self.ended_parks.insert(
-            (park.policy, park.code),
-            EndedPark {
-                at: now,
-                parker: park.parker,
-                outcome,
-            },
-        );
+        self.ended_parks
+            .insert((park.policy, park.code), EndedPark { at: now, parker: park.parker, outcome });
         if let Some(ringback) = &park.ringback {
             self.stop_ringing(&ringback.devices, call, stop, except);
         }
@@ -281,25 +245,9 @@ impl Switchboard {
             ParkOutcome::FellBack(action) => (AuditKind::FellBack(action), Some(park.parker)),
         };
         self.audit_park(now, kind, user, call, park);
-        self.notify_user(
-            park.parker,
-            &Notice::ParkEnded {
-                call,
-                code: park.code,
-                outcome,
-            },
-        );
-        self.outputs
-            .push_back(crate::Output::Store(StoreCommand::DeleteParkedCall {
-                call,
-            }));
-        self.list_changed(
-            park.policy,
-            ParkedListChange::Removed {
-                call,
-                code: park.code,
-            },
-        );
+        self.notify_user(park.parker, &Notice::ParkEnded { call, code: park.code, outcome });
+        self.outputs.push_back(crate::Output::Store(StoreCommand::DeleteParkedCall { call }));
+        self.list_changed(park.policy, ParkedListChange::Removed { call, code: park.code });
     }
 
     /// The park timeout passed: ring the parker's idle devices, the code still valid.
@@ -318,16 +266,9 @@ impl Switchboard {
         let Some(CallState::Parked(mut park)) = self.take_call(call) else {
             return;
         };
-        let ringback = Notice::Ringback {
-            call,
-            code: park.code,
-            caller: park.parkee.user,
-        };
+        let ringback = Notice::Ringback { call, code: park.code, caller: park.parkee.user };
         self.start_ringing(&devices, call, &ringback);
-        park.ringback = Some(Ringback {
-            devices,
-            unanswered_at,
-        });
+        park.ringback = Some(Ringback { devices, unanswered_at });
         self.audit_park(now, AuditKind::RangBack, Some(parker), call, &park);
         let (policy, view) = (park.policy, park_view(call, &park));
         self.put_call(call, CallState::Parked(park));

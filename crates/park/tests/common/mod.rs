@@ -38,12 +38,7 @@ impl World {
 
     pub fn with_config(config: Config) -> Self {
         let mut sb = Switchboard::new(config);
-        for (id, name) in [
-            (ALICE, "Alice"),
-            (BOB, "Bob"),
-            (CAROL, "Carol"),
-            (DAVE, "Dave"),
-        ] {
+        for (id, name) in [(ALICE, "Alice"), (BOB, "Bob"), (CAROL, "Carol"), (DAVE, "Dave")] {
             sb.add_user(id, user(name)).unwrap();
         }
         sb.add_group(SALES).unwrap();
@@ -52,10 +47,7 @@ impl World {
         }
         sb.new_policy(
             "Sales",
-            &PolicyChanges {
-                allow_call_park: Some(true),
-                ..Default::default()
-            },
+            &PolicyChanges { allow_call_park: Some(true), ..Default::default() },
         )
         .unwrap();
         sb.grant_group_policy(SALES, Some("Sales"), 1).unwrap();
@@ -63,14 +55,16 @@ impl World {
         for (device, owner) in [(A1, ALICE), (A2, ALICE), (B1, BOB), (C1, CAROL), (D1, DAVE)] {
             sb.handle_device_online(now, device, owner).unwrap();
         }
-        let mut world = Self {
-            sb,
-            now,
-            out: Vec::new(),
-        };
+        let mut world = Self { sb, now, out: Vec::new() };
         world.drain();
         world.out.clear();
         world
+    }
+
+    /// Changes where `who`'s unanswered calls go, and after how many seconds.
+    pub fn set_unanswered(&mut self, who: UserId, action: UnansweredAction, delay_seconds: u32) {
+        let settings = self.sb.directory().user(who).unwrap().clone();
+        self.sb.update_user(who, settings.with_unanswered(action, delay_seconds)).unwrap();
     }
 
     pub fn sales(&self) -> PolicyId {
@@ -103,11 +97,7 @@ impl World {
         let calls_before: Vec<_> = self.sb.timers().collect();
         self.now = before;
         self.sb.handle_timeout(before);
-        assert_eq!(
-            self.sb.timers().collect::<Vec<_>>(),
-            calls_before,
-            "a timer fired early"
-        );
+        assert_eq!(self.sb.timers().collect::<Vec<_>>(), calls_before, "a timer fired early");
         self.now = due;
         self.sb.handle_timeout(due);
         self.drain();
@@ -120,10 +110,7 @@ impl World {
         callee: UserId,
         answer_on: DeviceId,
     ) -> CallId {
-        let call = self
-            .sb
-            .handle_dial(self.now, caller_device, callee)
-            .unwrap();
+        let call = self.sb.handle_dial(self.now, caller_device, callee).unwrap();
         self.sb.handle_answer(self.now, answer_on, call).unwrap();
         self.drain();
         call
