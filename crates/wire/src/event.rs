@@ -1,0 +1,133 @@
+//! What the service tells a device without being asked, tagged by `event`.
+
+use serde::{Deserialize, Serialize};
+
+/// A user as a device shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRef {
+    pub id: u64,
+    pub name: String,
+}
+
+/// One entry of the live parked-calls list. Times are milliseconds since the Unix
+/// epoch, by the service's clock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedCall {
+    pub call: u64,
+    pub code: u16,
+    pub caller: UserRef,
+    pub parked_by: UserRef,
+    pub parked_at_ms: u64,
+    pub ringback_at_ms: u64,
+    pub ringing_back: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RingingStopReason {
+    AnsweredElsewhere,
+    CallerHungUp,
+    Declined,
+    Unanswered,
+    /// A parked call ringing back was picked up by someone (`by`).
+    Retrieved,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallEndReason {
+    HungUp,
+    PeerHungUp,
+    PeerLost,
+    Parked,
+    NoAnswer,
+    Declined,
+    VoicemailFinished,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParkOutcome {
+    /// Picked up by `by`.
+    Retrieved,
+    RingbackAnswered,
+    CallerLeft,
+    Voicemail,
+    /// Forwarded to `by`.
+    Forwarded,
+    Disconnected,
+    /// The service restarted while the call was parked.
+    Lost,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    IncomingCall {
+        call: u64,
+        from: UserRef,
+        forwarded_by: Option<UserRef>,
+    },
+    RingingStopped {
+        call: u64,
+        reason: RingingStopReason,
+        by: Option<UserRef>,
+    },
+    /// To the caller: the callee's devices are ringing.
+    Ringing {
+        call: u64,
+        callee: UserRef,
+    },
+    Connected {
+        call: u64,
+        peer: UserRef,
+    },
+    CallEnded {
+        call: u64,
+        reason: CallEndReason,
+    },
+    /// To the parked caller: on hold.
+    OnHold {
+        call: u64,
+    },
+    /// To every device of the parker.
+    CallParked {
+        call: u64,
+        code: u16,
+        caller: UserRef,
+        ringback_at_ms: u64,
+    },
+    /// To the parker's devices: nobody picked the call up; ring.
+    Ringback {
+        call: u64,
+        code: u16,
+        caller: UserRef,
+    },
+    /// To every device of the parker: the call left park.
+    ParkEnded {
+        call: u64,
+        code: u16,
+        outcome: ParkOutcome,
+        by: Option<UserRef>,
+    },
+    VoicemailStarted {
+        call: u64,
+        owner: UserRef,
+    },
+    /// The whole live list (after subscribing, or when the user's policy changed);
+    /// `policy` is null when the user may not park or retrieve.
+    ParkedList {
+        policy: Option<String>,
+        calls: Vec<ParkedCall>,
+    },
+    ParkedCallAdded {
+        parked: ParkedCall,
+    },
+    ParkedCallUpdated {
+        parked: ParkedCall,
+    },
+    ParkedCallRemoved {
+        call: u64,
+        code: u16,
+    },
+}

@@ -1,0 +1,160 @@
+//! What a client asks, and the replies.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::event::{ParkedCall, UserRef};
+use crate::{ErrorBody, MAX_FRAME_BYTES, ReplyResult, ServerMessage};
+
+/// A request: an id chosen by the client, echoed in the one reply it gets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u64,
+    #[serde(flatten)]
+    pub body: RequestBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Unknown extra fields are ignored, so that newer clients can add optional ones.
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RequestBody {
+    /// First request on a connection: the protocol the client speaks and a name
+    /// for this device ("Alice's laptop"). Reply: `welcome`.
+    Hello {
+        protocol: u32,
+        device_name: String,
+    },
+    /// WebRTC offer for this device's audio. Reply: `media_answer`.
+    MediaOffer {
+        sdp: String,
+    },
+    /// Call a user by login name. Reply: `dialing`.
+    Dial {
+        to: String,
+    },
+    Answer {
+        call: u64,
+    },
+    Decline {
+        call: u64,
+    },
+    Hangup {
+        call: u64,
+    },
+    /// Park the connected call. Reply: `parked` with the pickup code.
+    Park {
+        call: u64,
+    },
+    /// Pick up a parked call by its code, as the person typed it. Reply: `retrieved`.
+    Retrieve {
+        code: String,
+    },
+    /// Start the live list of parked calls: a `parked_list` event, then changes.
+    SubscribeParked,
+    UnsubscribeParked,
+    Ping,
+}
+
+impl RequestBody {
+    /// Every request type, as written in the `type` field.
+    pub const TYPES: &'static [&'static str] = &[
+        "hello",
+        "media_offer",
+        "dial",
+        "answer",
+        "decline",
+        "hangup",
+        "park",
+        "retrieve",
+        "subscribe_parked",
+        "unsubscribe_parked",
+        "ping",
+    ];
+}
+
+/// What a successful request returns, tagged by `kind`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReplyBody {
+    Done,
+    Welcome { protocol: u32, user: UserRef, device: u64, policy: Option<String> },
+    MediaAnswer { sdp: String },
+    Dialing { call: u64 },
+    Parked { call: u64, code: u16, ringback_at_ms: u64 },
+    Retrieved { call: u64, code: u16, caller: UserRef, parked_by: UserRef },
+    ParkedList { policy: Option<String>, calls: Vec<ParkedCall> },
+    Pong,
+}
+
+/// A request that could not be read: the reply to send (with the id if one could
+/// be read, so the client can match it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    pub id: Option<u64>,
+    pub error: ErrorBody,
+}
+
+pub type ParsedRequest = Result<Request, Rejected>;
+
+/// Reads one text frame from a client. Anything wrong gets a precise refusal:
+/// `frame_too_large`, `bad_json`, `bad_request` (no id, no type, a missing or
+/// wrong field) or `unknown_type` (listing the known ones). Never panics.
+pub fn parse_request(text: &str) -> ParsedRequest {
+    if text.len() > MAX_FRAME_BYTES {
+        return Err(rejected(
+            None,
+            "frame_too_large",
+            format!("The message is {} bytes; at most {MAX_FRAME_BYTES} are allowed.", text.len()),
+        ));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|error| {
+        rejected(None, "bad_json", format!("The message is not valid JSON: {error}."))
+    })?;
+    let id = value.get("id").and_then(Value::as_u64);
+    let Some(object) = value.as_object() else {
+        return Err(rejected(None, "bad_request", "A request must be a JSON object."));
+    };
+    if id.is_none() {
+        return Err(rejected(
+            None,
+            "bad_request",
+            "A request needs an \"id\": a whole number from 0 up, echoed in its reply.",
+        ));
+    }
+    let Some(kind) = object.get("type").and_then(Value::as_str).map(str::to_owned) else {
+        return Err(rejected(id, "bad_request", "A request needs a \"type\" (a string)."));
+    };
+    if !RequestBody::TYPES.contains(&kind.as_str()) {
+        return Err(rejected(
+            id,
+            "unknown_type",
+            format!(
+                "Unknown request type {kind:?}. Known types: {}.",
+                RequestBody::TYPES.join(", ")
+            ),
+        ));
+    }
+    serde_json::from_value(value).map_err(|error| {
+        rejected(id, "bad_request", format!("The {kind:?} request is not valid: {error}."))
+    })
+}
+
+fn rejected(id: Option<u64>, code: &str, message: impl Into<String>) -> Rejected {
+    Rejected { id, error: ErrorBody::new(code, message) }
+}
+
+/// The reply to request `id` when it succeeded.
+pub fn reply_ok(id: u64, body: ReplyBody) -> ServerMessage {
+    ServerMessage::Reply { id: Some(id), result: ReplyResult::Ok(body) }
+}
+
+/// The reply to request `id` (if known) when it was refused.
+pub fn reply_error(id: Option<u64>, error: ErrorBody) -> ServerMessage {
+    ServerMessage::Reply { id, result: ReplyResult::Error(error) }
+}
+
+impl From<Rejected> for ServerMessage {
+    fn from(rejected: Rejected) -> Self {
+        reply_error(rejected.id, rejected.error)
+    }
+}
