@@ -439,7 +439,7 @@ impl Directory {
     }
 
     /// The policy under which `user` may park and retrieve, or why they may not.
-    pub(crate) fn park_policy(&self, user: UserId) -> Result<PolicyId, crate::CallError> {
+    pub fn park_policy(&self, user: UserId) -> Result<PolicyId, crate::CallError> {
         let settings = self.user(user).ok_or(crate::CallError::UserNotFound { user })?;
         if !settings.enterprise_voice {
             return Err(crate::CallError::NotEnterpriseVoice);

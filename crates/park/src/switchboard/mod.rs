@@ -245,6 +245,11 @@ impl Switchboard {
         self.calls.keys().copied()
     }
 
+    /// The user signed in on a device.
+    pub fn device_owner(&self, device: DeviceId) -> Option<UserId> {
+        self.devices.get(&device).map(|d| d.user)
+    }
+
     /// The call a device is a leg of, if any.
     pub fn device_call(&self, device: DeviceId) -> Option<CallId> {
         self.devices.get(&device).and_then(|d| d.call)

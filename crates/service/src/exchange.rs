@@ -1,0 +1,353 @@
+//! The task that owns the switchboard: it takes requests and connection changes from
+//! connections, passes the time in, runs the timers, and delivers every notice to the
+//! device it is for. It holds no park rules: those are all in `callpark-park`.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use callpark_park::{
+    AuditEvent, CallId, DeviceId, MediaCommand, Output, StoreCommand, Switchboard, Timestamp,
+    UserId,
+};
+use callpark_wire::{
+    ErrorBody, PROTOCOL_VERSION, ReplyBody, Request, RequestBody, ServerMessage, reply_error,
+    reply_ok,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::translate::{call_error, notice_to_event, user_ref};
+
+/// How many events may wait for a slow device before it is treated as gone.
+pub const DEVICE_QUEUE: usize = 256;
+const COMMAND_QUEUE: usize = 1024;
+
+enum Command {
+    Attach {
+        user: UserId,
+        device: DeviceId,
+        reply: oneshot::Sender<Result<mpsc::Receiver<ServerMessage>, ErrorBody>>,
+    },
+    Request {
+        device: DeviceId,
+        request: Request,
+        reply: oneshot::Sender<ServerMessage>,
+    },
+    Detach {
+        device: DeviceId,
+    },
+}
+
+/// The service's clock: wall time in milliseconds, advanced by tokio's monotonic
+/// clock (so tests can pause and advance it).
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    base: Instant,
+    base_millis: u64,
+}
+
+impl Clock {
+    fn start() -> Self {
+        let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        Self {
+            base: Instant::now(),
+            base_millis: u64::try_from(since_epoch.as_millis()).unwrap_or(0),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        let elapsed = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Timestamp::from_millis(self.base_millis.saturating_add(elapsed))
+    }
+
+    fn instant_of(&self, at: Timestamp) -> Instant {
+        self.base + Duration::from_millis(at.as_millis().saturating_sub(self.base_millis))
+    }
+}
+
+/// A connection's way to the exchange. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct ExchangeHandle {
+    commands: mpsc::Sender<Command>,
+}
+
+fn exchange_gone() -> ErrorBody {
+    ErrorBody::new("service_stopping", "The service is shutting down; try again in a moment.")
+}
+
+impl ExchangeHandle {
+    /// Signs a device of `user` in; its events arrive on the returned receiver, which
+    /// ends if the device falls too far behind.
+    pub async fn attach(
+        &self,
+        user: UserId,
+        device: DeviceId,
+    ) -> Result<mpsc::Receiver<ServerMessage>, ErrorBody> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Attach { user, device, reply })
+            .await
+            .map_err(|_| exchange_gone())?;
+        answer.await.map_err(|_| exchange_gone())?
+    }
+
+    /// Carries out one request from a device and returns its one reply.
+    pub async fn request(&self, device: DeviceId, request: Request) -> ServerMessage {
+        let id = request.id;
+        let (reply, answer) = oneshot::channel();
+        if self.commands.send(Command::Request { device, request, reply }).await.is_err() {
+            return reply_error(Some(id), exchange_gone());
+        }
+        answer.await.unwrap_or_else(|_| reply_error(Some(id), exchange_gone()))
+    }
+
+    /// The device signed out or its connection is gone.
+    pub async fn detach(&self, device: DeviceId) {
+        // If the exchange is gone, so is the device's state: nothing to undo.
+        let _ = self.commands.send(Command::Detach { device }).await;
+    }
+}
+
+/// Starts the exchange on the current tokio runtime. `logins` maps login names (any
+/// case) to users, for `dial`.
+pub fn spawn(switchboard: Switchboard, logins: HashMap<String, UserId>) -> ExchangeHandle {
+    let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+    let logins = logins.into_iter().map(|(name, id)| (name.to_lowercase(), id)).collect();
+    let exchange = Exchange { switchboard, logins, devices: HashMap::new(), clock: Clock::start() };
+    tokio::spawn(exchange.run(receiver));
+    ExchangeHandle { commands }
+}
+
+struct Exchange {
+    switchboard: Switchboard,
+    logins: HashMap<String, UserId>,
+    devices: HashMap<DeviceId, mpsc::Sender<ServerMessage>>,
+    clock: Clock,
+}
+
+impl Exchange {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        loop {
+            let deadline = self.switchboard.poll_timeout().map(|at| self.clock.instant_of(at));
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command),
+                    None => break,
+                },
+                () = sleep_until(deadline), if deadline.is_some() => {
+                    self.switchboard.handle_timeout(self.clock.now());
+                }
+            }
+            self.deliver_outputs();
+        }
+        tracing::debug!("exchange stopped: no connection handle left");
+    }
+
+    fn handle(&mut self, command: Command) {
+        let now = self.clock.now();
+        match command {
+            Command::Attach { user, device, reply } => {
+                let attached = self.switchboard.handle_device_online(now, device, user).map(|()| {
+                    let (sender, receiver) = mpsc::channel(DEVICE_QUEUE);
+                    self.devices.insert(device, sender);
+                    receiver
+                });
+                tracing::info!(
+                    user = user.0,
+                    device = device.0,
+                    ok = attached.is_ok(),
+                    "device attach"
+                );
+                let _ = reply.send(attached.map_err(|error| call_error(&error)));
+            }
+            Command::Request { device, request, reply } => {
+                let answer = self.handle_request(now, device, request);
+                let _ = reply.send(answer);
+            }
+            Command::Detach { device } => self.device_gone(now, device),
+        }
+    }
+
+    fn device_gone(&mut self, now: Timestamp, device: DeviceId) {
+        if self.devices.remove(&device).is_some() {
+            tracing::info!(device = device.0, "device detached");
+        }
+        self.switchboard.handle_device_offline(now, device);
+    }
+
+    fn handle_request(
+        &mut self,
+        now: Timestamp,
+        device: DeviceId,
+        request: Request,
+    ) -> ServerMessage {
+        let Request { id, body } = request;
+        let kind = request_kind(&body);
+        let result = self.carry_out(now, device, body);
+        if let Err(error) = &result {
+            tracing::info!(device = device.0, request = kind, code = %error.code, "request refused");
+        }
+        match result {
+            Ok(body) => reply_ok(id, body),
+            Err(error) => reply_error(Some(id), error),
+        }
+    }
+
+    fn carry_out(
+        &mut self,
+        now: Timestamp,
+        device: DeviceId,
+        body: RequestBody,
+    ) -> Result<ReplyBody, ErrorBody> {
+        let sb = &mut self.switchboard;
+        let refused = |error: callpark_park::CallError| call_error(&error);
+        match body {
+            RequestBody::Hello { protocol, .. } => {
+                if protocol != PROTOCOL_VERSION {
+                    return Err(ErrorBody::new(
+                        "protocol_unsupported",
+                        format!(
+                            "This service speaks protocol {PROTOCOL_VERSION}, not {protocol}. Update the app."
+                        ),
+                    ));
+                }
+                let user = sb
+                    .device_owner(device)
+                    .ok_or_else(|| refused(callpark_park::CallError::UnknownDevice))?;
+                let policy = sb
+                    .directory()
+                    .park_policy(user)
+                    .ok()
+                    .and_then(|id| sb.directory().policy(id))
+                    .map(|p| p.identity.to_string());
+                Ok(ReplyBody::Welcome {
+                    protocol: PROTOCOL_VERSION,
+                    user: user_ref(sb.directory(), user),
+                    device: device.0,
+                    policy,
+                })
+            }
+            RequestBody::MediaOffer { .. } => Err(ErrorBody::new(
+                "media_unavailable",
+                "This service does not carry audio yet; calls connect without sound.",
+            )),
+            RequestBody::Dial { to } => {
+                let callee = *self.logins.get(&to.to_lowercase()).ok_or_else(|| {
+                    ErrorBody::new("user_not_found", format!("There is no user {to:?} to call."))
+                })?;
+                let call = sb.handle_dial(now, device, callee).map_err(refused)?;
+                Ok(ReplyBody::Dialing { call: call.0 })
+            }
+            RequestBody::Answer { call } => {
+                sb.handle_answer(now, device, CallId(call)).map_err(refused)?;
+                Ok(ReplyBody::Done)
+            }
+            RequestBody::Decline { call } => {
+                sb.handle_decline(now, device, CallId(call)).map_err(refused)?;
+                Ok(ReplyBody::Done)
+            }
+            RequestBody::Hangup { call } => {
+                sb.handle_hangup(now, device, CallId(call)).map_err(refused)?;
+                Ok(ReplyBody::Done)
+            }
+            RequestBody::Park { call } => {
+                let receipt = sb.handle_park(now, device, CallId(call)).map_err(refused)?;
+                Ok(ReplyBody::Parked {
+                    call: receipt.call.0,
+                    code: receipt.code,
+                    ringback_at_ms: receipt.ringback_at.as_millis(),
+                })
+            }
+            RequestBody::Retrieve { code } => {
+                let code = Switchboard::parse_code(&code).map_err(refused)?;
+                let receipt = sb.handle_retrieve(now, device, code).map_err(refused)?;
+                Ok(ReplyBody::Retrieved {
+                    call: receipt.call.0,
+                    code: receipt.code,
+                    caller: user_ref(sb.directory(), receipt.caller),
+                    parked_by: user_ref(sb.directory(), receipt.parked_by),
+                })
+            }
+            RequestBody::SubscribeParked => {
+                sb.handle_subscribe_parked(device, true).map_err(refused)?;
+                Ok(ReplyBody::Done)
+            }
+            RequestBody::UnsubscribeParked => {
+                sb.handle_subscribe_parked(device, false).map_err(refused)?;
+                Ok(ReplyBody::Done)
+            }
+            RequestBody::Ping => Ok(ReplyBody::Pong),
+        }
+    }
+
+    /// Carries out what the switchboard asked; a device whose queue is full is lost.
+    fn deliver_outputs(&mut self) {
+        let mut lost = Vec::new();
+        while let Some(output) = self.switchboard.poll_output() {
+            match output {
+                Output::Notify { device, notice } => {
+                    let Some(sender) = self.devices.get(&device) else { continue };
+                    let event = notice_to_event(self.switchboard.directory(), &notice);
+                    if sender.try_send(ServerMessage::Event { event }).is_err() {
+                        lost.push(device);
+                    }
+                }
+                Output::Media(command) => media_not_anchored(command),
+                Output::Store(command) => store_not_persisted(command),
+                Output::Audit(event) => audit(&event),
+            }
+        }
+        for device in lost {
+            tracing::warn!(device = device.0, "device fell behind or is gone; signing it out");
+            let now = self.clock.now();
+            self.device_gone(now, device);
+            self.deliver_outputs();
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn request_kind(body: &RequestBody) -> &'static str {
+    match body {
+        RequestBody::Hello { .. } => "hello",
+        RequestBody::MediaOffer { .. } => "media_offer",
+        RequestBody::Dial { .. } => "dial",
+        RequestBody::Answer { .. } => "answer",
+        RequestBody::Decline { .. } => "decline",
+        RequestBody::Hangup { .. } => "hangup",
+        RequestBody::Park { .. } => "park",
+        RequestBody::Retrieve { .. } => "retrieve",
+        RequestBody::SubscribeParked => "subscribe_parked",
+        RequestBody::UnsubscribeParked => "unsubscribe_parked",
+        RequestBody::Ping => "ping",
+    }
+}
+
+// The media anchor and the store come with the media and persistence work; until
+// then their commands are only traced.
+fn media_not_anchored(command: MediaCommand) {
+    tracing::debug!(?command, "media command (no media anchor yet)");
+}
+
+fn store_not_persisted(command: StoreCommand) {
+    tracing::debug!(?command, "store command (no store yet)");
+}
+
+fn audit(event: &AuditEvent) {
+    tracing::info!(
+        target: "callpark::audit",
+        at = event.at.as_millis(),
+        kind = ?event.kind,
+        user = event.user.map(|u| u.0),
+        policy = event.policy.map(|p| p.0),
+        call = event.call.map(|c| c.0),
+        code = event.code,
+        "park event"
+    );
+}

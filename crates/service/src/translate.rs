@@ -1,0 +1,115 @@
+//! From the switchboard's terms (ids, notices, errors) to the wire's (names, events,
+//! `{code, message}`).
+
+use callpark_park::{
+    CallEnded, CallError, Directory, Notice, ParkOutcome, ParkedCallView, ParkedListChange,
+    RingingStopped, UnansweredAction, UserId,
+};
+use callpark_wire::{self as wire, ErrorBody, Event, UserRef};
+
+pub fn user_ref(directory: &Directory, user: UserId) -> UserRef {
+    UserRef { id: user.0, name: directory.display_name(user) }
+}
+
+pub fn call_error(error: &CallError) -> ErrorBody {
+    ErrorBody::new(error.code(), error.to_string())
+}
+
+fn parked_call(directory: &Directory, view: &ParkedCallView) -> wire::ParkedCall {
+    wire::ParkedCall {
+        call: view.call.0,
+        code: view.code,
+        caller: user_ref(directory, view.caller),
+        parked_by: user_ref(directory, view.parked_by),
+        parked_at_ms: view.parked_at.as_millis(),
+        ringback_at_ms: view.ringback_at.as_millis(),
+        ringing_back: view.ringing_back,
+    }
+}
+
+/// The event a device gets for a notice from the switchboard.
+pub fn notice_to_event(directory: &Directory, notice: &Notice) -> Event {
+    let user = |id: UserId| user_ref(directory, id);
+    match notice {
+        Notice::IncomingCall { call, from, forwarded_by } => Event::IncomingCall {
+            call: call.0,
+            from: user(*from),
+            forwarded_by: forwarded_by.map(user),
+        },
+        Notice::RingingStopped { call, reason } => {
+            let (reason, by) = match reason {
+                RingingStopped::AnsweredElsewhere => {
+                    (wire::RingingStopReason::AnsweredElsewhere, None)
+                }
+                RingingStopped::CallerHungUp => (wire::RingingStopReason::CallerHungUp, None),
+                RingingStopped::Declined => (wire::RingingStopReason::Declined, None),
+                RingingStopped::Unanswered => (wire::RingingStopReason::Unanswered, None),
+                RingingStopped::RetrievedBy(by) => {
+                    (wire::RingingStopReason::Retrieved, Some(user(*by)))
+                }
+            };
+            Event::RingingStopped { call: call.0, reason, by }
+        }
+        Notice::Ringing { call, callee } => Event::Ringing { call: call.0, callee: user(*callee) },
+        Notice::Connected { call, peer } => Event::Connected { call: call.0, peer: user(*peer) },
+        Notice::CallEnded { call, reason } => Event::CallEnded {
+            call: call.0,
+            reason: match reason {
+                CallEnded::HungUp => wire::CallEndReason::HungUp,
+                CallEnded::PeerHungUp => wire::CallEndReason::PeerHungUp,
+                CallEnded::PeerLost => wire::CallEndReason::PeerLost,
+                CallEnded::Parked { .. } => wire::CallEndReason::Parked,
+                CallEnded::NoAnswer => wire::CallEndReason::NoAnswer,
+                CallEnded::Declined => wire::CallEndReason::Declined,
+                CallEnded::VoicemailFinished => wire::CallEndReason::VoicemailFinished,
+            },
+        },
+        Notice::OnHold { call } => Event::OnHold { call: call.0 },
+        Notice::CallParked { call, code, caller, ringback_at } => Event::CallParked {
+            call: call.0,
+            code: *code,
+            caller: user(*caller),
+            ringback_at_ms: ringback_at.as_millis(),
+        },
+        Notice::Ringback { call, code, caller } => {
+            Event::Ringback { call: call.0, code: *code, caller: user(*caller) }
+        }
+        Notice::ParkEnded { call, code, outcome } => {
+            let (outcome, by) = match outcome {
+                ParkOutcome::Retrieved { by } => (wire::ParkOutcome::Retrieved, Some(user(*by))),
+                ParkOutcome::RingbackAnswered => (wire::ParkOutcome::RingbackAnswered, None),
+                ParkOutcome::CallerLeft => (wire::ParkOutcome::CallerLeft, None),
+                ParkOutcome::FellBack(UnansweredAction::Voicemail) => {
+                    (wire::ParkOutcome::Voicemail, None)
+                }
+                ParkOutcome::FellBack(UnansweredAction::Forward(to)) => {
+                    (wire::ParkOutcome::Forwarded, Some(user(*to)))
+                }
+                ParkOutcome::FellBack(UnansweredAction::Disconnect) => {
+                    (wire::ParkOutcome::Disconnected, None)
+                }
+            };
+            Event::ParkEnded { call: call.0, code: *code, outcome, by }
+        }
+        Notice::VoicemailStarted { call, owner } => {
+            Event::VoicemailStarted { call: call.0, owner: user(*owner) }
+        }
+        Notice::ParkedList(change) => match change {
+            ParkedListChange::Snapshot { policy, calls } => Event::ParkedList {
+                policy: policy
+                    .and_then(|id| directory.policy(id))
+                    .map(|policy| policy.identity.to_string()),
+                calls: calls.iter().map(|view| parked_call(directory, view)).collect(),
+            },
+            ParkedListChange::Added(view) => {
+                Event::ParkedCallAdded { parked: parked_call(directory, view) }
+            }
+            ParkedListChange::Updated(view) => {
+                Event::ParkedCallUpdated { parked: parked_call(directory, view) }
+            }
+            ParkedListChange::Removed { call, code } => {
+                Event::ParkedCallRemoved { call: call.0, code: *code }
+            }
+        },
+    }
+}

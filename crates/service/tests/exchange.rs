@@ -1,0 +1,224 @@
+//! The exchange end to end over its channels, with tokio's clock paused so that a
+//! five-minute park timeout passes in an instant.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use callpark_park::{DeviceId, PolicyChanges, Switchboard, UserId, UserSettings};
+use callpark_service::{ExchangeHandle, spawn};
+use callpark_wire::*;
+use tokio::sync::mpsc::Receiver;
+
+const ALICE: UserId = UserId(1);
+const CAROL: UserId = UserId(3);
+const DAVE: UserId = UserId(4);
+
+struct Device {
+    id: DeviceId,
+    events: Receiver<ServerMessage>,
+    exchange: ExchangeHandle,
+    next_id: u64,
+}
+
+impl Device {
+    async fn sign_in(exchange: &ExchangeHandle, user: UserId, id: u64) -> Device {
+        let id = DeviceId(id);
+        let events = exchange.attach(user, id).await.unwrap();
+        Device { id, events, exchange: exchange.clone(), next_id: 1 }
+    }
+
+    async fn ask(&mut self, body: RequestBody) -> Result<ReplyBody, ErrorBody> {
+        let id = self.next_id;
+        self.next_id += 1;
+        match self.exchange.request(self.id, Request { id, body }).await {
+            ServerMessage::Reply { id: Some(got), result } => {
+                assert_eq!(got, id, "the reply carries the request's id");
+                match result {
+                    ReplyResult::Ok(body) => Ok(body),
+                    ReplyResult::Error(error) => Err(error),
+                }
+            }
+            other => panic!("expected a reply, got {other:?}"),
+        }
+    }
+
+    async fn next_event(&mut self) -> Event {
+        match tokio::time::timeout(Duration::from_secs(3600), self.events.recv()).await {
+            Ok(Some(ServerMessage::Event { event })) => event,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+}
+
+fn switchboard() -> (Switchboard, HashMap<String, UserId>) {
+    let mut sb = Switchboard::default();
+    let mut logins = HashMap::new();
+    for (id, login, name) in
+        [(ALICE, "alice", "Alice"), (CAROL, "carol", "Carol"), (DAVE, "dave", "Dave")]
+    {
+        sb.add_user(id, UserSettings::new(name).with_enterprise_voice(true)).unwrap();
+        logins.insert(login.to_owned(), id);
+    }
+    let park_on = PolicyChanges { allow_call_park: Some(true), ..Default::default() };
+    sb.new_policy("Sales", &park_on).unwrap();
+    sb.grant_user_policy(ALICE, Some("Sales")).unwrap();
+    sb.grant_user_policy(CAROL, Some("Sales")).unwrap();
+    (sb, logins)
+}
+
+fn name(user: &UserRef) -> &str {
+    &user.name
+}
+
+#[tokio::test(start_paused = true)]
+async fn park_retrieve_and_ringback_through_the_exchange() {
+    let (sb, logins) = switchboard();
+    let exchange = spawn(sb, logins);
+    let mut alice = Device::sign_in(&exchange, ALICE, 11).await;
+    let mut carol = Device::sign_in(&exchange, CAROL, 31).await;
+    let mut dave = Device::sign_in(&exchange, DAVE, 41).await;
+
+    let welcome = alice
+        .ask(RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "Desk".into() })
+        .await;
+    assert!(
+        matches!(&welcome, Ok(ReplyBody::Welcome { user, policy: Some(policy), .. })
+        if user.name == "Alice" && policy == "Tag:Sales"),
+        "{welcome:?}"
+    );
+    let refused = dave.ask(RequestBody::Hello { protocol: 99, device_name: "Old".into() }).await;
+    assert_eq!(refused.unwrap_err().code, "protocol_unsupported");
+
+    // Dave calls Alice; Alice answers.
+    let Ok(ReplyBody::Dialing { call }) = dave.ask(RequestBody::Dial { to: "Alice".into() }).await
+    else {
+        panic!("dial failed")
+    };
+    assert!(
+        matches!(alice.next_event().await, Event::IncomingCall { from, .. } if name(&from) == "Dave")
+    );
+    assert!(
+        matches!(dave.next_event().await, Event::Ringing { callee, .. } if name(&callee) == "Alice")
+    );
+    alice.ask(RequestBody::Answer { call }).await.unwrap();
+    assert!(
+        matches!(alice.next_event().await, Event::Connected { peer, .. } if name(&peer) == "Dave")
+    );
+    assert!(matches!(dave.next_event().await, Event::Connected { .. }));
+
+    // Alice parks: she gets the code; Dave is on hold.
+    let parked = alice.ask(RequestBody::Park { call }).await.unwrap();
+    let ReplyBody::Parked { code, ringback_at_ms, .. } = parked else { panic!("{parked:?}") };
+    assert_eq!(code, 10);
+    assert_eq!(alice.next_event().await, Event::CallEnded { call, reason: CallEndReason::Parked });
+    assert!(
+        matches!(alice.next_event().await, Event::CallParked { code: 10, ringback_at_ms: at, .. } if at == ringback_at_ms)
+    );
+    assert_eq!(dave.next_event().await, Event::OnHold { call });
+
+    // Wrong codes get their own messages; Carol picks the call up.
+    assert_eq!(
+        carol.ask(RequestBody::Retrieve { code: "1x".into() }).await.unwrap_err().code,
+        "code_invalid"
+    );
+    assert_eq!(
+        carol.ask(RequestBody::Retrieve { code: "55".into() }).await.unwrap_err().code,
+        "code_not_found"
+    );
+    let got = carol.ask(RequestBody::Retrieve { code: " 10 ".into() }).await.unwrap();
+    assert!(
+        matches!(&got, ReplyBody::Retrieved { caller, parked_by, .. }
+        if caller.name == "Dave" && parked_by.name == "Alice"),
+        "{got:?}"
+    );
+    assert!(
+        matches!(carol.next_event().await, Event::Connected { peer, .. } if name(&peer) == "Dave")
+    );
+    assert!(
+        matches!(dave.next_event().await, Event::Connected { peer, .. } if name(&peer) == "Carol")
+    );
+    assert!(matches!(alice.next_event().await,
+        Event::ParkEnded { outcome: ParkOutcome::Retrieved, by: Some(by), .. } if by.name == "Carol"));
+    let late = alice.ask(RequestBody::Retrieve { code: "10".into() }).await.unwrap_err();
+    assert_eq!(
+        (late.code.as_str(), late.message.as_str()),
+        ("already_retrieved", "Picked up by Carol 0 s ago.")
+    );
+
+    // Carol parks Dave again; nobody picks up: after 300 s Carol's device rings back.
+    let ReplyBody::Parked { code, .. } = carol.ask(RequestBody::Park { call }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(code, 11);
+    assert!(matches!(carol.next_event().await, Event::CallEnded { .. }));
+    assert!(matches!(carol.next_event().await, Event::CallParked { .. }));
+    tokio::time::advance(Duration::from_secs(299)).await;
+    tokio::task::yield_now().await;
+    assert!(carol.events.try_recv().is_err(), "no ringback before the timeout");
+    assert!(
+        matches!(carol.next_event().await, Event::Ringback { code: 11, caller, .. } if caller.name == "Dave")
+    );
+    // Unanswered for 20 s: Carol's voicemail takes the call.
+    assert!(matches!(
+        carol.next_event().await,
+        Event::RingingStopped { reason: RingingStopReason::Unanswered, .. }
+    ));
+    assert!(matches!(
+        carol.next_event().await,
+        Event::ParkEnded { outcome: ParkOutcome::Voicemail, .. }
+    ));
+    assert!(matches!(dave.next_event().await, Event::OnHold { .. }));
+    assert!(
+        matches!(dave.next_event().await, Event::VoicemailStarted { owner, .. } if owner.name == "Carol")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_live_list_and_a_lost_device_through_the_exchange() {
+    let (sb, logins) = switchboard();
+    let exchange = spawn(sb, logins);
+    let mut alice = Device::sign_in(&exchange, ALICE, 11).await;
+    let mut carol = Device::sign_in(&exchange, CAROL, 31).await;
+    let mut dave = Device::sign_in(&exchange, DAVE, 41).await;
+
+    carol.ask(RequestBody::SubscribeParked).await.unwrap();
+    assert!(
+        matches!(carol.next_event().await, Event::ParkedList { policy: Some(p), calls } if p == "Tag:Sales" && calls.is_empty())
+    );
+    dave.ask(RequestBody::SubscribeParked).await.unwrap();
+    assert!(matches!(dave.next_event().await, Event::ParkedList { policy: None, .. }));
+
+    let Ok(ReplyBody::Dialing { call }) = dave.ask(RequestBody::Dial { to: "alice".into() }).await
+    else {
+        panic!()
+    };
+    alice.ask(RequestBody::Answer { call }).await.unwrap();
+    alice.ask(RequestBody::Park { call }).await.unwrap();
+    assert!(
+        matches!(carol.next_event().await, Event::ParkedCallAdded { parked } if parked.code == 10 && parked.caller.name == "Dave")
+    );
+
+    // Dave's connection is lost while parked: the list and the parker are told.
+    exchange.detach(dave.id).await;
+    assert_eq!(carol.next_event().await, Event::ParkedCallRemoved { call, code: 10 });
+    let mut saw_caller_left = false;
+    while let Ok(Some(ServerMessage::Event { event })) =
+        tokio::time::timeout(Duration::from_millis(10), alice.events.recv()).await
+    {
+        saw_caller_left |=
+            matches!(event, Event::ParkEnded { outcome: ParkOutcome::CallerLeft, .. });
+    }
+    assert!(saw_caller_left);
+
+    // Requests from a device that is gone, or for users that do not exist.
+    let gone = dave.ask(RequestBody::Ping).await;
+    assert_eq!(gone, Ok(ReplyBody::Pong), "ping needs no signed-in device");
+    let unknown = alice.ask(RequestBody::Dial { to: "nobody".into() }).await.unwrap_err();
+    assert_eq!(unknown.code, "user_not_found");
+    assert!(unknown.message.contains("\"nobody\""));
+    let media = alice.ask(RequestBody::MediaOffer { sdp: "v=0".into() }).await.unwrap_err();
+    assert_eq!(media.code, "media_unavailable");
+}
