@@ -3,7 +3,11 @@
 //! (`callpark-wire`). The WebSocket and REST front, the store and the media anchor
 //! build on it.
 
+pub mod accounts;
 pub mod exchange;
+pub mod server;
 pub mod translate;
 
+pub use accounts::Accounts;
 pub use exchange::{ExchangeHandle, spawn};
+pub use server::{AppState, router, run};

@@ -6,14 +6,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use callpark_park::{DeviceId, PolicyChanges, Switchboard, UserId, UserSettings};
+use callpark_park::{DeviceId, Switchboard, UserId};
 use callpark_service::{ExchangeHandle, spawn};
 use callpark_wire::*;
 use tokio::sync::mpsc::Receiver;
 
-const ALICE: UserId = UserId(1);
-const CAROL: UserId = UserId(3);
-const DAVE: UserId = UserId(4);
+mod common;
+
+use common::{ALICE, CAROL, DAVE};
 
 struct Device {
     id: DeviceId,
@@ -53,19 +53,8 @@ impl Device {
 }
 
 fn switchboard() -> (Switchboard, HashMap<String, UserId>) {
-    let mut sb = Switchboard::default();
-    let mut logins = HashMap::new();
-    for (id, login, name) in
-        [(ALICE, "alice", "Alice"), (CAROL, "carol", "Carol"), (DAVE, "dave", "Dave")]
-    {
-        sb.add_user(id, UserSettings::new(name).with_enterprise_voice(true)).unwrap();
-        logins.insert(login.to_owned(), id);
-    }
-    let park_on = PolicyChanges { allow_call_park: Some(true), ..Default::default() };
-    sb.new_policy("Sales", &park_on).unwrap();
-    sb.grant_user_policy(ALICE, Some("Sales")).unwrap();
-    sb.grant_user_policy(CAROL, Some("Sales")).unwrap();
-    (sb, logins)
+    let tenant = common::tenant();
+    (tenant.switchboard, tenant.logins)
 }
 
 fn name(user: &UserRef) -> &str {

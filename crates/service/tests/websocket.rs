@@ -1,0 +1,194 @@
+//! The service over real sockets on 127.0.0.1: login, the signaling WebSocket, and
+//! a park picked up by a second client.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod common;
+
+use std::time::Duration;
+
+use callpark_service::{AppState, spawn};
+use callpark_wire::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+struct Server {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let tenant = common::tenant();
+        let exchange = spawn(tenant.switchboard, tenant.logins);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(exchange, tenant.accounts);
+        let task = tokio::spawn(callpark_service::run(listener, state, async {
+            let _ = stopped.await;
+        }));
+        Server { base, stop: Some(stop), task }
+    }
+
+    async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("http://{}/api/v1/login", self.base))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn connect(&self, login: &str) -> Client {
+        let reply: Value =
+            self.login(login, &format!("{login}-password")).await.json().await.unwrap();
+        let token = reply["token"].as_str().unwrap();
+        let mut request = format!("ws://{}/ws", self.base).into_client_request().unwrap();
+        request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        Client { socket, next_id: 1 }
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), self.task).await.unwrap().unwrap().unwrap();
+    }
+}
+
+struct Client {
+    socket: Socket,
+    next_id: u64,
+}
+
+impl Client {
+    async fn send_text(&mut self, text: String) {
+        self.socket.send(tungstenite::Message::Text(text.into())).await.unwrap();
+    }
+
+    async fn receive(&mut self) -> ServerMessage {
+        let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+            .await
+            .expect("the service answered in time")
+            .unwrap()
+            .unwrap();
+        ServerMessage::from_json(frame.to_text().unwrap()).unwrap()
+    }
+
+    /// Sends a request and returns its reply, keeping events that came first.
+    async fn ask(&mut self, body: RequestBody, events: &mut Vec<Event>) -> ReplyResult {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send_text(serde_json::to_string(&Request { id, body }).unwrap()).await;
+        loop {
+            match self.receive().await {
+                ServerMessage::Reply { id: got, result } => {
+                    assert_eq!(got, Some(id));
+                    return result;
+                }
+                ServerMessage::Event { event } => events.push(event),
+            }
+        }
+    }
+
+    async fn event(&mut self) -> Event {
+        match self.receive().await {
+            ServerMessage::Event { event } => event,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_park_and_retrieve_over_websockets() {
+    let server = Server::start().await;
+    let health = reqwest::get(format!("http://{}/healthz", server.base)).await.unwrap();
+    assert_eq!(health.text().await.unwrap(), "ok");
+
+    let mut alice = server.connect("alice").await;
+    let mut carol = server.connect("carol").await;
+    let mut dave = server.connect("dave").await;
+    let mut events = Vec::new();
+    let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into() };
+    assert!(matches!(alice.ask(hello, &mut events).await,
+        ReplyResult::Ok(ReplyBody::Welcome { user, .. }) if user.name == "Alice"));
+
+    let ReplyResult::Ok(ReplyBody::Dialing { call }) =
+        dave.ask(RequestBody::Dial { to: "alice".into() }, &mut events).await
+    else {
+        panic!("dial failed")
+    };
+    assert!(matches!(alice.event().await, Event::IncomingCall { .. }));
+    assert!(matches!(
+        alice.ask(RequestBody::Answer { call }, &mut events).await,
+        ReplyResult::Ok(ReplyBody::Done)
+    ));
+    let ReplyResult::Ok(ReplyBody::Parked { code, .. }) =
+        alice.ask(RequestBody::Park { call }, &mut events).await
+    else {
+        panic!("park failed")
+    };
+    let retrieved = carol.ask(RequestBody::Retrieve { code: code.to_string() }, &mut events).await;
+    assert!(
+        matches!(retrieved, ReplyResult::Ok(ReplyBody::Retrieved { caller, .. }) if caller.name == "Dave")
+    );
+    assert!(matches!(carol.event().await, Event::Connected { peer, .. } if peer.name == "Dave"));
+
+    // Dave is in the call with Carol, so his retrieve is refused (busy), and his
+    // connection lives on.
+    let refused = dave.ask(RequestBody::Retrieve { code: code.to_string() }, &mut events).await;
+    assert!(matches!(&refused, ReplyResult::Error(e) if e.code == "busy"), "{refused:?}");
+
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_error_and_the_connection_stays() {
+    let server = Server::start().await;
+    let wrong = server.login("alice", "not-the-password").await;
+    assert_eq!(wrong.status(), 401);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(body["code"], "unauthorized");
+
+    // No token, and a forged token: refused before the upgrade.
+    let no_token = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.base)).await;
+    assert!(
+        matches!(no_token, Err(tungstenite::Error::Http(response)) if response.status() == 401)
+    );
+    let forged =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?token=forged", server.base)).await;
+    assert!(matches!(forged, Err(tungstenite::Error::Http(response)) if response.status() == 401));
+
+    let mut alice = server.connect("alice").await;
+    let cases = [
+        ("{not json".to_owned(), None, "bad_json"),
+        (r#"{"type": "ping"}"#.to_owned(), None, "bad_request"),
+        (r#"{"id": 5, "type": "teleport"}"#.to_owned(), Some(5), "unknown_type"),
+        (r#"{"id": 6, "type": "park"}"#.to_owned(), Some(6), "bad_request"),
+        (
+            format!(r#"{{"id": 7, "type": "dial", "to": "{}"}}"#, "x".repeat(MAX_FRAME_BYTES)),
+            None,
+            "frame_too_large",
+        ),
+    ];
+    for (text, id, code) in cases {
+        alice.send_text(text).await;
+        match alice.receive().await {
+            ServerMessage::Reply { id: got, result: ReplyResult::Error(error) } => {
+                assert_eq!((got, error.code.as_str()), (id, code));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    let mut events = Vec::new();
+    assert_eq!(alice.ask(RequestBody::Ping, &mut events).await, ReplyResult::Ok(ReplyBody::Pong));
+    server.stop().await;
+}
