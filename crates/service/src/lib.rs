@@ -4,6 +4,7 @@
 //! build on it.
 
 pub mod accounts;
+pub mod demo;
 pub mod exchange;
 pub mod server;
 pub mod translate;

@@ -1,0 +1,87 @@
+//! The `callpark-server` binary as a user starts it: `--demo` on a free port,
+//! ready to sign in, and a clean exit on SIGTERM.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_until_healthy(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
+            if response.status().is_success() {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "callpark-server did not become healthy");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_server_starts_signs_users_in_and_stops_on_sigterm() {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_callpark-server"))
+            .args(["--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .env("CALLPARK_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_healthy(&base).await;
+
+    let client = reqwest::Client::new();
+    let login = |login: &str, password: &str| {
+        client
+            .post(format!("{base}/api/v1/login"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+    };
+    let ok: Value = login("alice", "alice-demo").await.unwrap().json().await.unwrap();
+    assert_eq!(ok["token"].as_str().unwrap().len(), 64);
+    assert_eq!(ok["admin"], true);
+    assert_eq!(login("alice", "wrong-password").await.unwrap().status(), 401);
+
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "callpark-server did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exit after SIGTERM: {status}");
+}
+
+#[test]
+fn a_bad_flag_is_refused_with_what_is_allowed() {
+    let output = Command::new(env!("CARGO_BIN_EXE_callpark-server"))
+        .args(["--test-clock-speedup", "0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--test-clock-speedup") && stderr.contains("1..=1000"), "{stderr}");
+}
