@@ -182,7 +182,7 @@ impl Exchange {
         request: Request,
     ) -> ServerMessage {
         let Request { id, body } = request;
-        let kind = request_kind(&body);
+        let kind = body.kind();
         let result = self.carry_out(now, device, body);
         if let Err(error) = &result {
             tracing::info!(device = device.0, request = kind, code = %error.code, "request refused");
@@ -310,22 +310,6 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
-    }
-}
-
-fn request_kind(body: &RequestBody) -> &'static str {
-    match body {
-        RequestBody::Hello { .. } => "hello",
-        RequestBody::MediaOffer { .. } => "media_offer",
-        RequestBody::Dial { .. } => "dial",
-        RequestBody::Answer { .. } => "answer",
-        RequestBody::Decline { .. } => "decline",
-        RequestBody::Hangup { .. } => "hangup",
-        RequestBody::Park { .. } => "park",
-        RequestBody::Retrieve { .. } => "retrieve",
-        RequestBody::SubscribeParked => "subscribe_parked",
-        RequestBody::UnsubscribeParked => "unsubscribe_parked",
-        RequestBody::Ping => "ping",
     }
 }
 

@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use callpark_park::{DeviceId, Timestamp, UserId};
-use callpark_wire::{ErrorBody, MAX_FRAME_BYTES, ServerMessage, parse_request, reply_error};
+use callpark_wire::{
+    ErrorBody, MAX_FRAME_BYTES, ReplyResult, RequestBody, ServerMessage, parse_request, reply_error,
+};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -160,12 +162,24 @@ async fn serve_device(
             return;
         }
     };
+    let mut greeted = false;
     loop {
         tokio::select! {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(frame))) => {
                     let reply = match parse_request(frame.as_str()) {
-                        Ok(request) => exchange.request(device, request).await,
+                        Ok(request) if !greeted && !matches!(request.body, RequestBody::Hello { .. } | RequestBody::Ping) => {
+                            reply_error(Some(request.id), ErrorBody::new(
+                                "hello_required",
+                                "Send \"hello\" with your protocol version first.",
+                            ))
+                        }
+                        Ok(request) => {
+                            let is_hello = matches!(request.body, RequestBody::Hello { .. });
+                            let reply = exchange.request(device, request).await;
+                            greeted |= is_hello && matches!(reply, ServerMessage::Reply { result: ReplyResult::Ok(_), .. });
+                            reply
+                        }
                         Err(rejected) => rejected.into(),
                     };
                     if socket.send(text(&reply)).await.is_err() {

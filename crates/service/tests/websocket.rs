@@ -46,7 +46,8 @@ impl Server {
             .unwrap()
     }
 
-    async fn connect(&self, login: &str) -> Client {
+    /// Signs in and opens the signaling socket, without saying hello yet.
+    async fn open(&self, login: &str) -> Client {
         let reply: Value =
             self.login(login, &format!("{login}-password")).await.json().await.unwrap();
         let token = reply["token"].as_str().unwrap();
@@ -54,6 +55,15 @@ impl Server {
         request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
         let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         Client { socket, next_id: 1 }
+    }
+
+    /// Signs in, opens the socket and says hello.
+    async fn connect(&self, login: &str) -> Client {
+        let mut client = self.open(login).await;
+        let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into() };
+        let welcome = client.ask(hello, &mut Vec::new()).await;
+        assert!(matches!(welcome, ReplyResult::Ok(ReplyBody::Welcome { .. })), "{welcome:?}");
+        client
     }
 
     async fn stop(mut self) {
@@ -117,9 +127,6 @@ async fn two_clients_park_and_retrieve_over_websockets() {
     let mut carol = server.connect("carol").await;
     let mut dave = server.connect("dave").await;
     let mut events = Vec::new();
-    let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into() };
-    assert!(matches!(alice.ask(hello, &mut events).await,
-        ReplyResult::Ok(ReplyBody::Welcome { user, .. }) if user.name == "Alice"));
 
     let ReplyResult::Ok(ReplyBody::Dialing { call }) =
         dave.ask(RequestBody::Dial { to: "alice".into() }, &mut events).await
@@ -167,7 +174,25 @@ async fn bad_input_gets_a_clear_error_and_the_connection_stays() {
         tokio_tungstenite::connect_async(format!("ws://{}/ws?token=forged", server.base)).await;
     assert!(matches!(forged, Err(tungstenite::Error::Http(response)) if response.status() == 401));
 
-    let mut alice = server.connect("alice").await;
+    let mut alice = server.open("alice").await;
+    let mut events = Vec::new();
+    // Before hello only ping is answered; anything else is told to say hello first.
+    assert_eq!(alice.ask(RequestBody::Ping, &mut events).await, ReplyResult::Ok(ReplyBody::Pong));
+    let early = alice.ask(RequestBody::Park { call: 1 }, &mut events).await;
+    assert!(matches!(&early, ReplyResult::Error(e) if e.code == "hello_required"), "{early:?}");
+    let old = RequestBody::Hello { protocol: 99, device_name: "old".into() };
+    let refused = alice.ask(old, &mut events).await;
+    assert!(
+        matches!(&refused, ReplyResult::Error(e) if e.code == "protocol_unsupported"),
+        "{refused:?}"
+    );
+    let still_early = alice.ask(RequestBody::Park { call: 1 }, &mut events).await;
+    assert!(matches!(&still_early, ReplyResult::Error(e) if e.code == "hello_required"));
+    let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into() };
+    assert!(matches!(
+        alice.ask(hello, &mut events).await,
+        ReplyResult::Ok(ReplyBody::Welcome { .. })
+    ));
     let cases = [
         ("{not json".to_owned(), None, "bad_json"),
         (r#"{"type": "ping"}"#.to_owned(), None, "bad_request"),
@@ -188,7 +213,10 @@ async fn bad_input_gets_a_clear_error_and_the_connection_stays() {
             other => panic!("expected a refusal, got {other:?}"),
         }
     }
-    let mut events = Vec::new();
-    assert_eq!(alice.ask(RequestBody::Ping, &mut events).await, ReplyResult::Ok(ReplyBody::Pong));
+    let after = alice.ask(RequestBody::Park { call: 1 }, &mut events).await;
+    assert!(
+        matches!(&after, ReplyResult::Error(e) if e.code == "call_not_found"),
+        "still connected: {after:?}"
+    );
     server.stop().await;
 }

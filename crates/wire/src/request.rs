@@ -56,6 +56,23 @@ pub enum RequestBody {
 }
 
 impl RequestBody {
+    /// This request's type, as written in the `type` field.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RequestBody::Hello { .. } => "hello",
+            RequestBody::MediaOffer { .. } => "media_offer",
+            RequestBody::Dial { .. } => "dial",
+            RequestBody::Answer { .. } => "answer",
+            RequestBody::Decline { .. } => "decline",
+            RequestBody::Hangup { .. } => "hangup",
+            RequestBody::Park { .. } => "park",
+            RequestBody::Retrieve { .. } => "retrieve",
+            RequestBody::SubscribeParked => "subscribe_parked",
+            RequestBody::UnsubscribeParked => "unsubscribe_parked",
+            RequestBody::Ping => "ping",
+        }
+    }
+
     /// Every request type, as written in the `type` field.
     pub const TYPES: &'static [&'static str] = &[
         "hello",

@@ -51,6 +51,7 @@ fn requests() {
     ];
     assert_eq!(cases.len(), RequestBody::TYPES.len(), "every request type is pinned");
     for (text, body) in cases {
+        assert_eq!(text["type"], body.kind(), "kind() names the type on the wire");
         pin_request(text, Request { id: 1, body });
     }
 }
