@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Some("setup") => setup(false),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup>\n  run    set up, build and open the desktop app\n  test   set up, then fmt, clippy and every test (nextest)\n  setup  install what is missing, build the UI"
+                "usage: cargo xtask <run|test|setup>\n  run    set up, build, start callpark-server --demo and open the desktop app\n  test   set up, then fmt, clippy and every test (nextest)\n  setup  install what is missing, build the UI"
             );
             return ExitCode::from(2);
         }
@@ -79,9 +79,27 @@ fn run_product(extra: &[String]) -> Result {
             "no display: run this from a desktop session (or set DISPLAY, e.g. under Xvfb)".into(),
         );
     }
+    let root = project_root();
+    step("building callpark-server");
+    run("cargo", &["build", "--package", "callpark-service", "--bin", "callpark-server"], &root)?;
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let server_binary =
+        target.join("debug").join(format!("callpark-server{}", env::consts::EXE_SUFFIX));
+    step("starting callpark-server --demo (users alice, bob, carol, dave; password <login>-demo)");
+    let mut server = Command::new(&server_binary)
+        .arg("--demo")
+        .current_dir(&root)
+        .spawn()
+        .map_err(|error| format!("could not start {}: {error}", server_binary.display()))?;
     let mut args = vec!["run", "--package", "callpark-desktop", "--bin", "callpark-desktop", "--"];
     args.extend(extra.iter().map(String::as_str));
-    run("cargo", &args, &project_root())
+    let app = run("cargo", &args, &root);
+    // The service lives as long as the app: stop it by its PID.
+    if let Err(error) = server.kill() {
+        eprintln!("xtask: stopping callpark-server (pid {}): {error}", server.id());
+    }
+    let _ = server.wait();
+    app
 }
 
 fn test_everything(extra: &[String]) -> Result {
