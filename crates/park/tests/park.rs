@@ -145,13 +145,7 @@ fn a_full_range_refuses_the_park_and_the_call_stays_connected() {
     assert_eq!(audits(&out), vec![AuditKind::ParkRefused { reason: "no_free_code" }]);
     assert!(media(&out).is_empty() && stores(&out).is_empty());
     assert!(out.iter().all(|o| !matches!(o, Output::Notify { .. })), "nobody is told anything");
-    assert_eq!(
-        world.sb.call(call),
-        Some(CallView::Connected {
-            a: Party { user: BOB, device: B1 },
-            b: Party { user: CAROL, device: C1 }
-        })
-    );
+    assert_eq!(world.sb.call(call), talking((BOB, B1), (CAROL, C1)));
 }
 
 #[test]
@@ -297,13 +291,7 @@ fn the_parker_can_retrieve_their_own_call_on_another_device() {
     let (call, receipt) = world.parked_by_alice();
     let got = world.sb.handle_retrieve(world.now, A2, receipt.code).unwrap();
     assert_eq!(got.call, call);
-    assert_eq!(
-        world.sb.call(call),
-        Some(CallView::Connected {
-            a: Party { user: DAVE, device: D1 },
-            b: Party { user: ALICE, device: A2 }
-        })
-    );
+    assert_eq!(world.sb.call(call), talking((DAVE, D1), (ALICE, A2)));
 }
 
 #[test]

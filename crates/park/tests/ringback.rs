@@ -111,13 +111,7 @@ fn unanswered_ringback_forwards_when_the_parker_says_so() {
     assert_eq!(notices_to(&out, D1), vec![Notice::Ringing { call, callee: BOB }]);
     assert_eq!(media(&out), vec![MediaCommand::RingingTone { device: D1 }]);
     world.sb.handle_answer(world.now, B1, call).unwrap();
-    assert_eq!(
-        world.sb.call(call),
-        Some(CallView::Connected {
-            a: Party { user: DAVE, device: D1 },
-            b: Party { user: BOB, device: B1 }
-        })
-    );
+    assert_eq!(world.sb.call(call), talking((DAVE, D1), (BOB, B1)));
 }
 
 #[test]

@@ -125,6 +125,14 @@ impl World {
     }
 }
 
+/// The view of a call connected between `a` (the side that stayed) and `b`.
+pub fn talking(a: (UserId, DeviceId), b: (UserId, DeviceId)) -> Option<CallView> {
+    Some(CallView::Connected {
+        a: Party { user: a.0, device: a.1 },
+        b: Party { user: b.0, device: b.1 },
+    })
+}
+
 pub fn notices_to(outputs: &[Output], device: DeviceId) -> Vec<Notice> {
     outputs
         .iter()
