@@ -86,18 +86,20 @@ fn run_product(extra: &[String]) -> Result {
     let server_binary =
         target.join("debug").join(format!("callpark-server{}", env::consts::EXE_SUFFIX));
     step("starting callpark-server --demo (users alice, bob, carol, dave; password <login>-demo)");
+    let data_dir = target.join("demo-data");
     let mut server = Command::new(&server_binary)
         .arg("--demo")
+        .arg("--data-dir")
+        .arg(&data_dir)
         .current_dir(&root)
         .spawn()
         .map_err(|error| format!("could not start {}: {error}", server_binary.display()))?;
     let mut args = vec!["run", "--package", "callpark-desktop", "--bin", "callpark-desktop", "--"];
     args.extend(extra.iter().map(String::as_str));
     let app = run("cargo", &args, &root);
-    // The service lives as long as the app: stop it by its PID.
-    if let Err(error) = server.kill() {
-        eprintln!("xtask: stopping callpark-server (pid {}): {error}", server.id());
-    }
+    // The service lives as long as the app: stop it by its PID, gracefully where
+    // the platform allows, so that it commits its last writes.
+    stop_gracefully(&mut server);
     let _ = server.wait();
     app
 }
@@ -224,4 +226,22 @@ fn ensure_ui_built() -> Result {
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// SIGTERM (then, after a few seconds, a hard kill) for a child process.
+fn stop_gracefully(child: &mut std::process::Child) {
+    let pid = child.id().to_string();
+    if cfg!(unix) && Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success())
+    {
+        for _ in 0..50 {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+    if let Err(error) = child.kill() {
+        eprintln!("xtask: stopping pid {pid}: {error}");
+    }
+    let _ = child.wait();
 }

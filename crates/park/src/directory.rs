@@ -189,6 +189,18 @@ impl Directory {
         self.groups.get(&group)
     }
 
+    /// Every group with its members, in group id order.
+    pub fn groups(&self) -> impl Iterator<Item = (GroupId, &BTreeSet<UserId>)> {
+        let mut groups: Vec<_> = self.groups.iter().map(|(id, members)| (*id, members)).collect();
+        groups.sort_by_key(|(id, _)| *id);
+        groups.into_iter()
+    }
+
+    /// The groups `user` belongs to (empty for an unknown user).
+    pub fn user_groups(&self, user: UserId) -> impl Iterator<Item = GroupId> + '_ {
+        self.users.get(&user).into_iter().flat_map(|entry| entry.groups.iter().copied())
+    }
+
     pub(crate) fn add_group(&mut self, group: GroupId) -> Result<(), DirectoryError> {
         if self.groups.contains_key(&group) {
             return Err(DirectoryError::GroupExists(group));

@@ -258,3 +258,24 @@ fn signing_in_again_is_harmless_and_unknown_users_cannot_sign_in() {
         Err(CallError::UserNotFound { user: UserId(99) })
     );
 }
+
+#[test]
+fn call_ids_resume_above_those_used_before_a_restart() {
+    let mut w = World::new();
+    w.sb.skip_call_ids_through(CallId(41));
+    let first = w.sb.handle_dial(w.now, A1, BOB).unwrap();
+    assert_eq!(first, CallId(42));
+    w.sb.skip_call_ids_through(CallId(7));
+    let second = w.sb.handle_dial(w.now, C1, DAVE).unwrap();
+    assert_eq!(second, CallId(43), "a lower mark never moves ids back");
+}
+
+#[test]
+fn groups_and_memberships_can_be_listed() {
+    let w = World::new();
+    let groups: Vec<_> =
+        w.sb.directory().groups().map(|(id, members)| (id, members.len())).collect();
+    assert_eq!(groups, vec![(SALES, 3)]);
+    assert_eq!(w.sb.directory().user_groups(ALICE).collect::<Vec<_>>(), vec![SALES]);
+    assert_eq!(w.sb.directory().user_groups(DAVE).count(), 0);
+}

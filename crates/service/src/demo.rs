@@ -1,13 +1,14 @@
-//! The demo tenant `callpark-server --demo` starts with: a front-desk group whose
-//! policy has park on, and one user outside it.
+//! The demo tenant `callpark-server --demo` starts with on an empty data directory: a
+//! front-desk group whose policy has park on, and one user outside it.
 
-use std::collections::HashMap;
+use callpark_wire::admin::{GrantRequest, NewGroup, NewPolicy, PolicyFields};
 
-use callpark_park::{GroupId, PolicyChanges, Switchboard, UserId, UserSettings};
+use crate::accounts::hash_password;
+use crate::refusal::Refusal;
+use crate::tenant::{AdminOp, NewAccount, Tenant};
 
-use crate::accounts::{AccountError, Accounts};
-
-/// (login, display name, in the front-desk group). Passwords are `<login>-demo`.
+/// (login, display name, in the front-desk group). Passwords are `<login>-demo`;
+/// alice is an admin.
 pub const DEMO_USERS: &[(&str, &str, bool)] = &[
     ("alice", "Alice Moreau", true),
     ("bob", "Bob Okafor", true),
@@ -15,51 +16,62 @@ pub const DEMO_USERS: &[(&str, &str, bool)] = &[
     ("dave", "Dave Park-less", false),
 ];
 
+pub const DEMO_GROUP: &str = "Front desk";
 pub const DEMO_POLICY: &str = "Front desk";
 
 #[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    #[error("demo account: {0}")]
-    Account(#[from] AccountError),
-    #[error("demo directory: {0}")]
-    Directory(#[from] callpark_park::DirectoryError),
-    #[error("demo policy: {0}")]
-    Policy(#[from] callpark_park::PolicyError),
-}
+#[error("cannot seed the demo tenant: {}", .0.body.message)]
+pub struct DemoError(pub Refusal);
 
-pub struct Tenant {
-    pub switchboard: Switchboard,
-    pub logins: HashMap<String, UserId>,
-    pub accounts: Accounts,
-}
-
-impl std::fmt::Debug for Tenant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tenant").field("logins", &self.logins).finish_non_exhaustive()
+impl From<Refusal> for DemoError {
+    fn from(refusal: Refusal) -> Self {
+        DemoError(refusal)
     }
 }
 
-pub fn demo_tenant(switchboard: Switchboard) -> Result<Tenant, DemoError> {
-    let mut switchboard = switchboard;
-    let mut logins = HashMap::new();
-    let mut accounts = Accounts::default();
-    let front_desk = GroupId(1);
-    switchboard.add_group(front_desk)?;
-    let park_on = PolicyChanges {
-        allow_call_park: Some(true),
-        description: Some("Demo: the front desk parks calls for the floor".into()),
+/// The demo password of a demo login.
+pub fn demo_password(login: &str) -> String {
+    format!("{login}-demo")
+}
+
+/// Adds the demo users, group and policy to a new tenant.
+pub fn seed_demo(tenant: &mut Tenant) -> Result<(), DemoError> {
+    for (index, (login, name, _)) in DEMO_USERS.iter().enumerate() {
+        let password_hash = hash_password(&demo_password(login))
+            .map_err(|error| Refusal::internal(error.to_string()))?;
+        tenant.seed_user(NewAccount {
+            login: (*login).to_owned(),
+            display_name: (*name).to_owned(),
+            password_hash,
+            admin: index == 0,
+            enterprise_voice: true,
+            unanswered: None,
+            unanswered_delay_seconds: None,
+        })?;
+    }
+    let admin = tenant
+        .user_by_login(DEMO_USERS[0].0)
+        .ok_or_else(|| Refusal::internal("the demo admin is missing"))?;
+    let now = crate::server::now();
+    let members =
+        DEMO_USERS.iter().filter(|(_, _, in_group)| *in_group).map(|(l, _, _)| (*l).to_owned());
+    let group = NewGroup { name: DEMO_GROUP.to_owned(), members: members.collect() };
+    tenant.admin(now, admin, AdminOp::NewGroup(group))?;
+    let policy = NewPolicy {
+        identity: DEMO_POLICY.to_owned(),
+        fields: PolicyFields {
+            allow_call_park: Some(true),
+            description: Some("Demo: the front desk parks calls for the floor".into()),
+            ..Default::default()
+        },
+    };
+    tenant.admin(now, admin, AdminOp::NewPolicy(policy))?;
+    let grant = GrantRequest {
+        policy: Some(DEMO_POLICY.to_owned()),
+        group: Some(DEMO_GROUP.to_owned()),
+        rank: Some(1),
         ..Default::default()
     };
-    switchboard.new_policy(DEMO_POLICY, &park_on)?;
-    switchboard.grant_group_policy(front_desk, Some(DEMO_POLICY), 1)?;
-    for (index, (login, name, in_group)) in DEMO_USERS.iter().enumerate() {
-        let user = UserId(index as u64 + 1);
-        switchboard.add_user(user, UserSettings::new(*name).with_enterprise_voice(true))?;
-        if *in_group {
-            switchboard.add_group_member(front_desk, user)?;
-        }
-        accounts.add(login, &format!("{login}-demo"), user, index == 0)?;
-        logins.insert((*login).to_owned(), user);
-    }
-    Ok(Tenant { switchboard, logins, accounts })
+    tenant.admin(now, admin, AdminOp::Grant(grant))?;
+    Ok(())
 }

@@ -1,21 +1,26 @@
-//! The task that owns the switchboard: it takes requests and connection changes from
-//! connections, passes the time in, runs the timers, and delivers every notice to the
-//! device it is for. It holds no park rules: those are all in `callpark-park`.
+//! The task that owns the tenant and its switchboard: it takes requests and
+//! connection changes from connections and admin operations from the REST API,
+//! passes the time in, runs the timers, delivers every notice to the device it is
+//! for, and hands every change to the store writer in order. It holds no park rules:
+//! those are all in `callpark-park`.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use callpark_park::{
-    AuditEvent, CallId, DeviceId, MediaCommand, Output, StoreCommand, Switchboard, Timestamp,
-    UserId,
+    AuditEvent, AuditKind, CallId, DeviceId, MediaCommand, Output, StoreCommand, Switchboard,
+    Timestamp, UnansweredAction, UserId,
 };
 use callpark_wire::{
-    ErrorBody, PROTOCOL_VERSION, ReplyBody, Request, RequestBody, ServerMessage, reply_error,
-    reply_ok,
+    ErrorBody, Event, PROTOCOL_VERSION, ParkOutcome, ReplyBody, Request, RequestBody,
+    ServerMessage, reply_error, reply_ok,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::refusal::Refusal;
+use crate::store::{AuditRow, ParkRow, StoreWriter, Write};
+use crate::tenant::{Account, AdminOp, AdminReply, Tenant};
 use crate::translate::{call_error, notice_to_event, user_ref};
 
 /// How many events may wait for a slow device before it is treated as gone.
@@ -36,18 +41,33 @@ enum Command {
     Detach {
         device: DeviceId,
     },
+    Flush {
+        reply: oneshot::Sender<Committed>,
+    },
+    Credentials {
+        login: String,
+        reply: oneshot::Sender<Option<(UserId, Account)>>,
+    },
+    Admin {
+        actor: UserId,
+        op: AdminOp,
+        reply: oneshot::Sender<Result<(AdminReply, Option<Committed>), Refusal>>,
+    },
 }
+
+/// Resolves once a write has been committed to the store.
+type Committed = oneshot::Receiver<Result<(), String>>;
 
 /// The service's clock: wall time in milliseconds, advanced by tokio's monotonic
 /// clock (so tests can pause and advance it).
 #[derive(Clone, Copy, Debug)]
-struct Clock {
+pub struct Clock {
     base: Instant,
     base_millis: u64,
 }
 
 impl Clock {
-    fn start() -> Self {
+    pub fn start() -> Self {
         let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         Self {
             base: Instant::now(),
@@ -55,7 +75,7 @@ impl Clock {
         }
     }
 
-    fn now(&self) -> Timestamp {
+    pub fn now(&self) -> Timestamp {
         let elapsed = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
         Timestamp::from_millis(self.base_millis.saturating_add(elapsed))
     }
@@ -106,21 +126,74 @@ impl ExchangeHandle {
         // If the exchange is gone, so is the device's state: nothing to undo.
         let _ = self.commands.send(Command::Detach { device }).await;
     }
+
+    /// Waits until everything the exchange has handed to the store so far is
+    /// committed. Returns false if that could not be confirmed.
+    pub async fn flush(&self) -> bool {
+        let (reply, answer) = oneshot::channel();
+        if self.commands.send(Command::Flush { reply }).await.is_err() {
+            return false;
+        }
+        match answer.await {
+            Ok(committed) => matches!(committed.await, Ok(Ok(()))),
+            Err(_) => false,
+        }
+    }
+
+    /// The user and sign-in data for a login name (any case), if it exists.
+    pub async fn credentials(&self, login: &str) -> Option<(UserId, Account)> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Credentials { login: login.to_owned(), reply }).await.ok()?;
+        answer.await.ok().flatten()
+    }
+
+    /// Carries out an admin operation for `actor`; changes are committed to the store
+    /// before this returns.
+    pub async fn admin(&self, actor: UserId, op: AdminOp) -> Result<AdminReply, Refusal> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Admin { actor, op, reply })
+            .await
+            .map_err(|_| Refusal::unavailable())?;
+        let (reply, committed) = answer.await.map_err(|_| Refusal::unavailable())??;
+        if let Some(committed) = committed {
+            match committed.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    return Err(Refusal::internal(format!(
+                        "The change was made but could not be saved: {error}. It will be lost on restart."
+                    )));
+                }
+                Err(_) => return Err(Refusal::unavailable()),
+            }
+        }
+        Ok(reply)
+    }
 }
 
-/// Starts the exchange on the current tokio runtime. `logins` maps login names (any
-/// case) to users, for `dial`.
-pub fn spawn(switchboard: Switchboard, logins: HashMap<String, UserId>) -> ExchangeHandle {
+/// Starts the exchange on the current tokio runtime. `lost` are parks from before a
+/// restart whose parkers have not been told yet.
+pub fn spawn(tenant: Tenant, store: StoreWriter, lost: Vec<ParkRow>) -> ExchangeHandle {
     let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
-    let logins = logins.into_iter().map(|(name, id)| (name.to_lowercase(), id)).collect();
-    let exchange = Exchange { switchboard, logins, devices: HashMap::new(), clock: Clock::start() };
+    let mut lost_by_parker: HashMap<UserId, Vec<ParkRow>> = HashMap::new();
+    for park in lost {
+        lost_by_parker.entry(park.parked_by).or_default().push(park);
+    }
+    let exchange = Exchange {
+        tenant,
+        store,
+        lost: lost_by_parker,
+        devices: HashMap::new(),
+        clock: Clock::start(),
+    };
     tokio::spawn(exchange.run(receiver));
     ExchangeHandle { commands }
 }
 
 struct Exchange {
-    switchboard: Switchboard,
-    logins: HashMap<String, UserId>,
+    tenant: Tenant,
+    store: StoreWriter,
+    lost: HashMap<UserId, Vec<ParkRow>>,
     devices: HashMap<DeviceId, mpsc::Sender<ServerMessage>>,
     clock: Clock,
 }
@@ -128,14 +201,15 @@ struct Exchange {
 impl Exchange {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         loop {
-            let deadline = self.switchboard.poll_timeout().map(|at| self.clock.instant_of(at));
+            let deadline =
+                self.tenant.switchboard.poll_timeout().map(|at| self.clock.instant_of(at));
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => self.handle(command),
                     None => break,
                 },
                 () = sleep_until(deadline), if deadline.is_some() => {
-                    self.switchboard.handle_timeout(self.clock.now());
+                    self.tenant.switchboard.handle_timeout(self.clock.now());
                 }
             }
             self.deliver_outputs();
@@ -147,11 +221,12 @@ impl Exchange {
         let now = self.clock.now();
         match command {
             Command::Attach { user, device, reply } => {
-                let attached = self.switchboard.handle_device_online(now, device, user).map(|()| {
-                    let (sender, receiver) = mpsc::channel(DEVICE_QUEUE);
-                    self.devices.insert(device, sender);
-                    receiver
-                });
+                let attached =
+                    self.tenant.switchboard.handle_device_online(now, device, user).map(|()| {
+                        let (sender, receiver) = mpsc::channel(DEVICE_QUEUE);
+                        self.devices.insert(device, sender);
+                        receiver
+                    });
                 tracing::info!(
                     user = user.0,
                     device = device.0,
@@ -165,6 +240,52 @@ impl Exchange {
                 let _ = reply.send(answer);
             }
             Command::Detach { device } => self.device_gone(now, device),
+            Command::Flush { reply } => {
+                let _ = reply.send(self.store.write_and_confirm(Write::Flush));
+            }
+            Command::Credentials { login, reply } => {
+                let found = self.tenant.user_by_login(&login).and_then(|user| {
+                    self.tenant.account(user).map(|account| (user, account.clone()))
+                });
+                let _ = reply.send(found);
+            }
+            Command::Admin { actor, op, reply } => {
+                let changes = op.changes_tenant();
+                let outcome = self.tenant.admin(now, actor, op).map(|answer| {
+                    let committed = changes.then(|| {
+                        self.store
+                            .write_and_confirm(Write::Tenant(Box::new(self.tenant.snapshot())))
+                    });
+                    (answer, committed)
+                });
+                if let Err(refusal) = &outcome {
+                    tracing::info!(actor = actor.0, code = %refusal.body.code, "admin request refused");
+                }
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+
+    /// Tells a parker who just said hello about their parks lost to a restart.
+    fn report_lost_parks(&mut self, device: DeviceId, user: UserId) {
+        let Some(sender) = self.devices.get(&device) else { return };
+        for park in self.lost.remove(&user).unwrap_or_default() {
+            let event = Event::ParkEnded {
+                call: park.call.0,
+                code: park.code,
+                outcome: ParkOutcome::Lost,
+                by: None,
+            };
+            if sender.try_send(ServerMessage::Event { event }).is_ok() {
+                tracing::info!(
+                    user = user.0,
+                    call = park.call.0,
+                    "parker told of a park lost to a restart"
+                );
+                self.store.write(Write::LostReported(park.call));
+            } else {
+                self.lost.entry(user).or_default().push(park);
+            }
         }
     }
 
@@ -172,7 +293,7 @@ impl Exchange {
         if self.devices.remove(&device).is_some() {
             tracing::info!(device = device.0, "device detached");
         }
-        self.switchboard.handle_device_offline(now, device);
+        self.tenant.switchboard.handle_device_offline(now, device);
     }
 
     fn handle_request(
@@ -199,7 +320,7 @@ impl Exchange {
         device: DeviceId,
         body: RequestBody,
     ) -> Result<ReplyBody, ErrorBody> {
-        let sb = &mut self.switchboard;
+        let sb = &mut self.tenant.switchboard;
         let refused = |error: callpark_park::CallError| call_error(&error);
         match body {
             RequestBody::Hello { protocol, .. } => {
@@ -220,21 +341,24 @@ impl Exchange {
                     .ok()
                     .and_then(|id| sb.directory().policy(id))
                     .map(|p| p.identity.to_string());
-                Ok(ReplyBody::Welcome {
+                let welcome = ReplyBody::Welcome {
                     protocol: PROTOCOL_VERSION,
                     user: user_ref(sb.directory(), user),
                     device: device.0,
                     policy,
-                })
+                };
+                self.report_lost_parks(device, user);
+                Ok(welcome)
             }
             RequestBody::MediaOffer { .. } => Err(ErrorBody::new(
                 "media_unavailable",
                 "This service does not carry audio yet; calls connect without sound.",
             )),
             RequestBody::Dial { to } => {
-                let callee = *self.logins.get(&to.to_lowercase()).ok_or_else(|| {
+                let callee = self.tenant.user_by_login(&to).ok_or_else(|| {
                     ErrorBody::new("user_not_found", format!("There is no user {to:?} to call."))
                 })?;
+                let sb = &mut self.tenant.switchboard;
                 let call = sb.handle_dial(now, device, callee).map_err(refused)?;
                 Ok(ReplyBody::Dialing { call: call.0 })
             }
@@ -283,18 +407,21 @@ impl Exchange {
     /// Carries out what the switchboard asked; a device whose queue is full is lost.
     fn deliver_outputs(&mut self) {
         let mut lost = Vec::new();
-        while let Some(output) = self.switchboard.poll_output() {
+        while let Some(output) = self.tenant.switchboard.poll_output() {
             match output {
                 Output::Notify { device, notice } => {
                     let Some(sender) = self.devices.get(&device) else { continue };
-                    let event = notice_to_event(self.switchboard.directory(), &notice);
+                    let event = notice_to_event(self.tenant.switchboard.directory(), &notice);
                     if sender.try_send(ServerMessage::Event { event }).is_err() {
                         lost.push(device);
                     }
                 }
                 Output::Media(command) => media_not_anchored(command),
-                Output::Store(command) => store_not_persisted(command),
-                Output::Audit(event) => audit(&event),
+                Output::Store(command) => self.store.write(self.park_write(command)),
+                Output::Audit(event) => {
+                    trace_audit(&event);
+                    self.store.write(Write::Audit(self.audit_row(&event)));
+                }
             }
         }
         for device in lost {
@@ -313,17 +440,71 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-// The media anchor and the store come with the media and persistence work; until
-// then their commands are only traced.
+impl Exchange {
+    fn policy_name(&self, policy: callpark_park::PolicyId) -> String {
+        self.tenant
+            .switchboard
+            .directory()
+            .policy(policy)
+            .map_or_else(|| policy.to_string(), |policy| policy.identity.to_string())
+    }
+
+    fn park_write(&self, command: StoreCommand) -> Write {
+        match command {
+            StoreCommand::SaveParkedCall(record) => Write::SaveParked(ParkRow {
+                call: record.call,
+                policy: self.policy_name(record.policy),
+                code: record.code,
+                caller: record.caller,
+                parked_by: record.parked_by,
+                parked_at: record.parked_at,
+                ringback_at: record.ringback_at,
+            }),
+            StoreCommand::DeleteParkedCall { call } => Write::DeleteParked(call),
+        }
+    }
+
+    fn audit_row(&self, event: &AuditEvent) -> AuditRow {
+        let login = |user: UserId| self.tenant.login_of(user).map(str::to_owned);
+        let (kind, detail) = match event.kind {
+            AuditKind::Parked { caller } => {
+                ("parked", login(caller).map(|c| format!("caller {c}")))
+            }
+            AuditKind::ParkRefused { reason } => ("park_refused", Some(reason.to_owned())),
+            AuditKind::Retrieved => ("retrieved", None),
+            AuditKind::RetrieveRefused { reason } => ("retrieve_refused", Some(reason.to_owned())),
+            AuditKind::RangBack => ("rang_back", None),
+            AuditKind::RingbackAnswered => ("ringback_answered", None),
+            AuditKind::FellBack(action) => (
+                "fell_back",
+                Some(match action {
+                    UnansweredAction::Voicemail => "voicemail".to_owned(),
+                    UnansweredAction::Disconnect => "disconnect".to_owned(),
+                    UnansweredAction::Forward(to) => {
+                        format!("forward:{}", login(to).unwrap_or_else(|| to.to_string()))
+                    }
+                }),
+            ),
+            AuditKind::CallerLeft => ("caller_left", None),
+        };
+        AuditRow {
+            at: event.at,
+            kind,
+            detail,
+            user_login: event.user.and_then(login),
+            policy: event.policy.map(|policy| self.policy_name(policy)),
+            call: event.call,
+            code: event.code,
+        }
+    }
+}
+
+// The media anchor comes with the media work; until then its commands are only traced.
 fn media_not_anchored(command: MediaCommand) {
     tracing::debug!(?command, "media command (no media anchor yet)");
 }
 
-fn store_not_persisted(command: StoreCommand) {
-    tracing::debug!(?command, "store command (no store yet)");
-}
-
-fn audit(event: &AuditEvent) {
+fn trace_audit(event: &AuditEvent) {
     tracing::info!(
         target: "callpark::audit",
         at = event.at.as_millis(),

@@ -1,14 +1,19 @@
-//! The park service. For now: the exchange, the task that drives the switchboard
-//! (`callpark-park`) with the real clock and delivers its notices as protocol events
-//! (`callpark-wire`). The WebSocket and REST front, the store and the media anchor
-//! build on it.
+//! The park service: the exchange (the task that drives the switchboard of
+//! `callpark-park` with the real clock), the SQLite store, the signaling WebSocket and
+//! the admin REST API, and start-up (configuration, first run, demo tenant).
 
 pub mod accounts;
+pub mod admin;
+pub mod config;
 pub mod demo;
 pub mod exchange;
+pub mod refusal;
 pub mod server;
+pub mod startup;
+pub mod store;
+pub mod tenant;
+pub mod throttle;
 pub mod translate;
 
-pub use accounts::Accounts;
 pub use exchange::{ExchangeHandle, spawn};
 pub use server::{AppState, router, run};

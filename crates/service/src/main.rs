@@ -1,30 +1,15 @@
 //! `callpark-server`: the park service.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use callpark_park::{Config, Switchboard};
-use callpark_service::demo::{DEMO_USERS, demo_tenant};
-use callpark_service::{Accounts, AppState, spawn};
+use callpark_service::config::{Args, ServiceConfig};
+use callpark_service::startup::start;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-/// The Callpark park service.
-#[derive(Debug, Parser)]
-#[command(version)]
-struct Args {
-    /// Address to listen on.
-    #[arg(long, env = "CALLPARK_LISTEN", default_value = "127.0.0.1:7300")]
-    listen: SocketAddr,
-    /// Start with a demo tenant: users alice, bob, carol (front desk, park on) and
-    /// dave (park off); passwords are "<login>-demo".
-    #[arg(long, env = "CALLPARK_DEMO")]
-    demo: bool,
-    /// TEST ONLY: divide park timeouts and unanswered delays by this, so UI tests see
-    /// a ringback without waiting minutes. Policies keep their 120–1800 s values.
-    #[arg(long, env = "CALLPARK_TEST_CLOCK_SPEEDUP", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    test_clock_speedup: u32,
-}
+/// How long shutdown waits for the last store writes.
+const FLUSH_WAIT: Duration = Duration::from_secs(3);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -33,41 +18,41 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_env("CALLPARK_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let args = Args::parse();
-    if args.test_clock_speedup > 1 {
+    let config = match ServiceConfig::resolve(Args::parse()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("callpark-server: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if config.test_clock_speedup > 1 {
         tracing::warn!(
-            speedup = args.test_clock_speedup,
+            speedup = config.test_clock_speedup,
             "TEST CLOCK: park timers run faster than real time"
         );
     }
-    let switchboard =
-        Switchboard::new(Config { clock_speedup: args.test_clock_speedup, ..Config::default() });
-    let (switchboard, logins, accounts) = if args.demo {
-        match demo_tenant(switchboard) {
-            Ok(tenant) => {
-                let logins: Vec<&str> = DEMO_USERS.iter().map(|(login, _, _)| *login).collect();
-                tracing::info!(users = ?logins, password = "<login>-demo", "demo tenant ready");
-                (tenant.switchboard, tenant.logins, tenant.accounts)
-            }
-            Err(error) => {
-                eprintln!("callpark-server: {error}");
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        (switchboard, Default::default(), Accounts::default())
-    };
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("callpark-server: cannot listen on {}: {error}", args.listen);
+            eprintln!("callpark-server: cannot listen on {}: {error}", config.listen);
             return ExitCode::FAILURE;
         }
     };
-    let exchange = spawn(switchboard, logins);
-    match callpark_service::run(listener, AppState::new(exchange, accounts), shutdown_signal())
-        .await
-    {
+    let started = match start(&config).await {
+        Ok(started) => started,
+        Err(error) => {
+            eprintln!("callpark-server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(data_dir = %config.data_dir.display(), "store open");
+    let served = callpark_service::run(listener, started.state, shutdown_signal()).await;
+    if !matches!(tokio::time::timeout(FLUSH_WAIT, started.exchange.flush()).await, Ok(true)) {
+        tracing::warn!("the last store writes could not be confirmed before exit");
+    }
+    drop(started.writer);
+    started.store.close().await;
+    match served {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -1,42 +1,66 @@
-//! The network front: `/healthz`, `POST /api/v1/login`, and `/ws`, the signaling
-//! WebSocket (bearer token in the `Authorization` header, or `?token=` for
-//! browsers, which cannot set headers on a WebSocket).
+//! The network front: `/healthz`, `POST /api/v1/login`, the admin API (see
+//! `admin`), and `/ws`, the signaling WebSocket (bearer token in the
+//! `Authorization` header, or `?token=` for browsers, which cannot set headers on a
+//! WebSocket).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use callpark_park::{DeviceId, Timestamp, UserId};
+use callpark_wire::admin::{LoginReply, LoginRequest};
 use callpark_wire::{
     ErrorBody, MAX_FRAME_BYTES, ReplyResult, RequestBody, ServerMessage, parse_request, reply_error,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::accounts::{AccountError, Accounts};
+use crate::accounts::{Session, Sessions, hash_password, random_token, verify_password};
+use crate::admin::Body;
 use crate::exchange::ExchangeHandle;
+use crate::refusal::Refusal;
+use crate::store::Store;
+use crate::throttle::{Locked, LoginThrottle};
+
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Most signaling connections served at once, unless configured otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 20_000;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
-    exchange: ExchangeHandle,
-    accounts: Arc<Mutex<Accounts>>,
+    pub(crate) exchange: ExchangeHandle,
+    pub(crate) store: Store,
+    sessions: Arc<Mutex<Sessions>>,
+    throttle: Arc<Mutex<LoginThrottle>>,
+    connections: Arc<Semaphore>,
     next_device: Arc<AtomicU64>,
 }
 
 impl AppState {
-    pub fn new(exchange: ExchangeHandle, accounts: Accounts) -> Self {
+    pub fn new(exchange: ExchangeHandle, store: Store, max_connections: usize) -> Self {
         Self {
             exchange,
-            accounts: Arc::new(Mutex::new(accounts)),
+            store,
+            sessions: Arc::new(Mutex::new(Sessions::default())),
+            throttle: Arc::new(Mutex::new(LoginThrottle::default())),
+            connections: Arc::new(Semaphore::new(max_connections)),
             next_device: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// The session a bearer token stands for, if valid now.
+    pub(crate) fn session(&self, token: &str) -> Option<Session> {
+        self.sessions.lock().ok()?.verify(token, now())
     }
 }
 
@@ -45,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/login", post(login))
         .route("/ws", get(signaling))
+        .merge(crate::admin::routes())
         .with_state(state)
 }
 
@@ -55,10 +80,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tracing::info!(address = ?listener.local_addr().ok(), "listening");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Timestamp::from_millis(u64::try_from(since_epoch.as_millis()).unwrap_or(0))
 }
@@ -67,46 +94,90 @@ fn refusal(status: StatusCode, code: &str, message: impl Into<String>) -> Respon
     (status, Json(ErrorBody::new(code, message))).into_response()
 }
 
-#[derive(Debug, Deserialize)]
-struct LoginRequest {
-    login: String,
-    password: String,
+fn locked_out(locked: Locked) -> Response {
+    let (wait, whom) = match locked {
+        Locked::Account(wait) => (wait, "this account"),
+        Locked::Address(wait) => (wait, "your address"),
+    };
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut response = Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("Too many failed sign-ins for {whom}; try again in {seconds} s."),
+    )
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
-#[derive(Debug, Serialize)]
-struct LoginReply {
-    token: String,
-    expires_at_ms: u64,
-    user: u64,
-    admin: bool,
-}
-
-async fn login(State(state): State<AppState>, Json(request): Json<LoginRequest>) -> Response {
-    let accounts = state.accounts.clone();
-    // Verifying an argon2 hash takes real CPU time: keep it off the async workers.
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut accounts =
-            accounts.lock().map_err(|_| AccountError::Hashing("lock poisoned".into()))?;
-        accounts.login(&request.login, &request.password, now())
+/// Signs in: checks the password and issues a bearer token. Failed attempts are
+/// throttled per account and per client address.
+#[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest, tag = "sign-in",
+    responses((status = 200, body = LoginReply), (status = 401, body = callpark_wire::admin::ApiError),
+        (status = 429, body = callpark_wire::admin::ApiError)))]
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(request): Body<LoginRequest>,
+) -> Response {
+    let address = peer.ip();
+    let throttled =
+        state.throttle.lock().map(|t| t.check(&request.login, address, now())).map_err(|_| ());
+    match throttled {
+        Ok(Ok(())) => {}
+        Ok(Err(locked)) => {
+            tracing::info!(%address, "login throttled");
+            return locked_out(locked);
+        }
+        Err(_) => return Refusal::internal("The sign-in check failed.").into_response(),
+    }
+    let account = state.exchange.credentials(&request.login).await;
+    let password = request.password;
+    // Verifying an argon2 hash takes real CPU time: keep it off the async workers. An
+    // unknown login is checked against a dummy hash so both take as long.
+    let checked = tokio::task::spawn_blocking(move || {
+        let hash = match &account {
+            Some((_, account)) => account.password_hash.as_str(),
+            None => dummy_hash(),
+        };
+        let matches = verify_password(&password, hash);
+        account.filter(|_| matches)
     })
     .await;
-    match outcome {
-        Ok(Ok((token, session))) => Json(LoginReply {
-            token,
-            expires_at_ms: session.expires_at.as_millis(),
-            user: session.user.0,
-            admin: session.admin,
-        })
-        .into_response(),
-        Ok(Err(error @ AccountError::WrongCredentials)) => {
-            tracing::info!("login refused");
-            refusal(StatusCode::UNAUTHORIZED, error.code(), error.to_string())
-        }
-        Ok(Err(error)) => {
-            refusal(StatusCode::INTERNAL_SERVER_ERROR, error.code(), error.to_string())
-        }
-        Err(_) => refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The login check failed."),
-    }
+    let Ok(checked) = checked else {
+        return Refusal::internal("The sign-in check failed.").into_response();
+    };
+    let Ok(mut throttle) = state.throttle.lock() else {
+        return Refusal::internal("The sign-in check failed.").into_response();
+    };
+    let Some((user, account)) = checked else {
+        throttle.failed(&request.login, address, now());
+        tracing::info!(%address, "login refused");
+        return refusal(StatusCode::UNAUTHORIZED, "unauthorized", "Wrong login name or password.");
+    };
+    throttle.succeeded(&request.login);
+    drop(throttle);
+    let Ok(mut sessions) = state.sessions.lock() else {
+        return Refusal::internal("The sign-in check failed.").into_response();
+    };
+    let (token, session) = sessions.issue(user, now());
+    tracing::info!(user = user.0, "signed in");
+    Json(LoginReply {
+        token,
+        expires_at_ms: session.expires_at.as_millis(),
+        user: user.0,
+        login: account.login,
+        admin: account.admin,
+    })
+    .into_response()
+}
+
+/// An argon2 hash of a random password nobody knows, checked for unknown logins.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,7 +185,7 @@ struct TokenQuery {
     token: Option<String>,
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     value.strip_prefix("Bearer ").map(|token| token.trim().to_owned())
 }
@@ -132,21 +203,34 @@ async fn signaling(
             "Sign in first: send the token from /api/v1/login as \"Authorization: Bearer <token>\".",
         );
     };
-    let session = state.accounts.lock().ok().and_then(|accounts| accounts.verify(&token, now()));
-    let Some(session) = session else {
+    let Some(session) = state.session(&token) else {
         return refusal(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "The token is unknown or has expired; sign in again.",
         );
     };
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        tracing::warn!("connection limit reached; refusing a signaling connection");
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_connections",
+            "The service is serving as many devices as it is configured for; try again later.",
+        );
+    };
     let device = DeviceId(state.next_device.fetch_add(1, Ordering::Relaxed));
     // Frames somewhat over the protocol limit still arrive, so that they can be
     // answered with `frame_too_large`; far larger ones close the connection.
+    // Small buffers: most connections sit idle, and tungstenite's defaults (128 KiB)
+    // would cost that much memory per signed-in device.
     upgrade
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(MAX_FRAME_BYTES * 4)
         .max_frame_size(MAX_FRAME_BYTES * 4)
-        .on_upgrade(move |socket| serve_device(socket, state.exchange, session.user, device))
+        .on_upgrade(move |socket| {
+            serve_device(socket, state.exchange, session.user, device, permit)
+        })
 }
 
 async fn serve_device(
@@ -154,6 +238,7 @@ async fn serve_device(
     exchange: ExchangeHandle,
     user: UserId,
     device: DeviceId,
+    _permit: OwnedSemaphorePermit,
 ) {
     let mut events = match exchange.attach(user, device).await {
         Ok(events) => events,

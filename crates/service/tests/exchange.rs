@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use callpark_park::{DeviceId, Switchboard, UserId};
+use callpark_park::{DeviceId, UserId};
+use callpark_service::store::{Ack, StoreWriter, Write};
 use callpark_service::{ExchangeHandle, spawn};
 use callpark_wire::*;
-use tokio::sync::mpsc::Receiver;
+use tokio::sync::mpsc::{Receiver, UnboundedReceiver};
 
 mod common;
 
@@ -52,9 +52,22 @@ impl Device {
     }
 }
 
-fn switchboard() -> (Switchboard, HashMap<String, UserId>) {
-    let tenant = common::tenant();
-    (tenant.switchboard, tenant.logins)
+/// The exchange over the test tenant; what it stores arrives on the receiver.
+fn exchange() -> (ExchangeHandle, UnboundedReceiver<(Write, Option<Ack>)>) {
+    let (writer, writes) = StoreWriter::channel();
+    (spawn(common::tenant(), writer, Vec::new()), writes)
+}
+
+/// The writes the exchange made so far, confirmed ones answered as committed.
+fn writes_so_far(writes: &mut UnboundedReceiver<(Write, Option<Ack>)>) -> Vec<Write> {
+    let mut seen = Vec::new();
+    while let Ok((write, ack)) = writes.try_recv() {
+        if let Some(ack) = ack {
+            let _ = ack.send(Ok(()));
+        }
+        seen.push(write);
+    }
+    seen
 }
 
 fn name(user: &UserRef) -> &str {
@@ -63,8 +76,7 @@ fn name(user: &UserRef) -> &str {
 
 #[tokio::test(start_paused = true)]
 async fn park_retrieve_and_ringback_through_the_exchange() {
-    let (sb, logins) = switchboard();
-    let exchange = spawn(sb, logins);
+    let (exchange, mut writes) = exchange();
     let mut alice = Device::sign_in(&exchange, ALICE, 11).await;
     let mut carol = Device::sign_in(&exchange, CAROL, 31).await;
     let mut dave = Device::sign_in(&exchange, DAVE, 41).await;
@@ -136,6 +148,34 @@ async fn park_retrieve_and_ringback_through_the_exchange() {
         ("already_retrieved", "Picked up by Carol 0 s ago.")
     );
 
+    // The registry saw the park come and go; the audit log saw every attempt.
+    let stored = writes_so_far(&mut writes);
+    let saved: Vec<_> = stored
+        .iter()
+        .filter_map(|write| match write {
+            Write::SaveParked(row) => Some((row.call.0, row.code, row.policy.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(saved, vec![(call, 10, "Tag:Sales")]);
+    assert!(stored.contains(&Write::DeleteParked(callpark_park::CallId(call))));
+    let audited: Vec<_> = stored
+        .iter()
+        .filter_map(|write| match write {
+            Write::Audit(row) => Some((row.kind, row.user_login.as_deref())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        vec![
+            ("parked", Some("alice")),
+            ("retrieve_refused", Some("carol")),
+            ("retrieved", Some("carol")),
+            ("retrieve_refused", Some("alice")),
+        ]
+    );
+
     // Carol parks Dave again; nobody picks up: after 300 s Carol's device rings back.
     let ReplyBody::Parked { code, .. } = carol.ask(RequestBody::Park { call }).await.unwrap()
     else {
@@ -167,8 +207,7 @@ async fn park_retrieve_and_ringback_through_the_exchange() {
 
 #[tokio::test(start_paused = true)]
 async fn the_live_list_and_a_lost_device_through_the_exchange() {
-    let (sb, logins) = switchboard();
-    let exchange = spawn(sb, logins);
+    let (exchange, _writes) = exchange();
     let mut alice = Device::sign_in(&exchange, ALICE, 11).await;
     let mut carol = Device::sign_in(&exchange, CAROL, 31).await;
     let mut dave = Device::sign_in(&exchange, DAVE, 41).await;

@@ -7,8 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use callpark_service::{AppState, spawn};
 use callpark_wire::*;
+use common::{TestServer, password};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -17,29 +17,16 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-struct Server {
-    base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
+struct Server(TestServer);
 
 impl Server {
     async fn start() -> Server {
-        let tenant = common::tenant();
-        let exchange = spawn(tenant.switchboard, tenant.logins);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(exchange, tenant.accounts);
-        let task = tokio::spawn(callpark_service::run(listener, state, async {
-            let _ = stopped.await;
-        }));
-        Server { base, stop: Some(stop), task }
+        Server(TestServer::start().await)
     }
 
     async fn login(&self, login: &str, password: &str) -> reqwest::Response {
         reqwest::Client::new()
-            .post(format!("http://{}/api/v1/login", self.base))
+            .post(self.0.http("/api/v1/login"))
             .json(&json!({"login": login, "password": password}))
             .send()
             .await
@@ -48,10 +35,9 @@ impl Server {
 
     /// Signs in and opens the signaling socket, without saying hello yet.
     async fn open(&self, login: &str) -> Client {
-        let reply: Value =
-            self.login(login, &format!("{login}-password")).await.json().await.unwrap();
+        let reply: Value = self.login(login, &password(login)).await.json().await.unwrap();
         let token = reply["token"].as_str().unwrap();
-        let mut request = format!("ws://{}/ws", self.base).into_client_request().unwrap();
+        let mut request = format!("ws://{}/ws", self.0.base).into_client_request().unwrap();
         request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
         let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         Client { socket, next_id: 1 }
@@ -66,11 +52,8 @@ impl Server {
         client
     }
 
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        tokio::time::timeout(Duration::from_secs(10), self.task).await.unwrap().unwrap().unwrap();
+    async fn stop(self) {
+        self.0.stop().await;
     }
 }
 
@@ -120,7 +103,7 @@ impl Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_park_and_retrieve_over_websockets() {
     let server = Server::start().await;
-    let health = reqwest::get(format!("http://{}/healthz", server.base)).await.unwrap();
+    let health = reqwest::get(format!("http://{}/healthz", server.0.base)).await.unwrap();
     assert_eq!(health.text().await.unwrap(), "ok");
 
     let mut alice = server.connect("alice").await;
@@ -166,12 +149,12 @@ async fn bad_input_gets_a_clear_error_and_the_connection_stays() {
     assert_eq!(body["code"], "unauthorized");
 
     // No token, and a forged token: refused before the upgrade.
-    let no_token = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.base)).await;
+    let no_token = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.0.base)).await;
     assert!(
         matches!(no_token, Err(tungstenite::Error::Http(response)) if response.status() == 401)
     );
     let forged =
-        tokio_tungstenite::connect_async(format!("ws://{}/ws?token=forged", server.base)).await;
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?token=forged", server.0.base)).await;
     assert!(matches!(forged, Err(tungstenite::Error::Http(response)) if response.status() == 401));
 
     let mut alice = server.open("alice").await;

@@ -11,6 +11,7 @@
 //! `docs/protocol.md` describes every message; the tests in `tests/literal_json.rs`
 //! pin the format so it cannot drift unnoticed.
 
+pub mod admin;
 mod event;
 mod request;
 

@@ -467,6 +467,12 @@ impl Switchboard {
         Ok(())
     }
 
+    /// After a restart: new calls get ids above `last`, so that ids of calls from
+    /// before (reported to their parkers as lost) never name a new call.
+    pub fn skip_call_ids_through(&mut self, last: CallId) {
+        self.next_call = self.next_call.max(last.0.saturating_add(1));
+    }
+
     // ---- plumbing shared by the call and park halves -----------------------------------
 
     fn new_call_id(&mut self) -> CallId {

@@ -1,0 +1,459 @@
+//! The admin REST API under `/api/v1`, and its OpenAPI document at
+//! `/api/v1/openapi.json`. Each handler checks the bearer token, hands the operation
+//! to the exchange (which checks the admin role and carries it out) and returns the
+//! view, or a `{code, message, field}` refusal.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use callpark_park::UserId;
+use callpark_wire::admin::{
+    ApiError, AuditEntry, GrantReply, GrantRequest, GroupView, LoginReply, LoginRequest, NewGroup,
+    NewPolicy, NewUser, PolicyFields, PolicyView, UserChanges, UserView,
+};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+use crate::accounts::hash_password;
+use crate::refusal::Refusal;
+use crate::server::AppState;
+use crate::store::AuditQuery;
+use crate::tenant::{AdminOp, AdminReply, NewAccount};
+
+/// Most audit lines one request returns.
+pub const AUDIT_PAGE_MAX: u32 = 1000;
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Callpark admin API",
+        description = "Call park policies, users, groups and the park audit log. Send `Authorization: Bearer <token>` from `POST /api/v1/login`; everything but login needs an admin."
+    ),
+    paths(
+        crate::server::login,
+        get_policies,
+        new_policy,
+        get_policy,
+        set_policy,
+        remove_policy,
+        grant,
+        get_users,
+        new_user,
+        get_user,
+        set_user,
+        remove_user,
+        get_groups,
+        new_group,
+        get_group,
+        remove_group,
+        add_member,
+        remove_member,
+        audit
+    ),
+    components(schemas(ApiError, LoginRequest, LoginReply))
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/api/v1/policies", get(get_policies).post(new_policy))
+        .route(
+            "/api/v1/policies/{identity}",
+            get(get_policy).patch(set_policy).delete(remove_policy),
+        )
+        .route("/api/v1/grants", post(grant))
+        .route("/api/v1/users", get(get_users).post(new_user))
+        .route("/api/v1/users/{login}", get(get_user).patch(set_user).delete(remove_user))
+        .route("/api/v1/groups", get(get_groups).post(new_group))
+        .route("/api/v1/groups/{name}", get(get_group).delete(remove_group))
+        .route("/api/v1/groups/{name}/members/{login}", put(add_member).delete(remove_member))
+        .route("/api/v1/audit", get(audit))
+}
+
+/// The signed-in user a request comes from (any role; the exchange checks admin).
+#[derive(Clone, Copy, Debug)]
+pub struct Caller(pub UserId);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = crate::server::bearer(&parts.headers).ok_or_else(|| {
+            Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in first: send the token from POST /api/v1/login as \"Authorization: Bearer <token>\".",
+            )
+        })?;
+        state.session(&token).map(|session| Caller(session.user)).ok_or_else(|| {
+            Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "The token is unknown or has expired; sign in again.",
+            )
+        })
+    }
+}
+
+/// A JSON body whose problems are refused as `{code, message}` like every other
+/// refusal.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T, S> FromRequest<S> for Body<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Refusal;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => {
+                let code = match rejection {
+                    JsonRejection::JsonSyntaxError(_) => "bad_json",
+                    _ => "bad_request",
+                };
+                Err(Refusal::new(StatusCode::BAD_REQUEST, code, rejection.body_text()))
+            }
+        }
+    }
+}
+
+async fn run(state: &AppState, caller: Caller, op: AdminOp) -> Result<AdminReply, Refusal> {
+    state.exchange.admin(caller.0, op).await
+}
+
+fn unexpected() -> Refusal {
+    Refusal::internal("The service gave an unexpected answer.")
+}
+
+fn policy(reply: AdminReply) -> Result<Json<PolicyView>, Refusal> {
+    match reply {
+        AdminReply::Policy(view) => Ok(Json(view)),
+        _ => Err(unexpected()),
+    }
+}
+
+fn user(reply: AdminReply) -> Result<Json<UserView>, Refusal> {
+    match reply {
+        AdminReply::User(view) => Ok(Json(view)),
+        _ => Err(unexpected()),
+    }
+}
+
+fn group(reply: AdminReply) -> Result<Json<GroupView>, Refusal> {
+    match reply {
+        AdminReply::Group(view) => Ok(Json(view)),
+        _ => Err(unexpected()),
+    }
+}
+
+fn removed(reply: AdminReply) -> Result<StatusCode, Refusal> {
+    match reply {
+        AdminReply::Removed => Ok(StatusCode::NO_CONTENT),
+        _ => Err(unexpected()),
+    }
+}
+
+fn created<T: serde::Serialize>(reply: Result<Json<T>, Refusal>) -> Response {
+    match reply {
+        Ok(body) => (StatusCode::CREATED, body).into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn hashed(password: String) -> Result<String, Refusal> {
+    // argon2 is slow on purpose: keep it off the async workers.
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| Refusal::internal("Hashing the password failed."))?
+        .map_err(|error| Refusal::invalid("user_invalid", "password", error.to_string()))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PolicyFilter {
+    /// `Get-CsTeamsCallParkPolicy -Filter`: a name pattern with `*` and `?`.
+    filter: Option<String>,
+}
+
+/// `Get-CsTeamsCallParkPolicy`: all policies, or those matching a filter.
+#[utoipa::path(get, path = "/api/v1/policies", params(PolicyFilter), tag = "policies",
+    responses((status = 200, body = Vec<PolicyView>), (status = 403, body = ApiError)))]
+async fn get_policies(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<PolicyFilter>,
+) -> Result<Json<Vec<PolicyView>>, Refusal> {
+    match run(&state, caller, AdminOp::GetPolicies { filter: query.filter }).await? {
+        AdminReply::Policies(views) => Ok(Json(views)),
+        _ => Err(unexpected()),
+    }
+}
+
+/// `New-CsTeamsCallParkPolicy`: unset fields take their defaults (park off, codes
+/// 10–99, 300 s).
+#[utoipa::path(post, path = "/api/v1/policies", request_body = NewPolicy, tag = "policies",
+    responses((status = 201, body = PolicyView), (status = 400, body = ApiError), (status = 409, body = ApiError)))]
+async fn new_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(new): Body<NewPolicy>,
+) -> Response {
+    created(run(&state, caller, AdminOp::NewPolicy(new)).await.and_then(policy))
+}
+
+/// `Get-CsTeamsCallParkPolicy -Identity`: `Global`, `Tag:<Name>` or `<Name>`.
+#[utoipa::path(get, path = "/api/v1/policies/{identity}", tag = "policies",
+    params(("identity" = String, Path)),
+    responses((status = 200, body = PolicyView), (status = 404, body = ApiError)))]
+async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(identity): Path<String>,
+) -> Result<Json<PolicyView>, Refusal> {
+    policy(run(&state, caller, AdminOp::GetPolicy { identity }).await?)
+}
+
+/// `Set-CsTeamsCallParkPolicy`: only the given fields change. A new range applies to
+/// new parks; parked calls keep their codes.
+#[utoipa::path(patch, path = "/api/v1/policies/{identity}", request_body = PolicyFields, tag = "policies",
+    params(("identity" = String, Path)),
+    responses((status = 200, body = PolicyView), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn set_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(identity): Path<String>,
+    Body(fields): Body<PolicyFields>,
+) -> Result<Json<PolicyView>, Refusal> {
+    policy(run(&state, caller, AdminOp::SetPolicy { identity, fields }).await?)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RemoveOptions {
+    /// Remove even if still granted; its users fall back to the next policy in line.
+    #[serde(default)]
+    force: bool,
+}
+
+/// `Remove-CsTeamsCallParkPolicy`: Global cannot be removed; a policy still granted
+/// is refused unless `force=true`.
+#[utoipa::path(delete, path = "/api/v1/policies/{identity}", tag = "policies",
+    params(("identity" = String, Path), RemoveOptions),
+    responses((status = 204), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+async fn remove_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(identity): Path<String>,
+    Query(options): Query<RemoveOptions>,
+) -> Result<StatusCode, Refusal> {
+    removed(run(&state, caller, AdminOp::RemovePolicy { identity, force: options.force }).await?)
+}
+
+/// `Grant-CsTeamsCallParkPolicy`: to a user, to a group with a rank, or as the
+/// tenant default (`global`); a null policy removes the grant.
+#[utoipa::path(post, path = "/api/v1/grants", request_body = GrantRequest, tag = "policies",
+    responses((status = 200, body = GrantReply), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(request): Body<GrantRequest>,
+) -> Result<Json<GrantReply>, Refusal> {
+    match run(&state, caller, AdminOp::Grant(request)).await? {
+        AdminReply::Granted(reply) => Ok(Json(reply)),
+        _ => Err(unexpected()),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    responses((status = 200, body = Vec<UserView>), (status = 403, body = ApiError)))]
+async fn get_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<UserView>>, Refusal> {
+    match run(&state, caller, AdminOp::GetUsers).await? {
+        AdminReply::Users(views) => Ok(Json(views)),
+        _ => Err(unexpected()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUser, tag = "users",
+    responses((status = 201, body = UserView), (status = 400, body = ApiError), (status = 409, body = ApiError)))]
+async fn new_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(new): Body<NewUser>,
+) -> Response {
+    let reply = async {
+        let password_hash = hashed(new.password).await?;
+        let account = NewAccount {
+            login: new.login,
+            display_name: new.display_name,
+            password_hash,
+            admin: new.admin,
+            enterprise_voice: new.enterprise_voice,
+            unanswered: new.unanswered,
+            unanswered_delay_seconds: new.unanswered_delay_seconds,
+        };
+        user(run(&state, caller, AdminOp::NewUser(account)).await?)
+    };
+    created(reply.await)
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{login}", tag = "users",
+    params(("login" = String, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = ApiError)))]
+async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(login): Path<String>,
+) -> Result<Json<UserView>, Refusal> {
+    user(run(&state, caller, AdminOp::GetUser { login }).await?)
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{login}", request_body = UserChanges, tag = "users",
+    params(("login" = String, Path)),
+    responses((status = 200, body = UserView), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn set_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(login): Path<String>,
+    Body(mut changes): Body<UserChanges>,
+) -> Result<Json<UserView>, Refusal> {
+    let password_hash = match changes.password.take() {
+        Some(password) => Some(hashed(password).await?),
+        None => None,
+    };
+    user(run(&state, caller, AdminOp::SetUser { login, changes, password_hash }).await?)
+}
+
+/// Removes an account: its devices leave their calls; calls it parked stay
+/// retrievable.
+#[utoipa::path(delete, path = "/api/v1/users/{login}", tag = "users",
+    params(("login" = String, Path)),
+    responses((status = 204), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+async fn remove_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(login): Path<String>,
+) -> Result<StatusCode, Refusal> {
+    removed(run(&state, caller, AdminOp::RemoveUser { login }).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
+    responses((status = 200, body = Vec<GroupView>), (status = 403, body = ApiError)))]
+async fn get_groups(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<GroupView>>, Refusal> {
+    match run(&state, caller, AdminOp::GetGroups).await? {
+        AdminReply::Groups(views) => Ok(Json(views)),
+        _ => Err(unexpected()),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/groups", request_body = NewGroup, tag = "groups",
+    responses((status = 201, body = GroupView), (status = 400, body = ApiError), (status = 409, body = ApiError)))]
+async fn new_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(new): Body<NewGroup>,
+) -> Response {
+    created(run(&state, caller, AdminOp::NewGroup(new)).await.and_then(group))
+}
+
+#[utoipa::path(get, path = "/api/v1/groups/{name}", tag = "groups",
+    params(("name" = String, Path)),
+    responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
+async fn get_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<GroupView>, Refusal> {
+    group(run(&state, caller, AdminOp::GetGroup { name }).await?)
+}
+
+/// Removes a group, its memberships and its policy assignment.
+#[utoipa::path(delete, path = "/api/v1/groups/{name}", tag = "groups",
+    params(("name" = String, Path)),
+    responses((status = 204), (status = 404, body = ApiError)))]
+async fn remove_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, Refusal> {
+    removed(run(&state, caller, AdminOp::RemoveGroup { name }).await?)
+}
+
+#[utoipa::path(put, path = "/api/v1/groups/{name}/members/{login}", tag = "groups",
+    params(("name" = String, Path), ("login" = String, Path)),
+    responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
+async fn add_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, login)): Path<(String, String)>,
+) -> Result<Json<GroupView>, Refusal> {
+    group(run(&state, caller, AdminOp::AddMember { group: name, login }).await?)
+}
+
+#[utoipa::path(delete, path = "/api/v1/groups/{name}/members/{login}", tag = "groups",
+    params(("name" = String, Path), ("login" = String, Path)),
+    responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
+async fn remove_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, login)): Path<(String, String)>,
+) -> Result<Json<GroupView>, Refusal> {
+    group(run(&state, caller, AdminOp::RemoveMember { group: name, login }).await?)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AuditParams {
+    /// At most this many lines (1–1000, default 100), newest first.
+    limit: Option<i64>,
+    /// Only lines older than this id (for paging).
+    before: Option<i64>,
+    /// Only this kind: parked, park_refused, retrieved, retrieve_refused, rang_back,
+    /// ringback_answered, fell_back, caller_left, lost.
+    kind: Option<String>,
+    /// Only this policy (identity).
+    policy: Option<String>,
+}
+
+/// The park audit log, newest first.
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), tag = "audit",
+    responses((status = 200, body = Vec<AuditEntry>), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
+async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<AuditParams>,
+) -> Result<Json<Vec<AuditEntry>>, Refusal> {
+    run(&state, caller, AdminOp::Authorize).await?;
+    let limit = params.limit.unwrap_or(100);
+    let limit = u32::try_from(limit).ok().filter(|l| (1..=AUDIT_PAGE_MAX).contains(l)).ok_or_else(
+        || {
+            Refusal::invalid(
+                "bad_request",
+                "limit",
+                format!("limit {limit} is not allowed: it must be between 1 and {AUDIT_PAGE_MAX}."),
+            )
+        },
+    )?;
+    let query =
+        AuditQuery { limit, before: params.before, kind: params.kind, policy: params.policy };
+    state
+        .store
+        .audit(&query)
+        .await
+        .map(Json)
+        .map_err(|error| Refusal::internal(format!("Reading the audit log failed: {error}")))
+}

@@ -1,0 +1,171 @@
+//! Service configuration: flags > `CALLPARK_*` environment > TOML file > defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde::Deserialize;
+
+use crate::server::DEFAULT_MAX_CONNECTIONS;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7300";
+pub const DEFAULT_DATA_DIR: &str = "callpark-data";
+
+/// The Callpark park service.
+#[derive(Debug, Default, Parser)]
+#[command(name = "callpark-server", version)]
+pub struct Args {
+    /// A TOML file with any of the settings below (flags and environment win).
+    #[arg(long, env = "CALLPARK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:7300].
+    #[arg(long, env = "CALLPARK_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database [default: ./callpark-data].
+    #[arg(long, env = "CALLPARK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// On an empty data directory, start with a demo tenant: alice (admin), bob and
+    /// carol in the front desk group (park on) and dave (park off); passwords are
+    /// "<login>-demo".
+    #[arg(long, env = "CALLPARK_DEMO")]
+    pub demo: bool,
+    /// Password for the "admin" account created on an empty data directory (without
+    /// it, a random one is written to <data-dir>/initial-admin-password).
+    #[arg(long, env = "CALLPARK_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Most signaling connections served at once [default: 20000].
+    #[arg(long, env = "CALLPARK_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// TEST ONLY: divide park timeouts and unanswered delays by this, so UI tests see
+    /// a ringback without waiting minutes. Policies keep their 120–1800 s values.
+    #[arg(long, env = "CALLPARK_TEST_CLOCK_SPEEDUP", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub test_clock_speedup: Option<u32>,
+}
+
+/// What the TOML file may hold. Unknown keys are refused, so typos do not go unseen.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub demo: Option<bool>,
+    pub admin_password: Option<String>,
+    pub max_connections: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub demo: bool,
+    pub admin_password: Option<String>,
+    pub max_connections: usize,
+    pub test_clock_speedup: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the config file {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("max_connections must be at least 1")]
+    NoConnections,
+}
+
+impl ServiceConfig {
+    /// Settings for a test service: listen anywhere free, data in `data_dir`.
+    pub fn for_tests(data_dir: &Path) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.to_owned(),
+            demo: true,
+            admin_password: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            test_clock_speedup: 1,
+        }
+    }
+
+    pub fn resolve(args: Args) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let default_listen = SocketAddr::from(([127, 0, 0, 1], 7300));
+        let max_connections =
+            args.max_connections.or(file.max_connections).unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        if max_connections == 0 {
+            return Err(ConfigError::NoConnections);
+        }
+        Ok(Self {
+            listen: args.listen.or(file.listen).unwrap_or(default_listen),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            demo: args.demo || file.demo.unwrap_or(false),
+            admin_password: args.admin_password.or(file.admin_password),
+            max_connections,
+            test_clock_speedup: args.test_clock_speedup.unwrap_or(1),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    toml::from_str(&text)
+        .map_err(|error| ConfigError::Invalid { path: path.to_owned(), message: error.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("callpark.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_given() {
+        let config = ServiceConfig::resolve(Args::default()).unwrap();
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert!(!config.demo);
+        assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(config.test_clock_speedup, 1);
+    }
+
+    #[test]
+    fn the_file_fills_in_what_flags_do_not_say() {
+        let (_dir, path) = write(
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/var/lib/callpark\"\nmax_connections = 50\n",
+        );
+        let args = Args {
+            config: Some(path),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Args::default()
+        };
+        let config = ServiceConfig::resolve(args).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9100", "the flag wins");
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/callpark"));
+        assert_eq!(config.max_connections, 50);
+    }
+
+    #[test]
+    fn a_bad_file_is_refused_naming_the_problem() {
+        let (_dir, path) = write("listen = \"127.0.0.1:9000\"\nlisten_port = 3\n");
+        let error =
+            ServiceConfig::resolve(Args { config: Some(path), ..Args::default() }).unwrap_err();
+        assert!(error.to_string().contains("listen_port"), "{error}");
+        let missing = ServiceConfig::resolve(Args {
+            config: Some(PathBuf::from("/nonexistent/callpark.toml")),
+            ..Args::default()
+        })
+        .unwrap_err();
+        assert!(missing.to_string().contains("/nonexistent/callpark.toml"), "{missing}");
+    }
+}

@@ -1,0 +1,134 @@
+//! Bringing the service up: open the store, load or create the tenant, turn parks
+//! left over from the last run into lost parks, and start the exchange and the store
+//! writer.
+
+use std::path::Path;
+
+use callpark_park::{CallId, Config, Switchboard};
+
+use crate::accounts::{hash_password, random_token};
+use crate::config::ServiceConfig;
+use crate::demo::{DEMO_USERS, seed_demo};
+use crate::exchange::{Clock, ExchangeHandle, spawn};
+use crate::refusal::Refusal;
+use crate::server::AppState;
+use crate::store::{Store, StoreError, StoreWriter, Write};
+use crate::tenant::{NewAccount, Tenant};
+
+/// The account created on an empty data directory (unless `--demo`).
+pub const FIRST_ADMIN_LOGIN: &str = "admin";
+/// Where the first admin's generated password is written.
+pub const FIRST_ADMIN_PASSWORD_FILE: &str = "initial-admin-password";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored tenant cannot be loaded: {0}")]
+    Load(#[from] crate::tenant::LoadError),
+    #[error("cannot create the first accounts: {0}")]
+    Seed(String),
+    #[error("cannot write {path}: {source}")]
+    PasswordFile { path: std::path::PathBuf, source: std::io::Error },
+}
+
+/// A started service, ready to serve.
+#[derive(Debug)]
+pub struct Started {
+    pub state: AppState,
+    /// For [`ExchangeHandle::flush`] at shutdown.
+    pub exchange: ExchangeHandle,
+    pub store: Store,
+    /// Ends once every write has been committed and every handle is gone.
+    pub writer: tokio::task::JoinHandle<()>,
+}
+
+pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
+    let store = Store::open(&config.data_dir).await?;
+    let switchboard =
+        Switchboard::new(Config { clock_speedup: config.test_clock_speedup, ..Config::default() });
+    let tenant = match store.load_tenant().await? {
+        Some(snapshot) => {
+            if config.demo {
+                tracing::info!("the data directory already holds a tenant; --demo changes nothing");
+            }
+            Tenant::from_snapshot(switchboard, snapshot)?
+        }
+        None => {
+            let tenant = first_tenant(switchboard, config)?;
+            store.apply(&[Write::Tenant(Box::new(tenant.snapshot()))]).await?;
+            tenant
+        }
+    };
+    let mut tenant = tenant;
+    let lost = store.take_parked_as_lost(Clock::start().now()).await?;
+    if let Some(last) = lost.iter().map(|park| park.call).max() {
+        tracing::warn!(lost = lost.len(), "calls parked when the service stopped are lost");
+        tenant.switchboard.skip_call_ids_through(last);
+    }
+    skip_ids_in_audit(&store, &mut tenant).await?;
+    let (writer, writer_task) = StoreWriter::spawn(store.clone());
+    let exchange = spawn(tenant, writer, lost);
+    Ok(Started {
+        state: AppState::new(exchange.clone(), store.clone(), config.max_connections),
+        exchange,
+        store,
+        writer: writer_task,
+    })
+}
+
+/// Call ids named in the audit log are never given to new calls.
+async fn skip_ids_in_audit(store: &Store, tenant: &mut Tenant) -> Result<(), StoreError> {
+    if let Some(last) = store.last_audited_call().await? {
+        tenant.switchboard.skip_call_ids_through(CallId(last));
+    }
+    Ok(())
+}
+
+fn first_tenant(switchboard: Switchboard, config: &ServiceConfig) -> Result<Tenant, StartError> {
+    let mut tenant = Tenant::new(switchboard);
+    if config.demo {
+        seed_demo(&mut tenant).map_err(|error| StartError::Seed(error.to_string()))?;
+        let logins: Vec<&str> = DEMO_USERS.iter().map(|(login, _, _)| *login).collect();
+        tracing::info!(users = ?logins, password = "<login>-demo", "demo tenant created");
+        return Ok(tenant);
+    }
+    let password = match &config.admin_password {
+        Some(password) => password.clone(),
+        None => {
+            let password = random_token()[..20].to_owned();
+            write_secret(&config.data_dir.join(FIRST_ADMIN_PASSWORD_FILE), &password)?;
+            password
+        }
+    };
+    let seeded = hash_password(&password)
+        .map_err(|error| Refusal::internal(error.to_string()))
+        .and_then(|password_hash| {
+            tenant.seed_user(NewAccount {
+                login: FIRST_ADMIN_LOGIN.to_owned(),
+                display_name: "Administrator".to_owned(),
+                password_hash,
+                admin: true,
+                enterprise_voice: false,
+                unanswered: None,
+                unanswered_delay_seconds: None,
+            })
+        });
+    seeded.map_err(|refusal| StartError::Seed(refusal.body.message))?;
+    tracing::info!(
+        login = FIRST_ADMIN_LOGIN,
+        password_file = %config.data_dir.join(FIRST_ADMIN_PASSWORD_FILE).display(),
+        "first admin account created"
+    );
+    Ok(tenant)
+}
+
+fn write_secret(path: &Path, secret: &str) -> Result<(), StartError> {
+    let failed = |source| StartError::PasswordFile { path: path.to_owned(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(failed)?;
+    std::io::Write::write_all(&mut file, format!("{secret}\n").as_bytes()).map_err(failed)
+}

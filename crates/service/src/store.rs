@@ -1,0 +1,537 @@
+//! The durable store: SQLite through sqlx, with the schema in `migrations/`.
+//!
+//! The exchange keeps the tenant in memory; the store holds the copy that survives a
+//! restart. All writes go through one writer task ([`StoreWriter`]) in the order the
+//! exchange made them, batched into one transaction per burst.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use callpark_park::{CallId, GroupId, Policy, PolicyIdentity, Timestamp, UnansweredAction, UserId};
+use callpark_wire::admin::AuditEntry;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "callpark.db";
+/// Most writes one transaction takes.
+const WRITE_BATCH: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDirectory { path: PathBuf, source: std::io::Error },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot upgrade the database schema: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the database holds a value this version cannot read: {0}")]
+    Corrupt(String),
+    #[error("the store writer has stopped")]
+    WriterStopped,
+}
+
+/// An account as stored: sign-in data and the user's call settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: UserId,
+    pub login: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub admin: bool,
+    pub enterprise_voice: bool,
+    pub unanswered: UnansweredAction,
+    pub unanswered_delay_seconds: u32,
+    /// The policy granted directly, by identity.
+    pub policy: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupRow {
+    pub id: GroupId,
+    pub name: String,
+    pub members: Vec<UserId>,
+}
+
+/// The whole tenant directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantSnapshot {
+    pub users: Vec<UserRow>,
+    pub groups: Vec<GroupRow>,
+    /// In creation order, `Global` first.
+    pub policies: Vec<Policy>,
+    /// Group assignments in rank order (rank 1 first), policy by identity.
+    pub group_grants: Vec<(GroupId, String)>,
+    pub tenant_default: String,
+}
+
+/// A parked call as the registry keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParkRow {
+    pub call: CallId,
+    pub policy: String,
+    pub code: u16,
+    pub caller: UserId,
+    pub parked_by: UserId,
+    pub parked_at: Timestamp,
+    pub ringback_at: Timestamp,
+}
+
+/// One line for the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    pub at: Timestamp,
+    pub kind: &'static str,
+    pub detail: Option<String>,
+    pub user_login: Option<String>,
+    pub policy: Option<String>,
+    pub call: Option<CallId>,
+    pub code: Option<u16>,
+}
+
+/// Which audit lines to read: newest first, at most `limit`, older than `before`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub limit: u32,
+    pub before: Option<i64>,
+    pub kind: Option<String>,
+    pub policy: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Write {
+    Tenant(Box<TenantSnapshot>),
+    SaveParked(ParkRow),
+    DeleteParked(CallId),
+    Audit(AuditRow),
+    /// The parker has been told this call was lost.
+    LostReported(CallId),
+    /// Nothing: confirming it tells that every earlier write is committed.
+    Flush,
+}
+
+/// The database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+fn sql_int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn from_sql<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T, StoreError> {
+    T::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value}")))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and brings its schema
+    /// up to date.
+    pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDirectory { path: data_dir.to_owned(), source })?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join(DATABASE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL loses at most the last transactions on power loss, never
+            // consistency; FULL would fsync on every park.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The stored tenant, or `None` for a new database.
+    pub async fn load_tenant(&self) -> Result<Option<TenantSnapshot>, StoreError> {
+        let Some(tenant) = sqlx::query("SELECT default_policy FROM tenant WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let tenant_default: String = tenant.try_get("default_policy")?;
+        let mut users = Vec::new();
+        for row in sqlx::query(
+            "SELECT id, login, display_name, password_hash, admin, enterprise_voice, unanswered, \
+             forward_to, unanswered_delay_seconds, policy FROM users ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let unanswered: String = row.try_get("unanswered")?;
+            let forward_to: Option<i64> = row.try_get("forward_to")?;
+            let unanswered = match (unanswered.as_str(), forward_to) {
+                ("voicemail", _) => UnansweredAction::Voicemail,
+                ("disconnect", _) => UnansweredAction::Disconnect,
+                ("forward", Some(target)) => {
+                    UnansweredAction::Forward(UserId(from_sql(target, "forward target")?))
+                }
+                (other, _) => return Err(StoreError::Corrupt(format!("unanswered {other:?}"))),
+            };
+            users.push(UserRow {
+                id: UserId(from_sql(row.try_get("id")?, "user id")?),
+                login: row.try_get("login")?,
+                display_name: row.try_get("display_name")?,
+                password_hash: row.try_get("password_hash")?,
+                admin: row.try_get("admin")?,
+                enterprise_voice: row.try_get("enterprise_voice")?,
+                unanswered,
+                unanswered_delay_seconds: from_sql(
+                    row.try_get("unanswered_delay_seconds")?,
+                    "unanswered delay",
+                )?,
+                policy: row.try_get("policy")?,
+            });
+        }
+        let mut groups = Vec::new();
+        for row in sqlx::query("SELECT id, name FROM park_groups ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+        {
+            let id: i64 = row.try_get("id")?;
+            let members = sqlx::query(
+                "SELECT user_id FROM group_members WHERE group_id = ? ORDER BY user_id",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|member| Ok(UserId(from_sql(member.try_get("user_id")?, "member")?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+            groups.push(GroupRow {
+                id: GroupId(from_sql(id, "group id")?),
+                name: row.try_get("name")?,
+                members,
+            });
+        }
+        let mut policies = Vec::new();
+        for row in sqlx::query(
+            "SELECT identity, description, allow_call_park, pickup_range_start, pickup_range_end, \
+             park_timeout_seconds FROM policies ORDER BY position",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let identity: String = row.try_get("identity")?;
+            let identity = PolicyIdentity::parse(&identity)
+                .map_err(|error| StoreError::Corrupt(format!("policy {identity:?}: {error}")))?;
+            policies.push(Policy {
+                identity,
+                description: row.try_get("description")?,
+                allow_call_park: row.try_get("allow_call_park")?,
+                pickup_range_start: from_sql(row.try_get("pickup_range_start")?, "range start")?,
+                pickup_range_end: from_sql(row.try_get("pickup_range_end")?, "range end")?,
+                park_timeout_seconds: from_sql(row.try_get("park_timeout_seconds")?, "timeout")?,
+            });
+        }
+        let group_grants =
+            sqlx::query("SELECT group_id, policy FROM group_grants ORDER BY group_rank")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok((
+                        GroupId(from_sql(row.try_get("group_id")?, "group")?),
+                        row.try_get("policy")?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(TenantSnapshot { users, groups, policies, group_grants, tenant_default }))
+    }
+
+    /// Moves every call still in the parked-call registry to the lost list (they were
+    /// parked when the service stopped) and returns all lost parks not yet reported.
+    pub async fn take_parked_as_lost(&self, now: Timestamp) -> Result<Vec<ParkRow>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO audit_events (at_ms, kind, detail, user_login, policy, call_id, code) \
+             SELECT ?, 'lost', 'service restarted', users.login, parked_calls.policy, \
+             parked_calls.call_id, parked_calls.code FROM parked_calls \
+             LEFT JOIN users ON users.id = parked_calls.parked_by",
+        )
+        .bind(sql_int(now.as_millis()))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO lost_parks (call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms) \
+             SELECT call_id, policy, code, caller, parked_by, parked_at_ms, ? FROM parked_calls",
+        )
+        .bind(sql_int(now.as_millis()))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM parked_calls").execute(&mut *tx).await?;
+        let rows = sqlx::query(
+            "SELECT call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms \
+             FROM lost_parks ORDER BY call_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ParkRow {
+                    call: CallId(from_sql(row.try_get("call_id")?, "call")?),
+                    policy: row.try_get("policy")?,
+                    code: from_sql(row.try_get("code")?, "code")?,
+                    caller: UserId(from_sql(row.try_get("caller")?, "caller")?),
+                    parked_by: UserId(from_sql(row.try_get("parked_by")?, "parker")?),
+                    parked_at: Timestamp::from_millis(from_sql(
+                        row.try_get("parked_at_ms")?,
+                        "time",
+                    )?),
+                    ringback_at: Timestamp::from_millis(from_sql(
+                        row.try_get("lost_at_ms")?,
+                        "time",
+                    )?),
+                })
+            })
+            .collect()
+    }
+
+    /// Carries out writes in one transaction.
+    pub async fn apply(&self, writes: &[Write]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for write in writes {
+            match write {
+                Write::Tenant(snapshot) => write_tenant(&mut tx, snapshot).await?,
+                Write::SaveParked(park) => {
+                    sqlx::query(
+                        "INSERT INTO parked_calls (call_id, policy, code, caller, parked_by, \
+                         parked_at_ms, ringback_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (call_id) DO UPDATE SET ringback_at_ms = excluded.ringback_at_ms",
+                    )
+                    .bind(sql_int(park.call.0))
+                    .bind(&park.policy)
+                    .bind(i64::from(park.code))
+                    .bind(sql_int(park.caller.0))
+                    .bind(sql_int(park.parked_by.0))
+                    .bind(sql_int(park.parked_at.as_millis()))
+                    .bind(sql_int(park.ringback_at.as_millis()))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Write::DeleteParked(call) => {
+                    sqlx::query("DELETE FROM parked_calls WHERE call_id = ?")
+                        .bind(sql_int(call.0))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Write::Flush => {}
+                Write::LostReported(call) => {
+                    sqlx::query("DELETE FROM lost_parks WHERE call_id = ?")
+                        .bind(sql_int(call.0))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Write::Audit(row) => {
+                    sqlx::query(
+                        "INSERT INTO audit_events (at_ms, kind, detail, user_login, policy, call_id, code) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(sql_int(row.at.as_millis()))
+                    .bind(row.kind)
+                    .bind(&row.detail)
+                    .bind(&row.user_login)
+                    .bind(&row.policy)
+                    .bind(row.call.map(|call| sql_int(call.0)))
+                    .bind(row.code.map(i64::from))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The highest call id the audit log names.
+    pub async fn last_audited_call(&self) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query("SELECT max(call_id) AS last FROM audit_events")
+            .fetch_one(&self.pool)
+            .await?;
+        let last: Option<i64> = row.try_get("last")?;
+        last.map(|last| from_sql(last, "call")).transpose()
+    }
+
+    /// Audit lines, newest first.
+    pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at_ms, kind, detail, user_login, policy, call_id, code FROM audit_events \
+             WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR kind = ?2) \
+             AND (?3 IS NULL OR lower(policy) = lower(?3)) ORDER BY id DESC LIMIT ?4",
+        )
+        .bind(query.before)
+        .bind(&query.kind)
+        .bind(&query.policy)
+        .bind(i64::from(query.limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let call: Option<i64> = row.try_get("call_id")?;
+                let code: Option<i64> = row.try_get("code")?;
+                Ok(AuditEntry {
+                    id: row.try_get("id")?,
+                    at_ms: from_sql(row.try_get("at_ms")?, "time")?,
+                    kind: row.try_get("kind")?,
+                    detail: row.try_get("detail")?,
+                    user: row.try_get("user_login")?,
+                    policy: row.try_get("policy")?,
+                    call: call.map(|call| from_sql(call, "call")).transpose()?,
+                    code: code.map(|code| from_sql(code, "code")).transpose()?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn write_tenant(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    snapshot: &TenantSnapshot,
+) -> Result<(), StoreError> {
+    for table in [
+        "DELETE FROM users",
+        "DELETE FROM park_groups",
+        "DELETE FROM group_members",
+        "DELETE FROM policies",
+        "DELETE FROM group_grants",
+        "DELETE FROM tenant",
+    ] {
+        sqlx::query(table).execute(&mut **tx).await?;
+    }
+    for user in &snapshot.users {
+        let (unanswered, forward_to) = match user.unanswered {
+            UnansweredAction::Voicemail => ("voicemail", None),
+            UnansweredAction::Disconnect => ("disconnect", None),
+            UnansweredAction::Forward(target) => ("forward", Some(sql_int(target.0))),
+        };
+        sqlx::query(
+            "INSERT INTO users (id, login, login_key, display_name, password_hash, admin, \
+             enterprise_voice, unanswered, forward_to, unanswered_delay_seconds, policy) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(sql_int(user.id.0))
+        .bind(&user.login)
+        .bind(user.login.to_lowercase())
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(user.admin)
+        .bind(user.enterprise_voice)
+        .bind(unanswered)
+        .bind(forward_to)
+        .bind(i64::from(user.unanswered_delay_seconds))
+        .bind(&user.policy)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for group in &snapshot.groups {
+        sqlx::query("INSERT INTO park_groups (id, name, name_key) VALUES (?, ?, ?)")
+            .bind(sql_int(group.id.0))
+            .bind(&group.name)
+            .bind(group.name.to_lowercase())
+            .execute(&mut **tx)
+            .await?;
+        for member in &group.members {
+            sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES (?, ?)")
+                .bind(sql_int(group.id.0))
+                .bind(sql_int(member.0))
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    for (position, policy) in snapshot.policies.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO policies (position, identity, description, allow_call_park, \
+             pickup_range_start, pickup_range_end, park_timeout_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(sql_int(position as u64))
+        .bind(policy.identity.to_string())
+        .bind(&policy.description)
+        .bind(policy.allow_call_park)
+        .bind(i64::from(policy.pickup_range_start))
+        .bind(i64::from(policy.pickup_range_end))
+        .bind(i64::from(policy.park_timeout_seconds))
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (index, (group, policy)) in snapshot.group_grants.iter().enumerate() {
+        sqlx::query("INSERT INTO group_grants (group_rank, group_id, policy) VALUES (?, ?, ?)")
+            .bind(sql_int(index as u64 + 1))
+            .bind(sql_int(group.0))
+            .bind(policy)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO tenant (id, default_policy) VALUES (1, ?)")
+        .bind(&snapshot.tenant_default)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Answers a confirmed write once it is committed (or failed).
+pub type Ack = oneshot::Sender<Result<(), String>>;
+
+/// The one writer: takes writes in order and commits them in batches.
+#[derive(Clone, Debug)]
+pub struct StoreWriter {
+    writes: mpsc::UnboundedSender<(Write, Option<Ack>)>,
+}
+
+impl StoreWriter {
+    /// Starts the writer task; it stops when every handle is dropped, after writing
+    /// what it was given.
+    pub fn spawn(store: Store) -> (StoreWriter, tokio::task::JoinHandle<()>) {
+        let (writes, receiver) = mpsc::unbounded_channel();
+        let task = tokio::spawn(write_loop(store, receiver));
+        (StoreWriter { writes }, task)
+    }
+
+    /// A writer whose writes arrive on the returned receiver instead of a database:
+    /// for tests of the exchange that look at what it stores.
+    pub fn channel() -> (StoreWriter, mpsc::UnboundedReceiver<(Write, Option<Ack>)>) {
+        let (writes, receiver) = mpsc::unbounded_channel();
+        (StoreWriter { writes }, receiver)
+    }
+
+    /// Queues a write; it is committed soon, in order.
+    pub fn write(&self, write: Write) {
+        if self.writes.send((write, None)).is_err() {
+            tracing::error!("store writer stopped; a write is lost");
+        }
+    }
+
+    /// Queues a write and returns a receiver that resolves once it is committed.
+    pub fn write_and_confirm(&self, write: Write) -> oneshot::Receiver<Result<(), String>> {
+        let (ack, confirmed) = oneshot::channel();
+        if let Err(mpsc::error::SendError((_, Some(ack)))) = self.writes.send((write, Some(ack))) {
+            let _ = ack.send(Err(StoreError::WriterStopped.to_string()));
+        }
+        confirmed
+    }
+}
+
+async fn write_loop(store: Store, mut receiver: mpsc::UnboundedReceiver<(Write, Option<Ack>)>) {
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while receiver.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        let (writes, acks): (Vec<Write>, Vec<Option<Ack>>) = batch.drain(..).unzip();
+        let outcome = store.apply(&writes).await.map_err(|error| error.to_string());
+        if let Err(error) = &outcome {
+            tracing::error!(%error, writes = writes.len(), "store write failed");
+        } else {
+            tracing::trace!(writes = writes.len(), "store batch committed");
+        }
+        for ack in acks.into_iter().flatten() {
+            let _ = ack.send(outcome.clone());
+        }
+    }
+    tracing::debug!("store writer stopped");
+}
