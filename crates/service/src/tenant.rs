@@ -210,7 +210,14 @@ impl Tenant {
         }
         for user in &snapshot.users {
             let failed = |source| LoadError::User { login: user.login.clone(), source };
-            if let UnansweredAction::Forward(_) = user.unanswered {
+            // A forward to a removed user falls back to voicemail when used; the
+            // directory will not take it as a setting, so it is stored back as that.
+            let target_gone = |target: UserId| !snapshot.users.iter().any(|u| u.id == target);
+            if let UnansweredAction::Forward(target) = user.unanswered
+                && target_gone(target)
+            {
+                tracing::warn!(login = %user.login, target = target.0, "forward target removed; unanswered calls go to voicemail");
+            } else if let UnansweredAction::Forward(_) = user.unanswered {
                 let settings = UserSettings::new(&user.display_name)
                     .with_enterprise_voice(user.enterprise_voice)
                     .with_unanswered(user.unanswered, user.unanswered_delay_seconds);
@@ -526,6 +533,7 @@ impl Tenant {
                     ));
                 }
                 self.switchboard.remove_user(now, user)?;
+                self.drop_forwards_to(user)?;
                 if let Some(account) = self.accounts.remove(&user) {
                     self.logins.remove(&account.login.to_lowercase());
                 }
@@ -555,6 +563,23 @@ impl Tenant {
                 Ok(AdminReply::Group(self.group_view(group)?))
             }
         }
+    }
+
+    /// Unanswered calls forwarded to a removed user would go to voicemail anyway:
+    /// say so in the settings, so that what admins see is what happens.
+    fn drop_forwards_to(&mut self, removed: UserId) -> Result<(), Refusal> {
+        let forwarding: Vec<(UserId, UserSettings)> = self
+            .switchboard
+            .directory()
+            .users()
+            .filter(|(_, settings)| settings.unanswered == UnansweredAction::Forward(removed))
+            .map(|(user, settings)| (user, settings.clone()))
+            .collect();
+        for (user, mut settings) in forwarding {
+            settings.unanswered = UnansweredAction::Voicemail;
+            self.switchboard.update_user(user, settings)?;
+        }
+        Ok(())
     }
 
     fn grant(&mut self, grant: GrantRequest) -> Result<AdminReply, Refusal> {

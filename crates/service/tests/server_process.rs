@@ -39,9 +39,12 @@ async fn wait_until_healthy(base: &str) {
 async fn demo_server_starts_signs_users_in_and_stops_on_sigterm() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
+    let data = tempfile::tempdir().unwrap();
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_callpark-server"))
             .args(["--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data.path())
             .env("CALLPARK_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -73,6 +76,46 @@ async fn demo_server_starts_signs_users_in_and_stops_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "exit after SIGTERM: {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_settings_the_first_start_creates_an_admin_whose_password_is_in_the_data_dir() {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("callpark.toml");
+    std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n")).unwrap();
+    let _server = Server(
+        Command::new(env!("CARGO_BIN_EXE_callpark-server"))
+            .arg("--config")
+            .arg(&config)
+            .current_dir(data.path())
+            .env("CALLPARK_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_healthy(&base).await;
+    // The default data directory is ./callpark-data.
+    let password_file = data.path().join("callpark-data").join("initial-admin-password");
+    let password = std::fs::read_to_string(&password_file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&password_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner may read the password");
+    }
+    let reply: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({"login": "admin", "password": password.trim()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["admin"], true, "{reply}");
 }
 
 #[test]

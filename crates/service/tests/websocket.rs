@@ -5,100 +5,10 @@
 
 mod common;
 
-use std::time::Duration;
-
 use callpark_wire::*;
-use common::{TestServer, password};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-struct Server(TestServer);
-
-impl Server {
-    async fn start() -> Server {
-        Server(TestServer::start().await)
-    }
-
-    async fn login(&self, login: &str, password: &str) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(self.0.http("/api/v1/login"))
-            .json(&json!({"login": login, "password": password}))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Signs in and opens the signaling socket, without saying hello yet.
-    async fn open(&self, login: &str) -> Client {
-        let reply: Value = self.login(login, &password(login)).await.json().await.unwrap();
-        let token = reply["token"].as_str().unwrap();
-        let mut request = format!("ws://{}/ws", self.0.base).into_client_request().unwrap();
-        request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
-        let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        Client { socket, next_id: 1 }
-    }
-
-    /// Signs in, opens the socket and says hello.
-    async fn connect(&self, login: &str) -> Client {
-        let mut client = self.open(login).await;
-        let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into() };
-        let welcome = client.ask(hello, &mut Vec::new()).await;
-        assert!(matches!(welcome, ReplyResult::Ok(ReplyBody::Welcome { .. })), "{welcome:?}");
-        client
-    }
-
-    async fn stop(self) {
-        self.0.stop().await;
-    }
-}
-
-struct Client {
-    socket: Socket,
-    next_id: u64,
-}
-
-impl Client {
-    async fn send_text(&mut self, text: String) {
-        self.socket.send(tungstenite::Message::Text(text.into())).await.unwrap();
-    }
-
-    async fn receive(&mut self) -> ServerMessage {
-        let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
-            .await
-            .expect("the service answered in time")
-            .unwrap()
-            .unwrap();
-        ServerMessage::from_json(frame.to_text().unwrap()).unwrap()
-    }
-
-    /// Sends a request and returns its reply, keeping events that came first.
-    async fn ask(&mut self, body: RequestBody, events: &mut Vec<Event>) -> ReplyResult {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send_text(serde_json::to_string(&Request { id, body }).unwrap()).await;
-        loop {
-            match self.receive().await {
-                ServerMessage::Reply { id: got, result } => {
-                    assert_eq!(got, Some(id));
-                    return result;
-                }
-                ServerMessage::Event { event } => events.push(event),
-            }
-        }
-    }
-
-    async fn event(&mut self) -> Event {
-        match self.receive().await {
-            ServerMessage::Event { event } => event,
-            other => panic!("expected an event, got {other:?}"),
-        }
-    }
-}
+use common::Server;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_park_and_retrieve_over_websockets() {

@@ -15,6 +15,14 @@ use callpark_service::startup::{Started, start};
 use callpark_service::store::{Store, Write};
 use callpark_service::tenant::{AdminOp, NewAccount, Tenant};
 use callpark_wire::admin::{GrantRequest, NewPolicy, PolicyFields};
+use callpark_wire::{
+    Event, PROTOCOL_VERSION, ReplyBody, ReplyResult, Request, RequestBody, ServerMessage,
+};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const ALICE: UserId = UserId(1);
 pub const BOB: UserId = UserId(2);
@@ -119,5 +127,117 @@ impl TestServer {
         }
         let data = tempfile::tempdir().unwrap();
         std::mem::replace(&mut self.data, data)
+    }
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A [`TestServer`] with helpers for signing in over HTTP and opening sockets.
+pub struct Server(pub TestServer);
+
+impl Server {
+    pub async fn start() -> Server {
+        Server(TestServer::start().await)
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.0.http("/api/v1/login"))
+            .json(&json!({"login": login, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn token(&self, login: &str) -> String {
+        let reply: Value = self.login(login, &password(login)).await.json().await.unwrap();
+        reply["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in and opens the signaling socket, without saying hello yet.
+    pub async fn open(&self, login: &str) -> Client {
+        let token = self.token(login).await;
+        let mut request = format!("ws://{}/ws", self.0.base).into_client_request().unwrap();
+        request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        Client { socket, next_id: 1 }
+    }
+
+    /// Signs in, opens the socket and says hello; returns events that came with it.
+    pub async fn connect_with_events(&self, login: &str) -> (Client, Vec<Event>) {
+        let mut client = self.open(login).await;
+        let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into() };
+        let mut events = Vec::new();
+        let welcome = client.ask(hello, &mut events).await;
+        assert!(matches!(welcome, ReplyResult::Ok(ReplyBody::Welcome { .. })), "{welcome:?}");
+        (client, events)
+    }
+
+    pub async fn connect(&self, login: &str) -> Client {
+        self.connect_with_events(login).await.0
+    }
+
+    pub async fn stop(self) -> tempfile::TempDir {
+        self.0.stop().await
+    }
+}
+
+pub struct Client {
+    socket: Socket,
+    next_id: u64,
+}
+
+impl Client {
+    pub async fn send_text(&mut self, text: String) {
+        self.socket.send(tungstenite::Message::Text(text.into())).await.unwrap();
+    }
+
+    pub async fn receive(&mut self) -> ServerMessage {
+        let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+            .await
+            .expect("the service answered in time")
+            .unwrap()
+            .unwrap();
+        ServerMessage::from_json(frame.to_text().unwrap()).unwrap()
+    }
+
+    /// Sends a request and returns its reply, keeping events that came first.
+    pub async fn ask(&mut self, body: RequestBody, events: &mut Vec<Event>) -> ReplyResult {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send_text(serde_json::to_string(&Request { id, body }).unwrap()).await;
+        loop {
+            match self.receive().await {
+                ServerMessage::Reply { id: got, result } => {
+                    assert_eq!(got, Some(id));
+                    return result;
+                }
+                ServerMessage::Event { event } => events.push(event),
+            }
+        }
+    }
+
+    pub async fn event(&mut self) -> Event {
+        match self.receive().await {
+            ServerMessage::Event { event } => event,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    /// Dials, has `callee` answer, and returns the call id.
+    pub async fn call_answered_by(&mut self, callee: &mut Client, to: &str) -> u64 {
+        let mut events = Vec::new();
+        let ReplyResult::Ok(ReplyBody::Dialing { call }) =
+            self.ask(RequestBody::Dial { to: to.into() }, &mut events).await
+        else {
+            panic!("dial failed")
+        };
+        let answered = callee.ask(RequestBody::Answer { call }, &mut events).await;
+        assert_eq!(answered, ReplyResult::Ok(ReplyBody::Done));
+        call
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
     }
 }

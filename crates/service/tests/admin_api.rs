@@ -1,0 +1,364 @@
+//! The admin REST API over real sockets and a real SQLite store: every refusal is a
+//! clear `{code, message, field}` that changes nothing, and every change survives a
+//! restart.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod common;
+
+use common::{Server, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+struct Admin {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Admin {
+    async fn new(server: &Server, login: &str) -> Admin {
+        Admin {
+            http: reqwest::Client::new(),
+            base: format!("http://{}", server.0.base),
+            token: server.token(login).await,
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request =
+            self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+        (status, value)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+}
+
+fn assert_refused(reply: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(reply.0, status, "{}", reply.1);
+    assert_eq!(reply.1["code"], code, "{}", reply.1);
+    assert!(!reply.1["message"].as_str().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_follow_the_cmdlets_and_refuse_bad_values_naming_the_range() {
+    let server = Server::start().await;
+    let admin = Admin::new(&server, "alice").await;
+
+    let created = admin
+        .call(
+            Method::POST,
+            "/api/v1/policies",
+            Some(json!({"identity": "Front desk", "allow_call_park": true})),
+        )
+        .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+    assert_eq!(created.1["identity"], "Tag:Front desk");
+    assert_eq!(
+        (
+            &created.1["pickup_range_start"],
+            &created.1["pickup_range_end"],
+            &created.1["park_timeout_seconds"]
+        ),
+        (&json!(10), &json!(99), &json!(300)),
+        "unset fields take the defaults"
+    );
+    let duplicate =
+        admin.call(Method::POST, "/api/v1/policies", Some(json!({"identity": "front DESK"}))).await;
+    assert_refused(&duplicate, StatusCode::CONFLICT, "policy_exists");
+
+    // Out-of-range values: 400 naming the field, the value and the allowed range; the
+    // policy is as it was.
+    for (field, value, allowed) in [
+        ("pickup_range_start", json!(5), "between 10 and 9999"),
+        ("pickup_range_end", json!(10000), "between 10 and 9999"),
+        ("park_timeout_seconds", json!(60), "between 120 and 1800"),
+        ("park_timeout_seconds", json!(-1), "between 120 and 1800"),
+    ] {
+        let reply = admin
+            .call(Method::PATCH, "/api/v1/policies/Front%20desk", Some(json!({ field: value })))
+            .await;
+        assert_refused(&reply, StatusCode::BAD_REQUEST, "policy_invalid");
+        let message = reply.1["message"].as_str().unwrap();
+        assert!(message.contains(&value.to_string()) && message.contains(allowed), "{message}");
+        assert!(reply.1["field"].as_str().is_some(), "{}", reply.1);
+    }
+    let reversed = admin
+        .call(
+            Method::PATCH,
+            "/api/v1/policies/Tag:Front%20desk",
+            Some(json!({"pickup_range_start": 500, "pickup_range_end": 400})),
+        )
+        .await;
+    assert_refused(&reversed, StatusCode::BAD_REQUEST, "policy_invalid");
+    let unchanged = admin.get("/api/v1/policies/Front%20desk").await;
+    assert_eq!(unchanged.1["pickup_range_start"], 10);
+    assert_eq!(unchanged.1["park_timeout_seconds"], 300);
+
+    // Set is partial.
+    let set = admin
+        .call(
+            Method::PATCH,
+            "/api/v1/policies/Front%20desk",
+            Some(json!({"pickup_range_start": 100, "pickup_range_end": 199})),
+        )
+        .await;
+    assert_eq!(set.0, StatusCode::OK, "{}", set.1);
+    assert_eq!(
+        (set.1["pickup_range_start"].clone(), set.1["allow_call_park"].clone()),
+        (json!(100), json!(true))
+    );
+
+    // Get: all, one, filtered; unknown.
+    let all = admin.get("/api/v1/policies").await.1;
+    let names: Vec<&str> =
+        all.as_array().unwrap().iter().map(|p| p["identity"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Global", "Tag:Sales", "Tag:Front desk"]);
+    let filtered = admin.get("/api/v1/policies?filter=Tag:F*").await.1;
+    assert_eq!(filtered.as_array().unwrap().len(), 1);
+    assert_refused(
+        &admin.get("/api/v1/policies/Nope").await,
+        StatusCode::NOT_FOUND,
+        "policy_not_found",
+    );
+    let bad_json = admin
+        .http
+        .post(format!("{}/api/v1/policies", admin.base))
+        .bearer_auth(&admin.token)
+        .header("content-type", "application/json")
+        .body("{\"identity\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_json.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(bad_json.json::<Value>().await.unwrap()["code"], "bad_json");
+
+    // Remove: Global never; a granted policy only with force.
+    assert_refused(
+        &admin.call(Method::DELETE, "/api/v1/policies/Global", None).await,
+        StatusCode::CONFLICT,
+        "policy_protected",
+    );
+    let in_use = admin.call(Method::DELETE, "/api/v1/policies/Sales", None).await;
+    assert_refused(&in_use, StatusCode::CONFLICT, "policy_in_use");
+    assert!(in_use.1["message"].as_str().unwrap().contains("2 user(s)"), "{}", in_use.1);
+    let forced = admin.call(Method::DELETE, "/api/v1/policies/Sales?force=true", None).await;
+    assert_eq!(forced.0, StatusCode::NO_CONTENT);
+    let carol = admin.get("/api/v1/users/carol").await.1;
+    assert_eq!(carol["effective_policy"], json!({"policy": "Global", "source": "tenant_default"}));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_groups_and_grants_with_rank_and_only_admins_may_administer() {
+    let server = Server::start().await;
+    let admin = Admin::new(&server, "alice").await;
+
+    // Not signed in, and signed in but not an admin.
+    let anonymous = reqwest::get(server.0.http("/api/v1/policies")).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let bob = Admin::new(&server, "bob").await;
+    assert_refused(&bob.get("/api/v1/users").await, StatusCode::FORBIDDEN, "forbidden");
+    assert_refused(&bob.get("/api/v1/audit").await, StatusCode::FORBIDDEN, "forbidden");
+    let sneaky = bob.call(Method::PATCH, "/api/v1/users/bob", Some(json!({"admin": true}))).await;
+    assert_refused(&sneaky, StatusCode::FORBIDDEN, "forbidden");
+
+    // Users: create, refuse bad ones without creating them.
+    let erin = admin
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"login": "erin", "display_name": "Erin", "password": "erin-password",
+                "enterprise_voice": true, "unanswered": "forward:bob", "unanswered_delay_seconds": 15})),
+        )
+        .await;
+    assert_eq!(erin.0, StatusCode::CREATED, "{}", erin.1);
+    assert_eq!(erin.1["unanswered"], "forward:bob");
+    for (body, code, field) in [
+        (
+            json!({"login": "Erin", "display_name": "E", "password": "long-enough"}),
+            "user_exists",
+            None,
+        ),
+        (
+            json!({"login": "f r", "display_name": "F", "password": "long-enough"}),
+            "user_invalid",
+            Some("login"),
+        ),
+        (
+            json!({"login": "fred", "display_name": "Fred", "password": "short"}),
+            "user_invalid",
+            Some("password"),
+        ),
+        (
+            json!({"login": "fred", "display_name": "Fred", "password": "long-enough", "unanswered": "forward:nobody"}),
+            "user_invalid",
+            Some("unanswered"),
+        ),
+        (
+            json!({"login": "fred", "display_name": "Fred", "password": "long-enough", "unanswered_delay_seconds": 5}),
+            "user_invalid",
+            Some("unanswered_delay_seconds"),
+        ),
+    ] {
+        let reply = admin.call(Method::POST, "/api/v1/users", Some(body)).await;
+        assert_eq!(reply.1["code"], code, "{}", reply.1);
+        assert_eq!(reply.1["field"].as_str(), field, "{}", reply.1);
+    }
+    assert_refused(&admin.get("/api/v1/users/fred").await, StatusCode::NOT_FOUND, "user_not_found");
+    let delay = admin
+        .call(Method::PATCH, "/api/v1/users/erin", Some(json!({"unanswered_delay_seconds": 61})))
+        .await;
+    assert!(delay.1["message"].as_str().unwrap().contains("between 10 and 60"), "{}", delay.1);
+
+    // Groups with members, and group grants with rank: rank 1 wins.
+    for (name, members) in [("Lobby", json!(["erin", "bob"])), ("Night", json!(["erin"]))] {
+        let group = admin
+            .call(Method::POST, "/api/v1/groups", Some(json!({"name": name, "members": members})))
+            .await;
+        assert_eq!(group.0, StatusCode::CREATED, "{}", group.1);
+    }
+    for identity in ["Lobby park", "Night park"] {
+        admin
+            .call(
+                Method::POST,
+                "/api/v1/policies",
+                Some(json!({"identity": identity, "allow_call_park": true})),
+            )
+            .await;
+    }
+    let grant = |group: &str, policy: &str, rank: i64| json!({"policy": policy, "group": group, "rank": rank});
+    let lobby =
+        admin.call(Method::POST, "/api/v1/grants", Some(grant("Lobby", "Lobby park", 1))).await;
+    assert_eq!(lobby.1, json!({"rank": 1}));
+    // Night takes rank 1; Lobby moves to 2, as the cmdlet does.
+    admin.call(Method::POST, "/api/v1/grants", Some(grant("Night", "Night park", 1))).await;
+    let erin = admin.get("/api/v1/users/erin").await.1;
+    assert_eq!(
+        erin["effective_policy"],
+        json!({"policy": "Tag:Night park", "source": "group:Night"})
+    );
+    let lobby = admin.get("/api/v1/groups/lobby").await.1;
+    assert_eq!(lobby["policy"], json!({"policy": "Tag:Lobby park", "rank": 2}));
+    assert_eq!(lobby["members"], json!(["bob", "erin"]));
+    let bad_rank =
+        admin.call(Method::POST, "/api/v1/grants", Some(grant("Lobby", "Lobby park", 0))).await;
+    assert_refused(&bad_rank, StatusCode::BAD_REQUEST, "rank_invalid");
+    let two_targets = admin
+        .call(
+            Method::POST,
+            "/api/v1/grants",
+            Some(json!({"policy": "Sales", "user": "bob", "global": true})),
+        )
+        .await;
+    assert_refused(&two_targets, StatusCode::BAD_REQUEST, "grant_invalid");
+
+    // A direct grant beats groups; the tenant default catches everyone else.
+    admin
+        .call(Method::POST, "/api/v1/grants", Some(json!({"policy": "Sales", "user": "erin"})))
+        .await;
+    admin
+        .call(Method::POST, "/api/v1/grants", Some(json!({"policy": "Lobby park", "global": true})))
+        .await;
+    let erin = admin.get("/api/v1/users/erin").await.1;
+    assert_eq!(erin["effective_policy"], json!({"policy": "Tag:Sales", "source": "direct"}));
+    let dave = admin.get("/api/v1/users/dave").await.1;
+    assert_eq!(
+        dave["effective_policy"],
+        json!({"policy": "Tag:Lobby park", "source": "tenant_default"})
+    );
+
+    // Membership changes, removal.
+    let night = admin.call(Method::DELETE, "/api/v1/groups/Night/members/erin", None).await;
+    assert_eq!(night.1["members"], json!([]));
+    assert_refused(
+        &admin.call(Method::PUT, "/api/v1/groups/Night/members/nobody", None).await,
+        StatusCode::NOT_FOUND,
+        "user_not_found",
+    );
+    assert_refused(
+        &admin.call(Method::DELETE, "/api/v1/users/alice", None).await,
+        StatusCode::CONFLICT,
+        "user_protected",
+    );
+    assert_eq!(
+        admin.call(Method::DELETE, "/api/v1/users/bob", None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let lobby = admin.get("/api/v1/groups/Lobby").await.1;
+    assert_eq!(lobby["members"], json!(["erin"]));
+    let erin = admin.get("/api/v1/users/erin").await.1;
+    assert_eq!(erin["unanswered"], "voicemail", "a forward to a removed user becomes voicemail");
+    assert_eq!(server.login("bob", "bob-password").await.status(), StatusCode::UNAUTHORIZED);
+
+    // Everything survives a restart, erin's password included.
+    let before_users = admin.get("/api/v1/users").await.1;
+    let before_groups = admin.get("/api/v1/groups").await.1;
+    let before_policies = admin.get("/api/v1/policies").await.1;
+    let data = server.stop().await;
+    let server = Server(TestServer::start_in(data).await);
+    let admin = Admin::new(&server, "alice").await;
+    assert_eq!(admin.get("/api/v1/users").await.1, before_users);
+    assert_eq!(admin.get("/api/v1/groups").await.1, before_groups);
+    assert_eq!(admin.get("/api/v1/policies").await.1, before_policies);
+    assert_eq!(server.login("erin", "erin-password").await.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failed_logins_are_throttled_per_account() {
+    let server = Server::start().await;
+    for _ in 0..5 {
+        assert_eq!(server.login("carol", "guess-guess").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(server.login("carol", "guess-again").await.status(), StatusCode::UNAUTHORIZED);
+    let locked = server.login("carol", &common::password("carol")).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.headers().get("retry-after").is_some());
+    let body: Value = locked.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_attempts");
+    assert!(body["message"].as_str().unwrap().contains("try again in"), "{body}");
+    // Other accounts are not locked out by carol's.
+    assert_eq!(server.login("dave", &common::password("dave")).await.status(), StatusCode::OK);
+    // Once the lock passes, the right password works again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(server.login("carol", &common::password("carol")).await.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_every_route() {
+    let server = Server::start().await;
+    let doc: Value =
+        reqwest::get(server.0.http("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/v1/login", &["post"][..]),
+        ("/api/v1/policies", &["get", "post"]),
+        ("/api/v1/policies/{identity}", &["get", "patch", "delete"]),
+        ("/api/v1/grants", &["post"]),
+        ("/api/v1/users", &["get", "post"]),
+        ("/api/v1/users/{login}", &["get", "patch", "delete"]),
+        ("/api/v1/groups", &["get", "post"]),
+        ("/api/v1/groups/{name}", &["get", "delete"]),
+        ("/api/v1/groups/{name}/members/{login}", &["put", "delete"]),
+        ("/api/v1/audit", &["get"]),
+    ] {
+        for method in methods {
+            assert!(paths.get(path).and_then(|p| p.get(*method)).is_some(), "{method} {path}");
+        }
+    }
+    assert!(doc["components"]["schemas"]["PolicyView"].is_object());
+    server.stop().await;
+}

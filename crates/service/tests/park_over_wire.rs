@@ -1,0 +1,260 @@
+//! Park rules end to end over real sockets and a real SQLite store: a race of 100
+//! retrievers, disconnects at each state, the audit log, and a restart with calls
+//! parked.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod common;
+
+use std::time::Duration;
+
+use callpark_service::config::ServiceConfig;
+use callpark_wire::*;
+use common::{Client, Server, TestServer};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+async fn park(parker: &mut Client, call: u64) -> u16 {
+    let mut events = Vec::new();
+    match parker.ask(RequestBody::Park { call }, &mut events).await {
+        ReplyResult::Ok(ReplyBody::Parked { code, .. }) => code,
+        other => panic!("park failed: {other:?}"),
+    }
+}
+
+async fn retrieve(client: &mut Client, code: u16) -> ReplyResult {
+    client.ask(RequestBody::Retrieve { code: code.to_string() }, &mut Vec::new()).await
+}
+
+/// Waits for the first event that matches, skipping others.
+async fn event_where(client: &mut Client, wanted: impl Fn(&Event) -> bool) -> Event {
+    for _ in 0..50 {
+        let event = client.event().await;
+        if wanted(&event) {
+            return event;
+        }
+    }
+    panic!("the expected event did not come")
+}
+
+async fn admin_get(server: &Server, path: &str) -> Value {
+    let token = server.token("alice").await;
+    reqwest::Client::new()
+        .get(server.0.http(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_100_concurrent_retrievers_exactly_one_gets_the_call() {
+    let server = Server::start().await;
+    let token = server.token("alice").await;
+    let http = reqwest::Client::new();
+    // Ten more users with park on, ten devices each: 100 retrievers.
+    let logins: Vec<String> = (0..10).map(|n| format!("picker{n}")).collect();
+    for login in &logins {
+        let created = http
+            .post(server.0.http("/api/v1/users"))
+            .bearer_auth(&token)
+            .json(
+                &json!({"login": login, "display_name": login, "password": common::password(login),
+                "enterprise_voice": true}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let granted = http
+            .post(server.0.http("/api/v1/grants"))
+            .bearer_auth(&token)
+            .json(&json!({"policy": "Sales", "user": login}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(granted.status(), 200);
+    }
+    let mut retrievers = Vec::new();
+    for login in &logins {
+        for _ in 0..10 {
+            retrievers.push(server.connect(login).await);
+        }
+    }
+    let mut alice = server.connect("alice").await;
+    let mut dave = server.connect("dave").await;
+    let call = dave.call_answered_by(&mut alice, "alice").await;
+    let code = park(&mut alice, call).await;
+
+    let outcomes = join_all(retrievers.iter_mut().map(|client| retrieve(client, code))).await;
+    let won: Vec<_> = outcomes
+        .iter()
+        .filter(|o| matches!(o, ReplyResult::Ok(ReplyBody::Retrieved { .. })))
+        .collect();
+    assert_eq!(won.len(), 1, "exactly one retriever gets the call");
+    let lost: Vec<&ErrorBody> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            ReplyResult::Error(error) => Some(error),
+            ReplyResult::Ok(_) => None,
+        })
+        .collect();
+    assert_eq!(lost.len(), 99);
+    for error in lost {
+        assert_eq!(error.code, "already_retrieved", "{error:?}");
+        assert!(error.message.starts_with("Picked up by picker"), "{}", error.message);
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnects_while_parked_lose_nothing_and_leave_no_stale_code() {
+    let server = Server::start().await;
+    let mut carol = server.connect("carol").await;
+    let subscribed = carol.ask(RequestBody::SubscribeParked, &mut Vec::new()).await;
+    assert_eq!(subscribed, ReplyResult::Ok(ReplyBody::Done));
+    assert!(matches!(carol.event().await, Event::ParkedList { calls, .. } if calls.is_empty()));
+
+    // The parker leaves after parking: the call waits, and carol picks it up.
+    let mut alice = server.connect("alice").await;
+    let mut dave = server.connect("dave").await;
+    let call = dave.call_answered_by(&mut alice, "alice").await;
+    let code = park(&mut alice, call).await;
+    alice.close().await;
+    event_where(&mut carol, |e| matches!(e, Event::ParkedCallAdded { .. })).await;
+    let got = retrieve(&mut carol, code).await;
+    assert!(matches!(got, ReplyResult::Ok(ReplyBody::Retrieved { .. })), "{got:?}");
+    event_where(&mut dave, |e| matches!(e, Event::Connected { peer, .. } if peer.name == "Carol"))
+        .await;
+    let hangup = carol.ask(RequestBody::Hangup { call }, &mut Vec::new()).await;
+    assert_eq!(hangup, ReplyResult::Ok(ReplyBody::Done));
+
+    // The parked caller leaves: the code is gone from the list and refused with why.
+    let mut alice = server.connect("alice").await;
+    let call = dave.call_answered_by(&mut alice, "alice").await;
+    let code = park(&mut alice, call).await;
+    dave.close().await;
+    event_where(&mut alice, |e| {
+        matches!(e, Event::ParkEnded { outcome: ParkOutcome::CallerLeft, .. })
+    })
+    .await;
+    event_where(
+        &mut carol,
+        |e| matches!(e, Event::ParkedCallRemoved { code: c, .. } if *c == code),
+    )
+    .await;
+    let stale = retrieve(&mut carol, code).await;
+    assert!(
+        matches!(&stale, ReplyResult::Error(e) if e.code == "code_expired" && e.message.contains("hung up")),
+        "{stale:?}"
+    );
+
+    // A retriever who drops right after asking: the call is theirs or still parked,
+    // never both, never neither.
+    let mut dave = server.connect("dave").await;
+    let call = dave.call_answered_by(&mut alice, "alice").await;
+    let code = park(&mut alice, call).await;
+    let mut hasty = server.connect("carol").await;
+    hasty
+        .send_text(
+            serde_json::to_string(&Request {
+                id: 1,
+                body: RequestBody::Retrieve { code: code.to_string() },
+            })
+            .unwrap(),
+        )
+        .await;
+    hasty.close().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = retrieve(&mut carol, code).await;
+    match &second {
+        ReplyResult::Ok(ReplyBody::Retrieved { .. }) => {}
+        ReplyResult::Error(e) if e.code == "already_retrieved" => {
+            // The hasty device got it and left: the caller is told, not left hanging.
+            event_where(&mut dave, |e| {
+                matches!(e, Event::CallEnded { reason: CallEndReason::PeerLost, .. })
+            })
+            .await;
+        }
+        other => panic!("unexpected: {other:?}"),
+    }
+    let list = admin_get(&server, "/api/v1/audit?kind=retrieved").await;
+    assert!(list.as_array().unwrap().len() >= 2, "{list}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parker_who_drops_during_ringback_sends_the_call_to_their_fallback() {
+    let data = tempfile::tempdir().unwrap();
+    {
+        let store = callpark_service::store::Store::open(data.path()).await.unwrap();
+        let snapshot = common::tenant().snapshot();
+        store.apply(&[callpark_service::store::Write::Tenant(Box::new(snapshot))]).await.unwrap();
+        store.close().await;
+    }
+    let mut config = ServiceConfig::for_tests(data.path());
+    config.demo = false;
+    config.test_clock_speedup = 1000; // 300 s park timeout → 0.3 s
+    let server = Server(TestServer::start_with(data, config).await);
+    let mut alice = server.connect("alice").await;
+    let mut dave = server.connect("dave").await;
+    let call = dave.call_answered_by(&mut alice, "alice").await;
+    park(&mut alice, call).await;
+    event_where(&mut alice, |e| matches!(e, Event::Ringback { .. })).await;
+    alice.close().await;
+    let owner = event_where(&mut dave, |e| matches!(e, Event::VoicemailStarted { .. })).await;
+    assert!(matches!(owner, Event::VoicemailStarted { owner, .. } if owner.name == "Alice"));
+    let audit = admin_get(&server, "/api/v1/audit").await;
+    let kinds: Vec<&str> =
+        audit.as_array().unwrap().iter().map(|line| line["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["fell_back", "rang_back", "parked"], "newest first");
+    assert_eq!(audit[0]["detail"], "voicemail");
+    assert_eq!(audit[2]["user"], "alice");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_parked_calls_are_reported_lost_to_their_parkers_once() {
+    let server = Server::start().await;
+    let mut alice = server.connect("alice").await;
+    let mut dave = server.connect("dave").await;
+    let call = dave.call_answered_by(&mut alice, "alice").await;
+    let code = park(&mut alice, call).await;
+    let data = server.stop().await;
+
+    let server = Server(TestServer::start_in(data).await);
+    // Carol signs in first: not her park, nothing to hear.
+    let (_carol, carol_events) = server.connect_with_events("carol").await;
+    assert!(carol_events.is_empty(), "{carol_events:?}");
+    let mut alice = server.connect("alice").await;
+    let lost = alice.event().await;
+    assert_eq!(
+        lost,
+        Event::ParkEnded { call, code, outcome: ParkOutcome::Lost, by: None },
+        "the parker hears of the lost park right after hello"
+    );
+    let gone = retrieve(&mut alice, code).await;
+    assert!(matches!(&gone, ReplyResult::Error(e) if e.code == "code_not_found"), "{gone:?}");
+    // New calls never reuse the lost call's id.
+    let mut dave = server.connect("dave").await;
+    let new_call = dave.call_answered_by(&mut alice, "alice").await;
+    assert!(new_call > call, "{new_call} after {call}");
+    let audit = admin_get(&server, "/api/v1/audit?kind=lost").await;
+    assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(audit[0]["code"], code);
+    let data = server.stop().await;
+
+    // Told once: a second restart has nothing more to report.
+    let server = Server(TestServer::start_in(data).await);
+    let (_alice, events) = server.connect_with_events("alice").await;
+    let stray = tokio::time::timeout(Duration::from_millis(300), async {
+        let mut alice = _alice;
+        alice.event().await
+    })
+    .await;
+    assert!(events.is_empty() && stray.is_err(), "{events:?} {stray:?}");
+    server.stop().await;
+}
