@@ -1,0 +1,204 @@
+//! `callpark`: a headless softphone and the admin commands, on the client engine.
+//!
+//! Exit codes: 0 done; 1 the service refused (message and code on stderr); 2 bad
+//! usage; 3 cannot reach the service or not signed in; 4 timed out waiting.
+
+mod admin;
+mod phone;
+mod session;
+mod table;
+
+use std::process::ExitCode;
+
+use callpark_client::ClientError;
+use clap::{Parser, Subcommand};
+
+pub use session::Session;
+
+/// Callpark from the command line: sign in, call, park, pick up, and administer
+/// call park policies, users and groups.
+#[derive(Debug, Parser)]
+#[command(name = "callpark", version)]
+pub struct Cli {
+    /// The service, as http://host:port or https://host:port.
+    #[arg(long, global = true, env = "CALLPARK_SERVER")]
+    server: Option<String>,
+    /// Print results as JSON instead of tables: one object per line.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign in and remember the session for later commands.
+    Login {
+        login: String,
+        /// The password (default: read one line from standard input).
+        #[arg(long, env = "CALLPARK_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Forget the saved session.
+    Logout,
+    /// Call a user; stays in the call (type "park" or "hangup") until it ends.
+    Call {
+        login: String,
+        /// Park the call as soon as it is connected, print the code and exit.
+        #[arg(long)]
+        park: bool,
+    },
+    /// Wait for a call and answer it; then as `call`.
+    Answer {
+        #[arg(long)]
+        park: bool,
+        /// Give up after this many seconds without a call.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Pick up a parked call by its code; stays in the call until it ends.
+    Retrieve {
+        code: String,
+        /// Hang up this many seconds after connecting (default: stay).
+        #[arg(long)]
+        hangup_after: Option<u64>,
+    },
+    /// Show the parked calls of your park group, live (or once).
+    Parked {
+        #[arg(long)]
+        once: bool,
+    },
+    /// Print every event for your account as it happens.
+    Watch,
+    /// Call park policies (the *-CsTeamsCallParkPolicy cmdlets).
+    #[command(subcommand)]
+    Policy(admin::PolicyCommand),
+    /// User accounts.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Park groups and membership.
+    #[command(subcommand)]
+    Group(admin::GroupCommand),
+    /// The park audit log, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Only this kind (parked, retrieved, retrieve_refused, rang_back, fell_back, ...).
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        policy: Option<String>,
+    },
+}
+
+/// Why a command failed, and the exit code that says so.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("{0}")]
+    Client(#[from] ClientError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    NotSignedIn(String),
+    #[error("{0}")]
+    TimedOut(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Client(ClientError::Refused(_)) => 1,
+            Failure::Client(ClientError::BadUrl(_)) | Failure::Usage(_) => 2,
+            Failure::Client(ClientError::Timeout(_)) | Failure::TimedOut(_) => 4,
+            Failure::Client(_) | Failure::NotSignedIn(_) => 3,
+        }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            Failure::Client(error) => error.code(),
+            Failure::Usage(_) => "usage",
+            Failure::NotSignedIn(_) => "not_signed_in",
+            Failure::TimedOut(_) => "timeout",
+        }
+    }
+}
+
+/// Prints a result as a table or as JSON.
+#[derive(Debug)]
+pub struct Out {
+    pub json: bool,
+}
+
+impl Out {
+    pub fn print<T: serde::Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+        if self.json {
+            match serde_json::to_string(value) {
+                Ok(text) => println!("{text}"),
+                Err(error) => eprintln!("error: cannot print as JSON: {error}"),
+            }
+        } else {
+            let text = human();
+            if !text.is_empty() {
+                println!("{}", text.trim_end());
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Out { json: cli.json };
+    match run(cli, &out).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if out.json {
+                let body =
+                    serde_json::json!({"code": failure.code(), "message": failure.to_string()});
+                eprintln!("{body}");
+            } else {
+                eprintln!("error: {failure} ({})", failure.code());
+            }
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+async fn run(cli: Cli, out: &Out) -> Result<(), Failure> {
+    let server = cli.server;
+    match cli.command {
+        Command::Login { login, password } => {
+            session::login(server.as_deref(), &login, password, out).await
+        }
+        Command::Logout => session::logout(out),
+        Command::Call { login, park } => {
+            phone::call(&Session::load(server.as_deref())?, &login, park, out).await
+        }
+        Command::Answer { park, timeout } => {
+            phone::answer(&Session::load(server.as_deref())?, park, timeout, out).await
+        }
+        Command::Retrieve { code, hangup_after } => {
+            phone::retrieve(&Session::load(server.as_deref())?, &code, hangup_after, out).await
+        }
+        Command::Parked { once } => {
+            phone::parked(&Session::load(server.as_deref())?, once, out).await
+        }
+        Command::Watch => phone::watch(&Session::load(server.as_deref())?, out).await,
+        Command::Policy(command) => {
+            admin::policy(&Session::load(server.as_deref())?.admin()?, command, out).await
+        }
+        Command::User(command) => {
+            admin::user(&Session::load(server.as_deref())?.admin()?, command, out).await
+        }
+        Command::Group(command) => {
+            admin::group(&Session::load(server.as_deref())?.admin()?, command, out).await
+        }
+        Command::Audit { limit, kind, policy } => {
+            let client = Session::load(server.as_deref())?.admin()?;
+            let lines = client.audit(limit, kind.as_deref(), policy.as_deref()).await?;
+            out.print(&lines, || table::audit(&lines));
+            Ok(())
+        }
+    }
+}

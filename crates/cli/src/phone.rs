@@ -1,0 +1,260 @@
+//! The headless softphone: call, answer, park, retrieve, the live parked list and an
+//! event log, all on the client engine. There is no audio here yet: calls connect
+//! and park with signaling only.
+
+use std::time::Duration;
+
+use callpark_client::{Connection, Engine, EngineEvent};
+use callpark_wire::{Event, ReplyBody, RequestBody};
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::broadcast;
+
+use crate::{Failure, Out, Session, table};
+
+const SIGN_IN_WAIT: Duration = Duration::from_secs(10);
+
+async fn online(session: &Session) -> Result<Engine, Failure> {
+    let engine = Engine::start(&session.server, &session.token, "callpark CLI")?;
+    let view = engine
+        .wait_for(SIGN_IN_WAIT, |view| {
+            matches!(view.connection, Connection::Online | Connection::SignedOut { .. })
+        })
+        .await
+        .map_err(|_| {
+            Failure::NotSignedIn(format!("Cannot reach the service at {}.", session.server))
+        })?;
+    if let Connection::SignedOut { reason } = view.connection {
+        return Err(Failure::NotSignedIn(format!("Sign in again ({reason}).")));
+    }
+    Ok(engine)
+}
+
+fn unexpected(reply: &ReplyBody) -> Failure {
+    Failure::Usage(format!("unexpected reply from the service: {reply:?}"))
+}
+
+/// The next event about `call` that `wanted` picks, skipping others.
+async fn next_about(
+    events: &mut broadcast::Receiver<EngineEvent>,
+    wanted: impl Fn(&Event) -> bool,
+) -> Result<Event, Failure> {
+    loop {
+        match events.recv().await {
+            Ok(EngineEvent::Event(event)) if wanted(&event) => return Ok(event),
+            Ok(EngineEvent::Offline { reason } | EngineEvent::SignedOut { reason }) => {
+                return Err(Failure::NotSignedIn(format!("Lost the service: {reason}.")));
+            }
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => {
+                return Err(Failure::NotSignedIn("The engine stopped.".into()));
+            }
+        }
+    }
+}
+
+pub async fn call(session: &Session, to: &str, park: bool, out: &Out) -> Result<(), Failure> {
+    let engine = online(session).await?;
+    let mut events = engine.events();
+    let reply = engine.request(RequestBody::Dial { to: to.to_owned() }).await?;
+    let ReplyBody::Dialing { call } = reply else { return Err(unexpected(&reply)) };
+    if !out.json {
+        println!("Calling {to}…");
+    }
+    let answered = next_about(&mut events, |event| match event {
+        Event::Connected { call: c, .. } | Event::CallEnded { call: c, .. } => *c == call,
+        _ => false,
+    })
+    .await?;
+    if let Event::CallEnded { reason, .. } = answered {
+        engine.stop().await;
+        return Err(Failure::TimedOut(format!(
+            "The call ended before it was answered ({reason:?})."
+        )));
+    }
+    in_call(&engine, events, call, answered, park, None, out).await
+}
+
+pub async fn answer(session: &Session, park: bool, timeout: u64, out: &Out) -> Result<(), Failure> {
+    let engine = online(session).await?;
+    let mut events = engine.events();
+    if !out.json {
+        println!("Waiting for a call…");
+    }
+    let ringing = tokio::time::timeout(
+        Duration::from_secs(timeout),
+        next_about(&mut events, |event| {
+            matches!(event, Event::IncomingCall { .. } | Event::Ringback { .. })
+        }),
+    )
+    .await
+    .map_err(|_| Failure::TimedOut(format!("No call came within {timeout} s.")))??;
+    let call = match ringing {
+        Event::IncomingCall { call, .. } | Event::Ringback { call, .. } => call,
+        _ => return Err(Failure::Usage("unexpected event".into())),
+    };
+    let reply = engine.request(RequestBody::Answer { call }).await?;
+    if reply != ReplyBody::Done {
+        return Err(unexpected(&reply));
+    }
+    let connected = next_about(
+        &mut events,
+        |event| matches!(event, Event::Connected { call: c, .. } if *c == call),
+    )
+    .await?;
+    in_call(&engine, events, call, connected, park, None, out).await
+}
+
+pub async fn retrieve(
+    session: &Session,
+    code: &str,
+    hangup_after: Option<u64>,
+    out: &Out,
+) -> Result<(), Failure> {
+    let engine = online(session).await?;
+    let events = engine.events();
+    let reply = engine.request(RequestBody::Retrieve { code: code.to_owned() }).await;
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(error) => {
+            engine.stop().await;
+            return Err(error.into());
+        }
+    };
+    let ReplyBody::Retrieved { call, caller, .. } = reply else { return Err(unexpected(&reply)) };
+    let connected = Event::Connected { call, peer: caller };
+    in_call(&engine, events, call, connected, false, hangup_after, out).await
+}
+
+async fn park_now(engine: &Engine, call: u64, out: &Out) -> Result<(), Failure> {
+    let reply = engine.request(RequestBody::Park { call }).await?;
+    let ReplyBody::Parked { code, ringback_at_ms, .. } = reply else {
+        return Err(unexpected(&reply));
+    };
+    out.print(
+        &serde_json::json!({"parked": call, "code": code, "ringback_at_ms": ringback_at_ms}),
+        || format!("Parked. Pickup code: {code}"),
+    );
+    Ok(())
+}
+
+/// In a call: park or hang up on request ("park"/"hangup" on standard input, Ctrl-C
+/// hangs up), or wait for it to end.
+async fn in_call(
+    engine: &Engine,
+    mut events: broadcast::Receiver<EngineEvent>,
+    call: u64,
+    connected: Event,
+    park: bool,
+    hangup_after: Option<u64>,
+    out: &Out,
+) -> Result<(), Failure> {
+    if let Event::Connected { peer, .. } = &connected {
+        out.print(&serde_json::json!({"connected": call, "peer": peer.name}), || {
+            format!("Connected with {}.", peer.name)
+        });
+    }
+    let outcome = if park {
+        park_now(engine, call, out).await
+    } else {
+        let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        let mut stdin_open = true;
+        let hangup_at = hangup_after.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+        loop {
+            tokio::select! {
+                line = stdin.next_line(), if stdin_open => match line {
+                    Ok(Some(line)) if line.trim() == "park" => break park_now(engine, call, out).await,
+                    Ok(Some(line)) if line.trim() == "hangup" => {
+                        break engine.request(RequestBody::Hangup { call }).await.map(|_| ()).map_err(Failure::from);
+                    }
+                    Ok(Some(line)) => eprintln!("type \"park\" or \"hangup\", not {line:?}"),
+                    Ok(None) | Err(_) => stdin_open = false,
+                },
+                event = next_about(&mut events, |e| matches!(e, Event::CallEnded { call: c, .. } if *c == call)) => {
+                    if let Ok(Event::CallEnded { reason, .. }) = &event {
+                        out.print(&serde_json::json!({"ended": call, "reason": reason}), || format!("Call ended ({reason:?})."));
+                    }
+                    break event.map(|_| ());
+                }
+                () = sleep_until(hangup_at) => {
+                    break engine.request(RequestBody::Hangup { call }).await.map(|_| ()).map_err(Failure::from);
+                }
+                _ = tokio::signal::ctrl_c() => {
+                    break engine.request(RequestBody::Hangup { call }).await.map(|_| ()).map_err(Failure::from);
+                }
+            }
+        }
+    };
+    engine.stop().await;
+    outcome
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Failure> {
+    let engine = online(session).await?;
+    let mut snapshots = engine.snapshots();
+    engine.request(RequestBody::SubscribeParked).await?;
+    loop {
+        let list = snapshots
+            .wait_for(|view| view.parked.is_some())
+            .await
+            .map_err(|_| Failure::NotSignedIn("The engine stopped.".into()))?
+            .clone();
+        let calls: Vec<_> = list.parked.unwrap_or_default().into_values().collect();
+        out.print(&calls, || {
+            let rows: Vec<Vec<String>> = calls
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.code.to_string(),
+                        p.caller.name.clone(),
+                        p.parked_by.name.clone(),
+                        p.parked_at_ms.to_string(),
+                        if p.ringing_back {
+                            "ringing back".into()
+                        } else {
+                            p.ringback_at_ms.to_string()
+                        },
+                    ]
+                })
+                .collect();
+            let policy = list.policy.clone().unwrap_or_else(|| "no park policy".into());
+            format!(
+                "{policy}\n{}",
+                table::render(
+                    &["CODE", "CALLER", "PARKED BY", "PARKED AT (ms)", "RINGBACK AT (ms)"],
+                    &rows
+                )
+            )
+        });
+        if once {
+            engine.stop().await;
+            return Ok(());
+        }
+        tokio::select! {
+            changed = snapshots.changed() => if changed.is_err() { return Ok(()) },
+            _ = tokio::signal::ctrl_c() => { engine.stop().await; return Ok(()) }
+        }
+    }
+}
+
+pub async fn watch(session: &Session, out: &Out) -> Result<(), Failure> {
+    let engine = online(session).await?;
+    let mut events = engine.events();
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(EngineEvent::Event(event)) => out.print(&event, || format!("{event:?}")),
+                Ok(other) => out.print(&serde_json::json!({"engine": format!("{other:?}")}), || format!("{other:?}")),
+                Err(broadcast::error::RecvError::Lagged(missed)) => eprintln!("({missed} events missed)"),
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            _ = tokio::signal::ctrl_c() => { engine.stop().await; return Ok(()) }
+        }
+    }
+}

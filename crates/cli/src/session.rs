@@ -1,0 +1,124 @@
+//! The saved session: which service, and the token from `callpark login`.
+
+use std::path::PathBuf;
+
+use callpark_client::AdminClient;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncBufReadExt;
+
+use crate::{Failure, Out};
+
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:7300";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Session {
+    pub server: String,
+    pub login: String,
+    pub token: String,
+    pub expires_at_ms: u64,
+}
+
+/// `CALLPARK_SESSION`, or `callpark/session.json` in the user's config directory.
+fn path() -> Result<PathBuf, Failure> {
+    if let Some(path) = std::env::var_os("CALLPARK_SESSION") {
+        return Ok(PathBuf::from(path));
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
+        .ok_or_else(|| {
+            Failure::Usage("set CALLPARK_SESSION to where the session is kept".into())
+        })?;
+    Ok(config.join("callpark").join("session.json"))
+}
+
+impl Session {
+    /// The saved session; `server`, if given, must be the one it is for.
+    pub fn load(server: Option<&str>) -> Result<Session, Failure> {
+        let path = path()?;
+        let text = std::fs::read_to_string(&path).map_err(|_| {
+            Failure::NotSignedIn("Not signed in: run `callpark login <login>` first.".into())
+        })?;
+        let session: Session = serde_json::from_str(&text).map_err(|error| {
+            Failure::NotSignedIn(format!(
+                "The saved session {} is unreadable ({error}); sign in again.",
+                path.display()
+            ))
+        })?;
+        if let Some(server) = server
+            && server.trim_end_matches('/') != session.server.trim_end_matches('/')
+        {
+            return Err(Failure::NotSignedIn(format!(
+                "Signed in to {}, not {server}: run `callpark login` for that service.",
+                session.server
+            )));
+        }
+        Ok(session)
+    }
+
+    pub fn admin(&self) -> Result<AdminClient, Failure> {
+        Ok(AdminClient::new(&self.server, &self.token)?)
+    }
+}
+
+pub async fn login(
+    server: Option<&str>,
+    login: &str,
+    password: Option<String>,
+    out: &Out,
+) -> Result<(), Failure> {
+    let server = server.unwrap_or(DEFAULT_SERVER);
+    let password = match password {
+        Some(password) => password,
+        None => {
+            let mut line = String::new();
+            tokio::io::BufReader::new(tokio::io::stdin())
+                .read_line(&mut line)
+                .await
+                .map_err(|error| Failure::Usage(format!("cannot read the password: {error}")))?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let reply = callpark_client::login(server, login, &password).await?;
+    let session = Session {
+        server: server.trim_end_matches('/').to_owned(),
+        login: reply.login.clone(),
+        token: reply.token.clone(),
+        expires_at_ms: reply.expires_at_ms,
+    };
+    let path = path()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|error| Failure::Usage(format!("cannot create {}: {error}", dir.display())))?;
+    }
+    let text = serde_json::to_string_pretty(&session)
+        .map_err(|error| Failure::Usage(error.to_string()))?;
+    write_private(&path, &text).map_err(|error| {
+        Failure::Usage(format!("cannot save the session to {}: {error}", path.display()))
+    })?;
+    let shown = serde_json::json!({"login": reply.login, "user": reply.user, "admin": reply.admin,
+        "server": session.server, "expires_at_ms": reply.expires_at_ms});
+    out.print(&shown, || {
+        let role = if reply.admin { " (admin)" } else { "" };
+        format!("Signed in to {} as {}{role}.", session.server, reply.login)
+    });
+    Ok(())
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
+}
+
+pub fn logout(out: &Out) -> Result<(), Failure> {
+    let path = path()?;
+    let existed = std::fs::remove_file(&path).is_ok();
+    out.print(&serde_json::json!({"signed_out": existed}), || {
+        if existed { "Signed out.".into() } else { "Not signed in.".into() }
+    });
+    Ok(())
+}

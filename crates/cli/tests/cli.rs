@@ -1,0 +1,248 @@
+//! The `callpark` binary against a real service on 127.0.0.1 (demo tenant, real
+//! SQLite): admin commands with their refusals and exit codes, and a call parked by
+//! one softphone and picked up by another.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use callpark_service::config::ServiceConfig;
+use callpark_service::startup::start;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+struct World {
+    server: String,
+    dir: tempfile::TempDir,
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl World {
+    async fn start() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ServiceConfig::for_tests(&dir.path().join("data"));
+        let started = start(&config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        tokio::spawn(callpark_service::run(listener, started.state, std::future::pending()));
+        World { server, dir }
+    }
+
+    fn session(&self, login: &str) -> PathBuf {
+        self.dir.path().join(format!("{login}.session.json"))
+    }
+
+    fn command(&self, login: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_callpark"));
+        command
+            .args(args)
+            .env("CALLPARK_SERVER", &self.server)
+            .env("CALLPARK_SESSION", self.session(login))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    async fn run(&self, login: &str, args: &[&str]) -> Output {
+        let output =
+            tokio::time::timeout(Duration::from_secs(30), self.command(login, args).output())
+                .await
+                .unwrap()
+                .unwrap();
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    async fn login(&self, login: &str) {
+        let password = format!("--password={login}-demo");
+        let out = self.run(login, &["login", login, &password]).await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+}
+
+async fn first_json_line(child: &mut Child, wanted: &str) -> Value {
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("the process printed what was expected before exiting");
+        if let Ok(value) = serde_json::from_str::<Value>(&line) {
+            if value.get(wanted).is_some() {
+                return value;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_mirror_the_cmdlets_with_clear_refusals_and_exit_codes() {
+    let world = World::start().await;
+    let out = world.run("alice", &["policy", "get"]).await;
+    assert_eq!(out.code, 3, "not signed in: {}", out.stderr);
+    assert!(out.stderr.contains("callpark login"), "{}", out.stderr);
+
+    let wrong = world.run("alice", &["login", "alice", "--password=nope-nope"]).await;
+    assert_eq!(wrong.code, 1);
+    assert!(wrong.stderr.contains("Wrong login name or password"), "{}", wrong.stderr);
+    world.login("alice").await;
+
+    let bad = world
+        .run(
+            "alice",
+            &[
+                "policy",
+                "new",
+                "Lobby",
+                "--allow-call-park",
+                "true",
+                "--park-timeout-seconds",
+                "60",
+            ],
+        )
+        .await;
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("ParkTimeoutSeconds 60")
+            && bad.stderr.contains("between 120 and 1800")
+            && bad.stderr.contains("(policy_invalid)"),
+        "{}",
+        bad.stderr
+    );
+    let none = world.run("alice", &["policy", "get", "Lobby"]).await;
+    assert_eq!(none.code, 1, "the refused policy was not created");
+
+    let made = world
+        .run(
+            "alice",
+            &[
+                "--json",
+                "policy",
+                "new",
+                "Lobby",
+                "--allow-call-park",
+                "true",
+                "--pickup-range-start",
+                "200",
+                "--pickup-range-end",
+                "299",
+            ],
+        )
+        .await;
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let made: Value = serde_json::from_str(&made.stdout).unwrap();
+    assert_eq!(made["identity"], "Tag:Lobby");
+    assert_eq!(made["park_timeout_seconds"], 300);
+
+    let table = world.run("alice", &["policy", "get"]).await;
+    assert_eq!(table.code, 0);
+    assert!(table.stdout.starts_with("IDENTITY"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("Tag:Lobby") && table.stdout.contains("200-299"),
+        "{}",
+        table.stdout
+    );
+
+    let granted = world
+        .run("alice", &["policy", "grant", "Lobby", "--group", "Front desk", "--rank", "1"])
+        .await;
+    assert_eq!(
+        (granted.code, granted.stdout.trim()),
+        (0, "Granted (rank 1)."),
+        "{}",
+        granted.stderr
+    );
+    let user = world.run("alice", &["--json", "user", "get", "bob"]).await;
+    let user: Value = serde_json::from_str(&user.stdout).unwrap();
+    assert_eq!(user["effective_policy"]["policy"], "Tag:Lobby");
+
+    let in_use = world.run("alice", &["policy", "remove", "Lobby"]).await;
+    assert_eq!(in_use.code, 1);
+    assert!(in_use.stderr.contains("(policy_in_use)"), "{}", in_use.stderr);
+    let usage = world.run("alice", &["policy", "grant", "Lobby"]).await;
+    assert_eq!(usage.code, 1, "a grant with no target is refused by the service: {}", usage.stderr);
+    assert!(usage.stderr.contains("exactly one"), "{}", usage.stderr);
+
+    let group = world.run("alice", &["group", "new", "Night", "--member", "dave"]).await;
+    assert_eq!(group.code, 0, "{}", group.stderr);
+    assert!(group.stdout.contains("Night") && group.stdout.contains("dave"), "{}", group.stdout);
+
+    world.login("bob").await;
+    let forbidden = world.run("bob", &["user", "list"]).await;
+    assert_eq!(forbidden.code, 1);
+    assert!(forbidden.stderr.contains("(forbidden)"), "{}", forbidden.stderr);
+    let clap = world.run("bob", &["policy", "new"]).await;
+    assert_eq!(clap.code, 2, "usage errors exit 2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_softphone_parks_and_another_picks_up_by_code() {
+    let world = World::start().await;
+    for login in ["alice", "bob", "carol", "dave"] {
+        world.login(login).await;
+    }
+    // Bob waits for a call and parks it as soon as it connects.
+    let mut bob =
+        world.command("bob", &["--json", "answer", "--park", "--timeout", "20"]).spawn().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Dave calls bob and stays on the line.
+    let dave = world.command("dave", &["--json", "call", "bob"]).spawn().unwrap();
+    let parked = first_json_line(&mut bob, "code").await;
+    let code = parked["code"].as_u64().unwrap().to_string();
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(10), bob.wait()).await.unwrap().unwrap().code(),
+        Some(0)
+    );
+
+    // The live list shows it to the group.
+    let list = world.run("alice", &["--json", "parked", "--once"]).await;
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let list: Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(list[0]["code"].to_string(), code);
+    assert_eq!(list[0]["parked_by"]["name"], "Bob Okafor");
+
+    // Dave is not in a park group: refused, with why.
+    let refused = world.run("dave", &["retrieve", &code]).await;
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("not enabled"), "{}", refused.stderr);
+
+    // Carol picks it up, talks a second, hangs up; Dave's softphone sees the end.
+    let carol = world.run("carol", &["--json", "retrieve", &code, "--hangup-after", "1"]).await;
+    assert_eq!(carol.code, 0, "{}", carol.stderr);
+    assert!(carol.stdout.contains("\"peer\":\"Dave Park-less\""), "{}", carol.stdout);
+    let dave_out = tokio::time::timeout(Duration::from_secs(10), dave.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dave_out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&dave_out.stdout).contains("peer_hung_up"),
+        "{}",
+        String::from_utf8_lossy(&dave_out.stdout)
+    );
+
+    let again = world.run("carol", &["retrieve", &code]).await;
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("Picked up by Carol"), "{}", again.stderr);
+
+    let audit = world.run("alice", &["--json", "audit"]).await;
+    let audit: Value = serde_json::from_str(&audit.stdout).unwrap();
+    let kinds: Vec<&str> =
+        audit.as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"parked") && kinds.contains(&"retrieved"), "{kinds:?}");
+}

@@ -1,0 +1,40 @@
+use callpark_wire::ErrorBody;
+use callpark_wire::admin::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The service refused: its code and message, as it gave them.
+    #[error("{}", .0.message)]
+    Refused(ApiError),
+    #[error("cannot reach the service at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("the service sent something this client cannot read: {0}")]
+    Protocol(String),
+    #[error("the connection to the service is closed")]
+    Closed,
+    #[error("no reply from the service within {0} s")]
+    Timeout(u64),
+    #[error("{0:?} is not a service address; use http://host:port or https://host:port")]
+    BadUrl(String),
+}
+
+impl ClientError {
+    /// The service's machine code for a refusal, or a client-side one.
+    pub fn code(&self) -> &str {
+        match self {
+            ClientError::Refused(error) => &error.code,
+            ClientError::Unreachable { .. } => "unreachable",
+            ClientError::Protocol(_) => "protocol",
+            ClientError::Closed => "closed",
+            ClientError::Timeout(_) => "timeout",
+            ClientError::BadUrl(_) => "bad_url",
+        }
+    }
+}
+
+impl From<ErrorBody> for ClientError {
+    fn from(error: ErrorBody) -> Self {
+        ClientError::Refused(ApiError { code: error.code, message: error.message, field: None })
+    }
+}

@@ -1,0 +1,15 @@
+//! The Callpark client engine, shared by the desktop app, the `callpark` CLI and the
+//! tests: the admin REST client ([`AdminClient`]) and the signaling engine
+//! ([`Engine`]): one WebSocket to the service with request/reply correlation,
+//! automatic reconnect with backoff and re-subscription, and a stream of view-model
+//! snapshots.
+
+mod admin;
+mod engine;
+mod error;
+mod view;
+
+pub use admin::{AdminClient, login};
+pub use engine::{Engine, EngineEvent};
+pub use error::ClientError;
+pub use view::{CallPhase, CallView, Connection, ViewModel};

@@ -1,0 +1,202 @@
+//! The view model: what a client shows, rebuilt from the service's events. Pure: the
+//! engine feeds it, the app and the CLI render it.
+
+use std::collections::BTreeMap;
+
+use callpark_wire::{Event, ParkedCall, UserRef};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Connection {
+    #[default]
+    Connecting,
+    Online,
+    /// Lost; trying again after `retry_in_ms` (attempt `attempt`).
+    Reconnecting {
+        attempt: u32,
+        retry_in_ms: u64,
+        reason: String,
+    },
+    /// The service refused the token: sign in again.
+    SignedOut {
+        reason: String,
+    },
+    Stopped,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallPhase {
+    /// We called; the other side is ringing.
+    Dialing,
+    /// Someone is calling us.
+    Incoming,
+    Connected,
+    /// We are the parked caller, hearing hold music.
+    OnHold,
+    /// We are leaving a message.
+    Voicemail,
+    /// A call we parked is ringing back here.
+    Ringback,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallView {
+    pub call: u64,
+    pub phase: CallPhase,
+    pub peer: Option<UserRef>,
+    /// The pickup code, for a ringback.
+    pub code: Option<u16>,
+}
+
+/// A call this user parked and that is still waiting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MyPark {
+    pub call: u64,
+    pub code: u16,
+    pub caller: UserRef,
+    pub ringback_at_ms: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ViewModel {
+    pub connection: Connection,
+    pub user: Option<UserRef>,
+    /// The policy that lets this user park, if any.
+    pub policy: Option<String>,
+    pub calls: BTreeMap<u64, CallView>,
+    pub my_parks: BTreeMap<u64, MyPark>,
+    /// The live parked-calls list, when subscribed, by code.
+    pub parked: Option<BTreeMap<u16, ParkedCall>>,
+}
+
+impl ViewModel {
+    /// The device is offline: its calls ended on the service's side.
+    pub fn went_offline(&mut self, connection: Connection) {
+        self.connection = connection;
+        self.calls.clear();
+        self.parked = None;
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        let set =
+            |calls: &mut BTreeMap<u64, CallView>, call: u64, phase, peer: Option<&UserRef>| {
+                let entry =
+                    calls.entry(call).or_insert(CallView { call, phase, peer: None, code: None });
+                entry.phase = phase;
+                if let Some(peer) = peer {
+                    entry.peer = Some(peer.clone());
+                }
+            };
+        match event {
+            Event::IncomingCall { call, from, .. } => {
+                set(&mut self.calls, *call, CallPhase::Incoming, Some(from));
+            }
+            Event::RingingStopped { call, .. } | Event::CallEnded { call, .. } => {
+                self.calls.remove(call);
+            }
+            Event::Ringing { call, callee } => {
+                set(&mut self.calls, *call, CallPhase::Dialing, Some(callee));
+            }
+            Event::Connected { call, peer } => {
+                set(&mut self.calls, *call, CallPhase::Connected, Some(peer));
+            }
+            Event::OnHold { call } => set(&mut self.calls, *call, CallPhase::OnHold, None),
+            Event::VoicemailStarted { call, .. } => {
+                set(&mut self.calls, *call, CallPhase::Voicemail, None);
+            }
+            Event::CallParked { call, code, caller, ringback_at_ms } => {
+                self.calls.remove(call);
+                self.my_parks.insert(
+                    *call,
+                    MyPark {
+                        call: *call,
+                        code: *code,
+                        caller: caller.clone(),
+                        ringback_at_ms: *ringback_at_ms,
+                    },
+                );
+            }
+            Event::Ringback { call, code, caller } => {
+                set(&mut self.calls, *call, CallPhase::Ringback, Some(caller));
+                if let Some(view) = self.calls.get_mut(call) {
+                    view.code = Some(*code);
+                }
+            }
+            Event::ParkEnded { call, .. } => {
+                self.my_parks.remove(call);
+            }
+            Event::ParkedList { policy, calls } => {
+                self.policy.clone_from(policy);
+                self.parked = Some(calls.iter().map(|p| (p.code, p.clone())).collect());
+            }
+            Event::ParkedCallAdded { parked } | Event::ParkedCallUpdated { parked } => {
+                if let Some(list) = &mut self.parked {
+                    list.insert(parked.code, parked.clone());
+                }
+            }
+            Event::ParkedCallRemoved { code, .. } => {
+                if let Some(list) = &mut self.parked {
+                    list.remove(code);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str) -> UserRef {
+        UserRef { id: 1, name: name.into() }
+    }
+
+    #[test]
+    fn a_call_goes_from_ringing_to_parked_and_the_park_ends() {
+        let mut view = ViewModel::default();
+        view.apply(&Event::IncomingCall { call: 7, from: user("Dave"), forwarded_by: None });
+        assert_eq!(view.calls[&7].phase, CallPhase::Incoming);
+        view.apply(&Event::Connected { call: 7, peer: user("Dave") });
+        assert_eq!(view.calls[&7].phase, CallPhase::Connected);
+        view.apply(&Event::CallEnded { call: 7, reason: callpark_wire::CallEndReason::Parked });
+        view.apply(&Event::CallParked {
+            call: 7,
+            code: 42,
+            caller: user("Dave"),
+            ringback_at_ms: 9,
+        });
+        assert!(view.calls.is_empty());
+        assert_eq!(view.my_parks[&7].code, 42);
+        view.apply(&Event::Ringback { call: 7, code: 42, caller: user("Dave") });
+        assert_eq!((view.calls[&7].phase, view.calls[&7].code), (CallPhase::Ringback, Some(42)));
+        view.apply(&Event::ParkEnded {
+            call: 7,
+            code: 42,
+            outcome: callpark_wire::ParkOutcome::Lost,
+            by: None,
+        });
+        assert!(view.my_parks.is_empty());
+    }
+
+    #[test]
+    fn the_parked_list_follows_changes_only_once_subscribed() {
+        let mut view = ViewModel::default();
+        let parked = ParkedCall {
+            call: 3,
+            code: 11,
+            caller: user("Dave"),
+            parked_by: user("Alice"),
+            parked_at_ms: 1,
+            ringback_at_ms: 2,
+            ringing_back: false,
+        };
+        view.apply(&Event::ParkedCallAdded { parked: parked.clone() });
+        assert_eq!(view.parked, None);
+        view.apply(&Event::ParkedList { policy: Some("Tag:Sales".into()), calls: vec![] });
+        view.apply(&Event::ParkedCallAdded { parked });
+        assert_eq!(view.parked.as_ref().map(BTreeMap::len), Some(1));
+        view.apply(&Event::ParkedCallRemoved { call: 3, code: 11 });
+        assert_eq!(view.parked.as_ref().map(BTreeMap::len), Some(0));
+        view.went_offline(Connection::Connecting);
+        assert_eq!(view.parked, None);
+    }
+}
