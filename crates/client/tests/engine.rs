@@ -1,0 +1,115 @@
+//! The engine against a real service on 127.0.0.1, through a TCP relay the test can
+//! cut: it reconnects by itself, says hello again and re-subscribes to the parked
+//! list, and a revoked token stops it with a clear reason.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use callpark_client::{ClientError, Connection, Engine, login};
+use callpark_service::config::ServiceConfig;
+use callpark_service::startup::start;
+use callpark_wire::{ReplyBody, RequestBody};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// Forwards connections to the service; `cut` drops every open one.
+struct Relay {
+    address: String,
+    open: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(upstream: String) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let tracked = open.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tracked.lock().unwrap().push(task);
+            }
+        });
+        Relay { address, open }
+    }
+
+    fn cut(&self) {
+        for task in self.open.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+async fn service() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let started = start(&ServiceConfig::for_tests(dir.path())).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(callpark_service::run(listener, started.state, std::future::pending()));
+    (address, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_reconnects_and_resubscribes_after_the_connection_drops() {
+    let (service, _data) = service().await;
+    let relay = Relay::start(service).await;
+    let token = login(&relay.address, "carol", "carol-demo").await.unwrap().token;
+    let engine = Engine::start(&relay.address, &token, "test").unwrap();
+    let view = engine
+        .wait_for(Duration::from_secs(10), |v| v.connection == Connection::Online)
+        .await
+        .unwrap();
+    assert_eq!(view.user.unwrap().name, "Carol Lindqvist");
+    assert_eq!(view.policy.as_deref(), Some("Tag:Front desk"));
+    assert_eq!(engine.request(RequestBody::SubscribeParked).await.unwrap(), ReplyBody::Done);
+    engine.wait_for(Duration::from_secs(10), |v| v.parked.is_some()).await.unwrap();
+
+    relay.cut();
+    let lost = engine
+        .wait_for(Duration::from_secs(10), |v| {
+            matches!(v.connection, Connection::Reconnecting { .. })
+        })
+        .await
+        .unwrap();
+    assert_eq!(lost.parked, None, "an offline view shows no stale list");
+    let back = engine
+        .wait_for(Duration::from_secs(10), |v| {
+            v.connection == Connection::Online && v.parked.is_some()
+        })
+        .await
+        .unwrap();
+    assert!(back.parked.unwrap().is_empty(), "re-subscribed: the list came again");
+    assert_eq!(engine.request(RequestBody::Ping).await.unwrap(), ReplyBody::Pong);
+
+    // A refusal from the service is an error with its code, and the engine goes on.
+    let refused = engine.request(RequestBody::Retrieve { code: "42".into() }).await.unwrap_err();
+    assert!(
+        matches!(&refused, ClientError::Refused(e) if e.code == "code_not_found"),
+        "{refused:?}"
+    );
+    engine.stop().await;
+    engine.wait_for(Duration::from_secs(5), |v| v.connection == Connection::Stopped).await.unwrap();
+    assert!(matches!(engine.request(RequestBody::Ping).await, Err(ClientError::Closed)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_the_service_does_not_know_signs_the_engine_out() {
+    let (service, _data) = service().await;
+    let engine = Engine::start(&format!("http://{service}"), &"0".repeat(64), "test").unwrap();
+    let view = engine
+        .wait_for(Duration::from_secs(10), |v| matches!(v.connection, Connection::SignedOut { .. }))
+        .await
+        .unwrap();
+    assert!(
+        matches!(view.connection, Connection::SignedOut { reason } if reason.contains("expired"))
+    );
+    let bad_url = Engine::start("127.0.0.1:7300", "x", "test").unwrap_err();
+    assert_eq!(bad_url.code(), "bad_url");
+}
