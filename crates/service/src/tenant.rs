@@ -163,6 +163,18 @@ fn changes_from(fields: &PolicyFields) -> PolicyChanges {
     }
 }
 
+fn checked_display_name(name: &str) -> Result<&str, Refusal> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 128 {
+        return Err(Refusal::invalid(
+            "user_invalid",
+            "display_name",
+            "A display name is 1 to 128 characters.",
+        ));
+    }
+    Ok(name)
+}
+
 fn no_user(login: &str) -> Refusal {
     Refusal::not_found("user_not_found", format!("There is no user with login {login:?}."))
 }
@@ -635,14 +647,7 @@ impl Tenant {
                 format!("The login name {:?} is taken.", new.login),
             ));
         }
-        let display_name = new.display_name.trim();
-        if display_name.is_empty() || display_name.chars().count() > 128 {
-            return Err(Refusal::invalid(
-                "user_invalid",
-                "display_name",
-                "A display name is 1 to 128 characters.",
-            ));
-        }
+        let display_name = checked_display_name(&new.display_name)?;
         let user = UserId(self.next_user);
         let unanswered = match &new.unanswered {
             Some(text) => self.unanswered_action(text, Some(user))?,
@@ -673,15 +678,7 @@ impl Tenant {
         let mut settings =
             self.switchboard.directory().user(user).cloned().ok_or_else(|| no_user(login))?;
         if let Some(name) = &changes.display_name {
-            let name = name.trim();
-            if name.is_empty() || name.chars().count() > 128 {
-                return Err(Refusal::invalid(
-                    "user_invalid",
-                    "display_name",
-                    "A display name is 1 to 128 characters.",
-                ));
-            }
-            settings.display_name = name.to_owned();
+            settings.display_name = checked_display_name(name)?.to_owned();
         }
         if let Some(enabled) = changes.enterprise_voice {
             settings.enterprise_voice = enabled;
