@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use callpark_client::ClientError;
 use clap::{Parser, Subcommand};
 
-pub use session::Session;
+pub use session::{Session, Target};
 
 /// Callpark from the command line: sign in, call, park, pick up, and administer
 /// call park policies, users and groups.
@@ -23,6 +23,10 @@ pub struct Cli {
     /// The service, as http://host:port or https://host:port.
     #[arg(long, global = true, env = "CALLPARK_SERVER")]
     server: Option<String>,
+    /// Trust only the certificate authorities in this PEM file for an https:// service
+    /// (default: the system's trust store). `login` remembers it.
+    #[arg(long, global = true, env = "CALLPARK_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
     /// Print results as JSON instead of tables: one object per line.
     #[arg(long, global = true)]
     json: bool,
@@ -108,7 +112,8 @@ impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
             Failure::Client(ClientError::Refused(_)) => 1,
-            Failure::Client(ClientError::BadUrl(_)) | Failure::Usage(_) => 2,
+            Failure::Client(ClientError::BadUrl(_) | ClientError::CaFile { .. })
+            | Failure::Usage(_) => 2,
             Failure::Client(ClientError::Timeout(_)) | Failure::TimedOut(_) => 4,
             Failure::Client(_) | Failure::NotSignedIn(_) => 3,
         }
@@ -159,6 +164,12 @@ async fn main() -> ExitCode {
                 eprintln!("{body}");
             } else {
                 eprintln!("error: {failure} ({})", failure.code());
+                if failure.to_string().contains("UnknownIssuer") {
+                    eprintln!(
+                        "hint: the service's certificate is not signed by an authority this \
+                         machine trusts; if it uses a private CA, pass --ca-file <ca.pem>"
+                    );
+                }
             }
             ExitCode::from(failure.exit_code())
         }
@@ -166,36 +177,32 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, out: &Out) -> Result<(), Failure> {
-    let server = cli.server;
+    let target = Target { server: cli.server, ca_file: cli.ca_file };
     match cli.command {
-        Command::Login { login, password } => {
-            session::login(server.as_deref(), &login, password, out).await
-        }
+        Command::Login { login, password } => session::login(&target, &login, password, out).await,
         Command::Logout => session::logout(out),
         Command::Call { login, park } => {
-            phone::call(&Session::load(server.as_deref())?, &login, park, out).await
+            phone::call(&Session::load(&target)?, &login, park, out).await
         }
         Command::Answer { park, timeout } => {
-            phone::answer(&Session::load(server.as_deref())?, park, timeout, out).await
+            phone::answer(&Session::load(&target)?, park, timeout, out).await
         }
         Command::Retrieve { code, hangup_after } => {
-            phone::retrieve(&Session::load(server.as_deref())?, &code, hangup_after, out).await
+            phone::retrieve(&Session::load(&target)?, &code, hangup_after, out).await
         }
-        Command::Parked { once } => {
-            phone::parked(&Session::load(server.as_deref())?, once, out).await
-        }
-        Command::Watch => phone::watch(&Session::load(server.as_deref())?, out).await,
+        Command::Parked { once } => phone::parked(&Session::load(&target)?, once, out).await,
+        Command::Watch => phone::watch(&Session::load(&target)?, out).await,
         Command::Policy(command) => {
-            admin::policy(&Session::load(server.as_deref())?.admin()?, command, out).await
+            admin::policy(&Session::load(&target)?.admin()?, command, out).await
         }
         Command::User(command) => {
-            admin::user(&Session::load(server.as_deref())?.admin()?, command, out).await
+            admin::user(&Session::load(&target)?.admin()?, command, out).await
         }
         Command::Group(command) => {
-            admin::group(&Session::load(server.as_deref())?.admin()?, command, out).await
+            admin::group(&Session::load(&target)?.admin()?, command, out).await
         }
         Command::Audit { limit, kind, policy } => {
-            let client = Session::load(server.as_deref())?.admin()?;
+            let client = Session::load(&target)?.admin()?;
             let lines = client.audit(limit, kind.as_deref(), policy.as_deref()).await?;
             out.print(&lines, || table::audit(&lines));
             Ok(())

@@ -14,7 +14,7 @@ use crate::{Failure, Out, Session, table};
 const SIGN_IN_WAIT: Duration = Duration::from_secs(10);
 
 async fn online(session: &Session) -> Result<Engine, Failure> {
-    let engine = Engine::start(&session.server, &session.token, "callpark CLI")?;
+    let engine = Engine::start(&session.service()?, &session.token, "callpark CLI");
     let view = engine
         .wait_for(SIGN_IN_WAIT, |view| {
             matches!(view.connection, Connection::Online | Connection::SignedOut { .. })

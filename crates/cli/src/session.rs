@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use callpark_client::AdminClient;
+use callpark_client::{AdminClient, ServiceAddress, Trust};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncBufReadExt;
 
@@ -10,9 +10,19 @@ use crate::{Failure, Out};
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:7300";
 
+/// The service named on the command line (or in the environment), if any.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    pub server: Option<String>,
+    pub ca_file: Option<PathBuf>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
     pub server: String,
+    /// The CA file the service's certificate is checked against, if not the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     pub login: String,
     pub token: String,
     pub expires_at_ms: u64,
@@ -34,19 +44,20 @@ fn path() -> Result<PathBuf, Failure> {
 }
 
 impl Session {
-    /// The saved session; `server`, if given, must be the one it is for.
-    pub fn load(server: Option<&str>) -> Result<Session, Failure> {
+    /// The saved session; the target's server, if given, must be the one it is for,
+    /// and its CA file, if given, replaces the saved one.
+    pub fn load(target: &Target) -> Result<Session, Failure> {
         let path = path()?;
         let text = std::fs::read_to_string(&path).map_err(|_| {
             Failure::NotSignedIn("Not signed in: run `callpark login <login>` first.".into())
         })?;
-        let session: Session = serde_json::from_str(&text).map_err(|error| {
+        let mut session: Session = serde_json::from_str(&text).map_err(|error| {
             Failure::NotSignedIn(format!(
                 "The saved session {} is unreadable ({error}); sign in again.",
                 path.display()
             ))
         })?;
-        if let Some(server) = server
+        if let Some(server) = &target.server
             && server.trim_end_matches('/') != session.server.trim_end_matches('/')
         {
             return Err(Failure::NotSignedIn(format!(
@@ -54,21 +65,29 @@ impl Session {
                 session.server
             )));
         }
+        if target.ca_file.is_some() {
+            session.ca_file.clone_from(&target.ca_file);
+        }
         Ok(session)
     }
 
+    pub fn service(&self) -> Result<ServiceAddress, Failure> {
+        Ok(ServiceAddress::new(&self.server, &Trust::from_ca_file(self.ca_file.clone()))?)
+    }
+
     pub fn admin(&self) -> Result<AdminClient, Failure> {
-        Ok(AdminClient::new(&self.server, &self.token)?)
+        Ok(AdminClient::new(&self.service()?, &self.token))
     }
 }
 
 pub async fn login(
-    server: Option<&str>,
+    target: &Target,
     login: &str,
     password: Option<String>,
     out: &Out,
 ) -> Result<(), Failure> {
-    let server = server.unwrap_or(DEFAULT_SERVER);
+    let server = target.server.as_deref().unwrap_or(DEFAULT_SERVER);
+    let service = ServiceAddress::new(server, &Trust::from_ca_file(target.ca_file.clone()))?;
     let password = match password {
         Some(password) => password,
         None => {
@@ -80,9 +99,17 @@ pub async fn login(
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let reply = callpark_client::login(server, login, &password).await?;
+    let reply = callpark_client::login(&service, login, &password).await?;
+    // Saved absolute, so later commands from another directory still find it.
+    let ca_file = target
+        .ca_file
+        .as_deref()
+        .map(std::path::absolute)
+        .transpose()
+        .map_err(|error| Failure::Usage(format!("cannot resolve the CA file path: {error}")))?;
     let session = Session {
-        server: server.trim_end_matches('/').to_owned(),
+        server: service.base().to_owned(),
+        ca_file,
         login: reply.login.clone(),
         token: reply.token.clone(),
         expires_at_ms: reply.expires_at_ms,

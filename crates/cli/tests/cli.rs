@@ -4,12 +4,13 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use callpark_service::config::ServiceConfig;
 use callpark_service::startup::start;
+use callpark_service::tls::TlsFiles;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -28,11 +29,26 @@ struct Output {
 impl World {
     async fn start() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let config = ServiceConfig::for_tests(&dir.path().join("data"));
+        World::start_in(dir, None).await
+    }
+
+    /// A service that speaks only https, with a certificate from a private CA.
+    async fn start_tls() -> (World, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, files) = private_pki(dir.path(), "ca");
+        (World::start_in(dir, Some(files)).await, ca)
+    }
+
+    async fn start_in(dir: tempfile::TempDir, tls: Option<TlsFiles>) -> World {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut config = ServiceConfig::for_tests(&dir.path().join("data"));
+        config.tls = tls;
         let started = start(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        tokio::spawn(callpark_service::run(listener, started.state, std::future::pending()));
+        let server = format!("{scheme}://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let serving =
+            callpark_service::run(listener, started.tls, started.state, std::future::pending());
+        tokio::spawn(serving);
         World { server, dir }
     }
 
@@ -71,6 +87,26 @@ impl World {
         let out = self.run(login, &["login", login, &password]).await;
         assert_eq!(out.code, 0, "{}", out.stderr);
     }
+}
+
+/// A private CA (`<name>.pem`) and a certificate for 127.0.0.1 signed by it.
+fn private_pki(dir: &Path, name: &str) -> (PathBuf, TlsFiles) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let leaf =
+        CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap().signed_by(&key, &ca).unwrap();
+    let ca_path = dir.join(format!("{name}.pem"));
+    let files = TlsFiles {
+        certificate: dir.join(format!("{name}-service.pem")),
+        key: dir.join(format!("{name}-service.key")),
+    };
+    std::fs::write(&ca_path, ca.pem()).unwrap();
+    std::fs::write(&files.certificate, leaf.pem()).unwrap();
+    std::fs::write(&files.key, key.serialize_pem()).unwrap();
+    (ca_path, files)
 }
 
 async fn first_json_line(child: &mut Child, wanted: &str) -> Value {
@@ -245,4 +281,43 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
     let kinds: Vec<&str> =
         audit.as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"parked") && kinds.contains(&"retrieved"), "{kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_cli_trusts_the_named_ca_and_nothing_else() {
+    let (world, ca) = World::start_tls().await;
+    let ca = ca.to_str().unwrap();
+    let password = "--password=carol-demo";
+
+    let untrusted = world.run("carol", &["login", "carol", password]).await;
+    assert_eq!(untrusted.code, 3, "the private CA is not a system root: {}", untrusted.stderr);
+    assert!(untrusted.stderr.contains("--ca-file"), "{}", untrusted.stderr);
+
+    let (other_ca, _) = private_pki(world.dir.path(), "other");
+    let other_ca = other_ca.to_str().unwrap();
+    let wrong = world.run("carol", &["--ca-file", other_ca, "login", "carol", password]).await;
+    assert_eq!(wrong.code, 3, "signed by another CA: {}", wrong.stderr);
+    assert!(wrong.stderr.contains("certificate"), "{}", wrong.stderr);
+
+    let not_a_ca = world.dir.path().join("notes.txt");
+    std::fs::write(&not_a_ca, "hello").unwrap();
+    let unusable =
+        world.run("carol", &["--ca-file", not_a_ca.to_str().unwrap(), "login", "carol"]).await;
+    assert_eq!(unusable.code, 2, "{}", unusable.stderr);
+    assert!(unusable.stderr.contains("notes.txt"), "{}", unusable.stderr);
+
+    let plain_url = world.server.replace("https://", "http://");
+    let plain_login = ["--server", &plain_url, "--ca-file", ca, "login", "carol", password];
+    let plain = world.run("carol", &plain_login).await;
+    assert_eq!(plain.code, 3, "plain http to the https port: {}", plain.stderr);
+
+    let signed_in = world.run("carol", &["--ca-file", ca, "login", "carol", password]).await;
+    assert_eq!(signed_in.code, 0, "{}", signed_in.stderr);
+    // The session remembers the CA: the signaling socket (wss) and the REST calls use it.
+    let parked = world.run("carol", &["--json", "parked", "--once"]).await;
+    assert_eq!(parked.code, 0, "{}", parked.stderr);
+    assert_eq!(parked.stdout.trim(), "[]");
+    let policy = world.run("carol", &["--json", "policy", "get"]).await;
+    assert_eq!(policy.code, 1, "signed in over https, refused as a non-admin: {}", policy.stderr);
+    assert!(policy.stderr.contains("\"forbidden\""), "{}", policy.stderr);
 }

@@ -8,20 +8,11 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ClientError;
-
-/// Checks and normalises a service address (`http://host:port`, `https://…`).
-pub(crate) fn base_url(server: &str) -> Result<String, ClientError> {
-    let trimmed = server.trim_end_matches('/');
-    if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(ClientError::BadUrl(server.to_owned()))
-    }
-}
+use crate::error::with_causes;
+use crate::{ClientError, ServiceAddress};
 
 fn unreachable(url: &str, error: &reqwest::Error) -> ClientError {
-    ClientError::Unreachable { url: url.to_owned(), message: error.to_string() }
+    ClientError::Unreachable { url: url.to_owned(), message: with_causes(error) }
 }
 
 async fn refusal(response: reqwest::Response) -> ClientError {
@@ -33,10 +24,14 @@ async fn refusal(response: reqwest::Response) -> ClientError {
 }
 
 /// Signs in and returns the token and who it is for.
-pub async fn login(server: &str, login: &str, password: &str) -> Result<LoginReply, ClientError> {
-    let base = base_url(server)?;
-    let url = format!("{base}/api/v1/login");
-    let response = reqwest::Client::new()
+pub async fn login(
+    service: &ServiceAddress,
+    login: &str,
+    password: &str,
+) -> Result<LoginReply, ClientError> {
+    let url = format!("{}/api/v1/login", service.base());
+    let response = service
+        .http()
         .post(&url)
         .json(&LoginRequest { login: login.to_owned(), password: password.to_owned() })
         .send()
@@ -51,8 +46,7 @@ pub async fn login(server: &str, login: &str, password: &str) -> Result<LoginRep
 /// The admin API for a signed-in admin.
 #[derive(Clone, Debug)]
 pub struct AdminClient {
-    http: reqwest::Client,
-    base: String,
+    service: ServiceAddress,
     token: String,
 }
 
@@ -69,8 +63,8 @@ fn segment(text: &str) -> String {
 }
 
 impl AdminClient {
-    pub fn new(server: &str, token: &str) -> Result<Self, ClientError> {
-        Ok(Self { http: reqwest::Client::new(), base: base_url(server)?, token: token.to_owned() })
+    pub fn new(service: &ServiceAddress, token: &str) -> Self {
+        Self { service: service.clone(), token: token.to_owned() }
     }
 
     async fn send<T: DeserializeOwned>(
@@ -80,8 +74,9 @@ impl AdminClient {
         query: &[(&str, String)],
         body: Option<&(impl Serialize + ?Sized)>,
     ) -> Result<Option<T>, ClientError> {
-        let url = format!("{}{path}", self.base);
-        let mut request = self.http.request(method, &url).bearer_auth(&self.token).query(query);
+        let url = format!("{}{path}", self.service.base());
+        let mut request =
+            self.service.http().request(method, &url).bearer_auth(&self.token).query(query);
         if let Some(body) = body {
             request = request.json(body);
         }

@@ -18,11 +18,11 @@ use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use crate::ClientError;
-use crate::admin::base_url;
+use crate::error::with_causes;
 use crate::view::{Connection, ViewModel};
+use crate::{ClientError, ServiceAddress};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type ReplySender = oneshot::Sender<Result<ReplyBody, ClientError>>;
@@ -63,16 +63,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts connecting to `server` (`http(s)://host:port`) with a token from
-    /// [`crate::login`].
-    pub fn start(server: &str, token: &str, device_name: &str) -> Result<Engine, ClientError> {
-        let base = base_url(server)?;
-        let ws_url = format!("ws{}/ws", base.strip_prefix("http").unwrap_or(&base));
+    /// Starts connecting to `service` with a token from [`crate::login`].
+    pub fn start(service: &ServiceAddress, token: &str, device_name: &str) -> Engine {
         let (commands, receiver) = mpsc::channel(64);
         let (snapshot_sender, snapshots) = watch::channel(ViewModel::default());
         let (events, _) = broadcast::channel(1024);
         let driver = Driver {
-            url: ws_url,
+            url: service.websocket_url(),
+            tls: service.websocket_connector(),
             token: token.to_owned(),
             device_name: device_name.to_owned(),
             commands: receiver,
@@ -83,7 +81,7 @@ impl Engine {
             pending: HashMap::new(),
         };
         tokio::spawn(driver.run());
-        Ok(Engine { commands, snapshots, events })
+        Engine { commands, snapshots, events }
     }
 
     /// Sends a request and waits for its one reply.
@@ -133,6 +131,7 @@ impl Engine {
 
 struct Driver {
     url: String,
+    tls: Option<Connector>,
     token: String,
     device_name: String,
     commands: mpsc::Receiver<Command>,
@@ -248,12 +247,14 @@ impl Driver {
             .parse()
             .map_err(|_| Ended::Refused("the token is not a valid header value".into()))?;
         request.headers_mut().insert("Authorization", header);
-        let mut socket = match tokio_tungstenite::connect_async(request).await {
+        let connecting =
+            tokio_tungstenite::connect_async_tls_with_config(request, None, true, self.tls.clone());
+        let mut socket = match connecting.await {
             Ok((socket, _)) => socket,
             Err(tungstenite::Error::Http(response)) if response.status() == 401 => {
                 return Err(Ended::Refused("the token is unknown or has expired".into()));
             }
-            Err(error) => return Err(Ended::Dropped(error.to_string())),
+            Err(error) => return Err(Ended::Dropped(with_causes(&error))),
         };
         let hello = RequestBody::Hello {
             protocol: PROTOCOL_VERSION,
@@ -308,7 +309,7 @@ impl Driver {
                     }
                     Ok(ServerMessage::Event { event }) => self.apply(event),
                     Ok(_) => {}
-                    Err(error) => return Err(Ended::Dropped(error.to_string())),
+                    Err(error) => return Err(Ended::Dropped(with_causes(&error))),
                 },
                 Some(Ok(_)) => {}
                 Some(Err(error)) => return Err(Ended::Dropped(error.to_string())),

@@ -17,6 +17,10 @@ pub enum ClientError {
     Timeout(u64),
     #[error("{0:?} is not a service address; use http://host:port or https://host:port")]
     BadUrl(String),
+    #[error("cannot use {} as a CA file: {message}", .path.display())]
+    CaFile { path: std::path::PathBuf, message: String },
+    #[error("{0}")]
+    Tls(String),
 }
 
 impl ClientError {
@@ -29,6 +33,8 @@ impl ClientError {
             ClientError::Closed => "closed",
             ClientError::Timeout(_) => "timeout",
             ClientError::BadUrl(_) => "bad_url",
+            ClientError::CaFile { .. } => "bad_ca_file",
+            ClientError::Tls(_) => "tls",
         }
     }
 }
@@ -37,4 +43,20 @@ impl From<ErrorBody> for ClientError {
     fn from(error: ErrorBody) -> Self {
         ClientError::Refused(ApiError { code: error.code, message: error.message, field: None })
     }
+}
+
+/// An error and every cause under it, so "error sending request" also says why
+/// (for example that the certificate is signed by an unknown authority).
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }

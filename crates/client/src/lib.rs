@@ -4,11 +4,13 @@
 //! automatic reconnect with backoff and re-subscription, and a stream of view-model
 //! snapshots.
 
+mod address;
 mod admin;
 mod engine;
 mod error;
 mod view;
 
+pub use address::{ServiceAddress, Trust};
 pub use admin::{AdminClient, login};
 pub use engine::{Engine, EngineEvent};
 pub use error::ClientError;

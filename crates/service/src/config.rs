@@ -7,6 +7,7 @@ use clap::Parser;
 use serde::Deserialize;
 
 use crate::server::DEFAULT_MAX_CONNECTIONS;
+use crate::tls::TlsFiles;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7300";
 pub const DEFAULT_DATA_DIR: &str = "callpark-data";
@@ -36,6 +37,13 @@ pub struct Args {
     /// Most signaling connections served at once [default: 20000].
     #[arg(long, env = "CALLPARK_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// PEM certificate chain (leaf first); with --tls-key the service speaks only
+    /// https and wss.
+    #[arg(long, env = "CALLPARK_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "CALLPARK_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
     /// TEST ONLY: divide park timeouts and unanswered delays by this, so UI tests see
     /// a ringback without waiting minutes. Policies keep their 120–1800 s values.
     #[arg(long, env = "CALLPARK_TEST_CLOCK_SPEEDUP", value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -51,6 +59,8 @@ pub struct FileConfig {
     pub demo: Option<bool>,
     pub admin_password: Option<String>,
     pub max_connections: Option<usize>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +70,8 @@ pub struct ServiceConfig {
     pub demo: bool,
     pub admin_password: Option<String>,
     pub max_connections: usize,
+    /// `None`: plain http and ws.
+    pub tls: Option<TlsFiles>,
     pub test_clock_speedup: u32,
 }
 
@@ -71,6 +83,8 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
     #[error("max_connections must be at least 1")]
     NoConnections,
+    #[error("{given} is set but {missing} is not: TLS needs both the certificate and the key")]
+    HalfTls { given: &'static str, missing: &'static str },
 }
 
 impl ServiceConfig {
@@ -82,6 +96,7 @@ impl ServiceConfig {
             demo: true,
             admin_password: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls: None,
             test_clock_speedup: 1,
         }
     }
@@ -97,6 +112,16 @@ impl ServiceConfig {
         if max_connections == 0 {
             return Err(ConfigError::NoConnections);
         }
+        let tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+            (Some(certificate), Some(key)) => Some(TlsFiles { certificate, key }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::HalfTls { given: "tls_cert", missing: "tls_key" });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::HalfTls { given: "tls_key", missing: "tls_cert" });
+            }
+        };
         Ok(Self {
             listen: args.listen.or(file.listen).unwrap_or(default_listen),
             data_dir: args
@@ -106,6 +131,7 @@ impl ServiceConfig {
             demo: args.demo || file.demo.unwrap_or(false),
             admin_password: args.admin_password.or(file.admin_password),
             max_connections,
+            tls,
             test_clock_speedup: args.test_clock_speedup.unwrap_or(1),
         })
     }
@@ -167,5 +193,26 @@ mod tests {
         })
         .unwrap_err();
         assert!(missing.to_string().contains("/nonexistent/callpark.toml"), "{missing}");
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let (_dir, path) = write("tls_cert = \"/etc/callpark/cert.pem\"\n");
+        let error = ServiceConfig::resolve(Args { config: Some(path.clone()), ..Args::default() })
+            .unwrap_err();
+        assert!(error.to_string().contains("tls_key is not"), "{error}");
+        let config = ServiceConfig::resolve(Args {
+            config: Some(path),
+            tls_key: Some(PathBuf::from("/etc/callpark/key.pem")),
+            ..Args::default()
+        })
+        .unwrap();
+        assert_eq!(
+            config.tls,
+            Some(TlsFiles {
+                certificate: PathBuf::from("/etc/callpark/cert.pem"),
+                key: PathBuf::from("/etc/callpark/key.pem"),
+            })
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod startup;
 pub mod store;
 pub mod tenant;
 pub mod throttle;
+pub mod tls;
 pub mod translate;
 
 pub use exchange::{ExchangeHandle, spawn};

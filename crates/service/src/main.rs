@@ -46,7 +46,8 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(data_dir = %config.data_dir.display(), "store open");
-    let served = callpark_service::run(listener, started.state, shutdown_signal()).await;
+    let served =
+        callpark_service::run(listener, started.tls, started.state, shutdown_signal()).await;
     if !matches!(tokio::time::timeout(FLUSH_WAIT, started.exchange.flush()).await, Ok(true)) {
         tracing::warn!("the last store writes could not be confirmed before exit");
     }

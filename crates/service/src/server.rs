@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::extract::connect_info::Connected;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::IncomingStream;
 use axum::{Json, Router};
 use callpark_park::{DeviceId, Timestamp, UserId};
 use callpark_wire::admin::{LoginReply, LoginRequest};
@@ -23,6 +25,7 @@ use callpark_wire::{
 use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::rustls::ServerConfig;
 
 use crate::accounts::{Session, Sessions, hash_password, random_token, verify_password};
 use crate::admin::Body;
@@ -30,6 +33,7 @@ use crate::exchange::ExchangeHandle;
 use crate::refusal::Refusal;
 use crate::store::Store;
 use crate::throttle::{Locked, LoginThrottle};
+use crate::tls::TlsListener;
 
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
@@ -73,16 +77,44 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The client's address, whichever listener accepted it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PeerAddress(SocketAddr);
+
+impl Connected<IncomingStream<'_, TcpListener>> for PeerAddress {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+        PeerAddress(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for PeerAddress {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        PeerAddress(*stream.remote_addr())
+    }
+}
+
 /// Serves until `shutdown` completes, then stops accepting and drains requests.
+/// With a TLS configuration, only https and wss are served.
 pub async fn run(
     listener: TcpListener,
+    tls: Option<Arc<ServerConfig>>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    tracing::info!(address = ?listener.local_addr().ok(), "listening");
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(state).into_make_service_with_connect_info::<PeerAddress>();
+    let address = listener.local_addr()?;
+    match tls {
+        None => {
+            tracing::info!(%address, scheme = "http", "listening");
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+        }
+        Some(config) => {
+            tracing::info!(%address, scheme = "https", "listening");
+            axum::serve(TlsListener::new(listener, config)?, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
 }
 
 pub(crate) fn now() -> Timestamp {
@@ -119,7 +151,7 @@ fn locked_out(locked: Locked) -> Response {
         (status = 429, body = callpark_wire::admin::ApiError)))]
 pub(crate) async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(PeerAddress(peer)): ConnectInfo<PeerAddress>,
     Body(request): Body<LoginRequest>,
 ) -> Response {
     let address = peer.ip();

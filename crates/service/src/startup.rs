@@ -3,6 +3,7 @@
 //! writer.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use callpark_park::{CallId, Config, Switchboard};
 
@@ -14,6 +15,8 @@ use crate::refusal::Refusal;
 use crate::server::AppState;
 use crate::store::{Store, StoreError, StoreWriter, Write};
 use crate::tenant::{NewAccount, Tenant};
+use crate::tls::server_config;
+use tokio_rustls::rustls::ServerConfig;
 
 /// The account created on an empty data directory (unless `--demo`).
 pub const FIRST_ADMIN_LOGIN: &str = "admin";
@@ -28,6 +31,8 @@ pub enum StartError {
     Load(#[from] crate::tenant::LoadError),
     #[error("cannot create the first accounts: {0}")]
     Seed(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot write {path}: {source}")]
     PasswordFile { path: std::path::PathBuf, source: std::io::Error },
 }
@@ -39,11 +44,14 @@ pub struct Started {
     /// For [`ExchangeHandle::flush`] at shutdown.
     pub exchange: ExchangeHandle,
     pub store: Store,
+    /// `Some`: serve https and wss only.
+    pub tls: Option<Arc<ServerConfig>>,
     /// Ends once every write has been committed and every handle is gone.
     pub writer: tokio::task::JoinHandle<()>,
 }
 
 pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
+    let tls = config.tls.as_ref().map(server_config).transpose()?;
     let store = Store::open(&config.data_dir).await?;
     let switchboard =
         Switchboard::new(Config { clock_speedup: config.test_clock_speedup, ..Config::default() });
@@ -73,6 +81,7 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
         state: AppState::new(exchange.clone(), store.clone(), config.max_connections),
         exchange,
         store,
+        tls,
         writer: writer_task,
     })
 }

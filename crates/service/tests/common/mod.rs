@@ -98,7 +98,7 @@ impl TestServer {
         let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
         let Started { state, store, exchange, .. } = start(&config).await.unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(callpark_service::run(listener, state, async {
+        let task = tokio::spawn(callpark_service::run(listener, None, state, async {
             let _ = stopped.await;
         }));
         TestServer { base, data, stop: Some(stop), task: Some(task), exchange, store: Some(store) }
