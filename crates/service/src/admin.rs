@@ -18,7 +18,7 @@ use callpark_wire::admin::{
 use serde::Deserialize;
 use utoipa::OpenApi;
 
-use crate::accounts::hash_password;
+use crate::accounts::hash_password_in;
 use crate::refusal::Refusal;
 use crate::server::AppState;
 use crate::store::AuditQuery;
@@ -172,11 +172,12 @@ fn created<T: serde::Serialize>(reply: Result<Json<T>, Refusal>) -> Response {
     }
 }
 
-async fn hashed(password: String) -> Result<String, Refusal> {
-    // argon2 is slow on purpose: keep it off the async workers.
-    tokio::task::spawn_blocking(move || hash_password(&password))
+async fn hashed(state: &AppState, password: String) -> Result<String, Refusal> {
+    state
+        .hashing
+        .run(move |memory| hash_password_in(memory, &password))
         .await
-        .map_err(|_| Refusal::internal("Hashing the password failed."))?
+        .ok_or_else(|| Refusal::internal("Hashing the password failed."))?
         .map_err(|error| Refusal::invalid("user_invalid", "password", error.to_string()))
 }
 
@@ -294,7 +295,7 @@ async fn new_user(
     Body(new): Body<NewUser>,
 ) -> Response {
     let reply = async {
-        let password_hash = hashed(new.password).await?;
+        let password_hash = hashed(&state, new.password).await?;
         let account = NewAccount {
             login: new.login,
             display_name: new.display_name,
@@ -330,7 +331,7 @@ async fn set_user(
     Body(mut changes): Body<UserChanges>,
 ) -> Result<Json<UserView>, Refusal> {
     let password_hash = match changes.password.take() {
-        Some(password) => Some(hashed(password).await?),
+        Some(password) => Some(hashed(&state, password).await?),
         None => None,
     };
     user(run(&state, caller, AdminOp::SetUser { login, changes, password_hash }).await?)

@@ -9,27 +9,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::connect_info::Connected;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::IncomingStream;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use callpark_park::{DeviceId, Timestamp, UserId};
 use callpark_wire::admin::{LoginReply, LoginRequest};
 use callpark_wire::{
     ErrorBody, MAX_FRAME_BYTES, ReplyResult, RequestBody, ServerMessage, parse_request, reply_error,
 };
+use futures_util::SinkExt;
 use serde::Deserialize;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::rustls::ServerConfig;
 
-use crate::accounts::{Session, Sessions, hash_password, random_token, verify_password};
+use crate::accounts::{
+    HashingPool, Session, Sessions, hash_password, random_token, verify_password_in,
+};
 use crate::admin::Body;
-use crate::exchange::ExchangeHandle;
+use crate::exchange::{DeviceEvents, ExchangeHandle};
 use crate::refusal::Refusal;
 use crate::store::Store;
 use crate::throttle::{Locked, LoginThrottle};
@@ -47,6 +49,7 @@ pub struct AppState {
     sessions: Arc<Mutex<Sessions>>,
     throttle: Arc<Mutex<LoginThrottle>>,
     connections: Arc<Semaphore>,
+    pub(crate) hashing: HashingPool,
     next_device: Arc<AtomicU64>,
 }
 
@@ -58,6 +61,7 @@ impl AppState {
             sessions: Arc::new(Mutex::new(Sessions::default())),
             throttle: Arc::new(Mutex::new(LoginThrottle::default())),
             connections: Arc::new(Semaphore::new(max_connections)),
+            hashing: HashingPool::default(),
             next_device: Arc::new(AtomicU64::new(1)),
         }
     }
@@ -77,19 +81,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The client's address, whichever listener accepted it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct PeerAddress(SocketAddr);
-
-impl Connected<IncomingStream<'_, TcpListener>> for PeerAddress {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
-        PeerAddress(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, TlsListener>> for PeerAddress {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        PeerAddress(*stream.remote_addr())
+/// A reply and an event are small frames written back to back; with Nagle's
+/// algorithm the second would wait for the client's delayed ACK (up to 40 ms).
+fn send_without_delay(stream: &mut TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "cannot turn off Nagle's algorithm");
     }
 }
 
@@ -101,18 +97,21 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<PeerAddress>();
+    // `tap_io` also gives both listeners axum's `ConnectInfo<SocketAddr>`.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let address = listener.local_addr()?;
     match tls {
         None => {
             tracing::info!(%address, scheme = "http", "listening");
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+            axum::serve(listener.tap_io(send_without_delay), app)
+                .with_graceful_shutdown(shutdown)
+                .await
         }
         Some(config) => {
             tracing::info!(%address, scheme = "https", "listening");
-            axum::serve(TlsListener::new(listener, config)?, app)
-                .with_graceful_shutdown(shutdown)
-                .await
+            let listener = TlsListener::new(listener, config)?
+                .tap_io(|secured| send_without_delay(secured.get_mut().0));
+            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
         }
     }
 }
@@ -151,7 +150,7 @@ fn locked_out(locked: Locked) -> Response {
         (status = 429, body = callpark_wire::admin::ApiError)))]
 pub(crate) async fn login(
     State(state): State<AppState>,
-    ConnectInfo(PeerAddress(peer)): ConnectInfo<PeerAddress>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(request): Body<LoginRequest>,
 ) -> Response {
     let address = peer.ip();
@@ -167,18 +166,19 @@ pub(crate) async fn login(
     }
     let account = state.exchange.credentials(&request.login).await;
     let password = request.password;
-    // Verifying an argon2 hash takes real CPU time: keep it off the async workers. An
-    // unknown login is checked against a dummy hash so both take as long.
-    let checked = tokio::task::spawn_blocking(move || {
-        let hash = match &account {
-            Some((_, account)) => account.password_hash.as_str(),
-            None => dummy_hash(),
-        };
-        let matches = verify_password(&password, hash);
-        account.filter(|_| matches)
-    })
-    .await;
-    let Ok(checked) = checked else {
+    // An unknown login is checked against a dummy hash so both take as long.
+    let checked = state
+        .hashing
+        .run(move |memory| {
+            let hash = match &account {
+                Some((_, account)) => account.password_hash.as_str(),
+                None => dummy_hash(),
+            };
+            let matches = verify_password_in(memory, &password, hash);
+            account.filter(|_| matches)
+        })
+        .await;
+    let Some(checked) = checked else {
         return Refusal::internal("The sign-in check failed.").into_response();
     };
     let Ok(mut throttle) = state.throttle.lock() else {
@@ -299,7 +299,7 @@ async fn serve_device(
                         }
                         Err(rejected) => rejected.into(),
                     };
-                    if socket.send(text(&reply)).await.is_err() {
+                    if send_with_pending_events(&mut socket, reply, &mut events).await.is_err() {
                         break;
                     }
                 }
@@ -314,7 +314,8 @@ async fn serve_device(
             },
             event = events.recv() => match event {
                 Some(event) => {
-                    if socket.send(text(&event)).await.is_err() {
+                    let event = ServerMessage::Event { event: *event };
+                    if send_with_pending_events(&mut socket, event, &mut events).await.is_err() {
                         break;
                     }
                 }
@@ -323,6 +324,21 @@ async fn serve_device(
         }
     }
     exchange.detach(device).await;
+}
+
+/// Sends `first` and every event already waiting, in order, with one flush: one
+/// park or retrieve makes a reply and events for the same device, and a write per
+/// message would cost a system call each.
+async fn send_with_pending_events(
+    socket: &mut WebSocket,
+    first: ServerMessage,
+    events: &mut DeviceEvents,
+) -> Result<(), axum::Error> {
+    socket.feed(text(&first)).await?;
+    while let Ok(event) = events.try_recv() {
+        socket.feed(text(&ServerMessage::Event { event: *event })).await?;
+    }
+    socket.flush().await
 }
 
 fn text(message: &ServerMessage) -> Message {

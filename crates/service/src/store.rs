@@ -4,19 +4,22 @@
 //! restart. All writes go through one writer task ([`StoreWriter`]) in the order the
 //! exchange made them, batched into one transaction per burst.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use callpark_park::{CallId, GroupId, Policy, PolicyIdentity, Timestamp, UnansweredAction, UserId};
 use callpark_wire::admin::AuditEntry;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "callpark.db";
 /// Most writes one transaction takes.
 const WRITE_BATCH: usize = 1024;
+/// Rows per multi-row statement: 7 bound values each, well under SQLite's limit.
+const ROWS_PER_STATEMENT: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -296,57 +299,71 @@ impl Store {
             .collect()
     }
 
-    /// Carries out writes in one transaction.
+    /// Commits writes in one transaction. Only their net effect is written: a call
+    /// parked and picked up within the batch leaves no row, and rows of one kind go
+    /// in one statement, since every statement is a round trip to SQLite's thread.
     pub async fn apply(&self, writes: &[Write]) -> Result<(), StoreError> {
+        let mut parked: HashMap<CallId, Option<&ParkRow>> = HashMap::new();
+        let mut lost_reported = Vec::new();
+        let mut audit = Vec::new();
         let mut tx = self.pool.begin().await?;
         for write in writes {
             match write {
                 Write::Tenant(snapshot) => write_tenant(&mut tx, snapshot).await?,
                 Write::SaveParked(park) => {
-                    sqlx::query(
-                        "INSERT INTO parked_calls (call_id, policy, code, caller, parked_by, \
-                         parked_at_ms, ringback_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
-                         ON CONFLICT (call_id) DO UPDATE SET ringback_at_ms = excluded.ringback_at_ms",
-                    )
-                    .bind(sql_int(park.call.0))
-                    .bind(&park.policy)
-                    .bind(i64::from(park.code))
-                    .bind(sql_int(park.caller.0))
-                    .bind(sql_int(park.parked_by.0))
-                    .bind(sql_int(park.parked_at.as_millis()))
-                    .bind(sql_int(park.ringback_at.as_millis()))
-                    .execute(&mut *tx)
-                    .await?;
+                    parked.insert(park.call, Some(park));
                 }
                 Write::DeleteParked(call) => {
-                    sqlx::query("DELETE FROM parked_calls WHERE call_id = ?")
-                        .bind(sql_int(call.0))
-                        .execute(&mut *tx)
-                        .await?;
+                    parked.insert(*call, None);
                 }
+                Write::LostReported(call) => lost_reported.push(*call),
+                Write::Audit(row) => audit.push(row),
                 Write::Flush => {}
-                Write::LostReported(call) => {
-                    sqlx::query("DELETE FROM lost_parks WHERE call_id = ?")
-                        .bind(sql_int(call.0))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Write::Audit(row) => {
-                    sqlx::query(
-                        "INSERT INTO audit_events (at_ms, kind, detail, user_login, policy, call_id, code) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(sql_int(row.at.as_millis()))
-                    .bind(row.kind)
-                    .bind(&row.detail)
-                    .bind(&row.user_login)
-                    .bind(&row.policy)
-                    .bind(row.call.map(|call| sql_int(call.0)))
-                    .bind(row.code.map(i64::from))
-                    .execute(&mut *tx)
-                    .await?;
-                }
             }
+        }
+        let (saved, deleted): (Vec<_>, Vec<_>) =
+            parked.into_iter().partition(|(_, row)| row.is_some());
+        let deleted: Vec<CallId> = deleted.into_iter().map(|(call, _)| call).collect();
+        delete_calls(&mut tx, "parked_calls", &deleted).await?;
+        delete_calls(&mut tx, "lost_parks", &lost_reported).await?;
+        let saved: Vec<&ParkRow> = saved.into_iter().filter_map(|(_, row)| row).collect();
+        for chunk in saved.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO parked_calls (call_id, policy, code, caller, parked_by, parked_at_ms, \
+                 ringback_at_ms) ",
+            );
+            insert.push_values(chunk, |mut values, park| {
+                values
+                    .push_bind(sql_int(park.call.0))
+                    .push_bind(&park.policy)
+                    .push_bind(i64::from(park.code))
+                    .push_bind(sql_int(park.caller.0))
+                    .push_bind(sql_int(park.parked_by.0))
+                    .push_bind(sql_int(park.parked_at.as_millis()))
+                    .push_bind(sql_int(park.ringback_at.as_millis()));
+            });
+            insert.push(
+                " ON CONFLICT (call_id) DO UPDATE SET policy = excluded.policy, code = excluded.code, \
+                 caller = excluded.caller, parked_by = excluded.parked_by, \
+                 parked_at_ms = excluded.parked_at_ms, ringback_at_ms = excluded.ringback_at_ms",
+            );
+            insert.build().execute(&mut *tx).await?;
+        }
+        for chunk in audit.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO audit_events (at_ms, kind, detail, user_login, policy, call_id, code) ",
+            );
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(sql_int(row.at.as_millis()))
+                    .push_bind(row.kind)
+                    .push_bind(&row.detail)
+                    .push_bind(&row.user_login)
+                    .push_bind(&row.policy)
+                    .push_bind(row.call.map(|call| sql_int(call.0)))
+                    .push_bind(row.code.map(i64::from));
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -391,6 +408,24 @@ impl Store {
             })
             .collect()
     }
+}
+
+async fn delete_calls(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    table: &str,
+    calls: &[CallId],
+) -> Result<(), StoreError> {
+    for chunk in calls.chunks(ROWS_PER_STATEMENT) {
+        let mut delete =
+            QueryBuilder::<Sqlite>::new(format!("DELETE FROM {table} WHERE call_id IN ("));
+        let mut list = delete.separated(", ");
+        for call in chunk {
+            list.push_bind(sql_int(call.0));
+        }
+        delete.push(")");
+        delete.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn write_tenant(

@@ -6,10 +6,11 @@
 use std::time::Duration;
 
 use callpark_park::{DeviceId, UserId};
+use callpark_service::exchange::DeviceEvents;
 use callpark_service::store::{Ack, StoreWriter, Write};
 use callpark_service::{ExchangeHandle, spawn};
 use callpark_wire::*;
-use tokio::sync::mpsc::{Receiver, UnboundedReceiver};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 mod common;
 
@@ -17,7 +18,7 @@ use common::{ALICE, CAROL, DAVE};
 
 struct Device {
     id: DeviceId,
-    events: Receiver<ServerMessage>,
+    events: DeviceEvents,
     exchange: ExchangeHandle,
     next_id: u64,
 }
@@ -46,7 +47,7 @@ impl Device {
 
     async fn next_event(&mut self) -> Event {
         match tokio::time::timeout(Duration::from_secs(3600), self.events.recv()).await {
-            Ok(Some(ServerMessage::Event { event })) => event,
+            Ok(Some(event)) => *event,
             other => panic!("expected an event, got {other:?}"),
         }
     }
@@ -233,11 +234,11 @@ async fn the_live_list_and_a_lost_device_through_the_exchange() {
     exchange.detach(dave.id).await;
     assert_eq!(carol.next_event().await, Event::ParkedCallRemoved { call, code: 10 });
     let mut saw_caller_left = false;
-    while let Ok(Some(ServerMessage::Event { event })) =
+    while let Ok(Some(event)) =
         tokio::time::timeout(Duration::from_millis(10), alice.events.recv()).await
     {
         saw_caller_left |=
-            matches!(event, Event::ParkEnded { outcome: ParkOutcome::CallerLeft, .. });
+            matches!(*event, Event::ParkEnded { outcome: ParkOutcome::CallerLeft, .. });
     }
     assert!(saw_caller_left);
 

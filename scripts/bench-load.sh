@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The park service under load (issue 3's figures): release build, the server pinned
+# to core 0 and the load generator to core 1, 127.0.0.1 only, a fresh data directory
+# per scenario, every server stopped by PID.
+#
+#   scripts/bench-load.sh            # all three scenarios
+#   scripts/bench-load.sh latency    # or: throughput, idle
+#
+# Each scenario prints its figures; docs/benchmarks.md records them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scenarios=("${@:-latency throughput idle}")
+cargo build --release --quiet -p callpark-service -p callpark-loadgen
+# 10,000 connections need 10,000 descriptors on each side (each process has its own).
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 10100 ]; then
+  echo "open-file limit $(ulimit -n) is below 10100: the idle scenario will fail" >&2
+fi
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+password=load-admin-password
+
+start_server() { # $1: data directory
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  CALLPARK_LOG=warn taskset -c 0 ./target/release/callpark-server --data-dir "$1" \
+    --listen "127.0.0.1:$port" --admin-password "$password" &
+  server_pid=$!
+  for _ in $(seq 1000); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return
+    sleep 0.01
+  done
+  echo "the server did not come up" >&2
+  exit 1
+}
+
+stop_server() {
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
+  server_pid=
+}
+
+load() { # the load generator on core 1
+  taskset -c 1 ./target/release/callpark-load --server "http://127.0.0.1:$port" \
+    --admin-password "$password" "$@"
+}
+
+for scenario in ${scenarios[*]}; do
+  echo "== $scenario"
+  start_server "$work/$scenario"
+  case "$scenario" in
+    latency) load latency --parks-per-second 1000 --lanes 100 --seconds 20 ;;
+    throughput) load throughput --lanes "${LANES:-16}" --seconds 20 ;;
+    idle) load idle --connections 10000 --users 100 --server-pid "$server_pid" ;;
+    *) echo "unknown scenario $scenario (latency, throughput, idle)" >&2; exit 2 ;;
+  esac
+  stop_server
+done
