@@ -7,6 +7,7 @@ use std::time::Duration;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use blake2::{Blake2s256, Digest};
 use callpark_park::{Timestamp, UserId};
 
 /// How long a token from one login stays valid.
@@ -177,28 +178,52 @@ pub struct Session {
 
 /// Issued tokens. Whether the user still exists, and is an admin, is checked where
 /// the token is used.
+/// A token's digest (BLAKE2s, hex): what the service keeps, in memory and on disk,
+/// instead of the token itself.
+pub fn token_digest(token: &str) -> String {
+    Blake2s256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Live sign-in sessions by token digest.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    tokens: HashMap<String, Session>,
+    by_digest: HashMap<String, Session>,
 }
 
 impl Sessions {
-    pub fn issue(&mut self, user: UserId, now: Timestamp) -> (String, Session) {
-        self.tokens.retain(|_, session| session.expires_at > now);
+    /// Sessions as stored; expired ones are left out.
+    pub fn restore(stored: impl IntoIterator<Item = (String, Session)>, now: Timestamp) -> Self {
+        let by_digest =
+            stored.into_iter().filter(|(_, session)| session.expires_at > now).collect();
+        Self { by_digest }
+    }
+
+    /// A new token for `user`, with its digest (to store) and session.
+    pub fn issue(&mut self, user: UserId, now: Timestamp) -> (String, String, Session) {
+        self.by_digest.retain(|_, session| session.expires_at > now);
         let session = Session { user, expires_at: now.after(TOKEN_LIFETIME) };
         let token = random_token();
-        self.tokens.insert(token.clone(), session);
-        (token, session)
+        let digest = token_digest(&token);
+        self.by_digest.insert(digest.clone(), session);
+        (token, digest, session)
     }
 
     /// The session a token stands for, if it exists and has not expired.
     pub fn verify(&self, token: &str, now: Timestamp) -> Option<Session> {
-        self.tokens.get(token).copied().filter(|session| session.expires_at > now)
+        self.by_digest.get(&token_digest(token)).copied().filter(|session| session.expires_at > now)
     }
 
     /// Ends every session of a removed user.
     pub fn revoke_user(&mut self, user: UserId) {
-        self.tokens.retain(|_, session| session.user != user);
+        self.by_digest.retain(|_, session| session.user != user);
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_digest.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_digest.is_empty()
     }
 }
 
@@ -210,12 +235,18 @@ mod tests {
     fn tokens_expire_and_can_be_revoked() {
         let mut sessions = Sessions::default();
         let now = Timestamp::from_millis(1_000);
-        let (token, session) = sessions.issue(UserId(1), now);
+        let (token, digest, session) = sessions.issue(UserId(1), now);
         assert_eq!(token.len(), 64);
+        assert_eq!(digest, token_digest(&token));
+        assert_ne!(digest, token, "only the digest is kept");
         assert_eq!(session.user, UserId(1));
         assert_eq!(sessions.verify(&token, now).map(|s| s.user), Some(UserId(1)));
         assert_eq!(sessions.verify(&token, now.after(TOKEN_LIFETIME)), None);
         assert_eq!(sessions.verify("forged", now), None);
+        let restored = Sessions::restore([(digest.clone(), session)], now);
+        assert_eq!(restored.verify(&token, now).map(|s| s.user), Some(UserId(1)));
+        let expired = Sessions::restore([(digest, session)], now.after(TOKEN_LIFETIME));
+        assert!(expired.is_empty());
         sessions.revoke_user(UserId(1));
         assert_eq!(sessions.verify(&token, now), None);
     }

@@ -347,7 +347,13 @@ async fn remove_user(
     caller: Caller,
     Path(login): Path<String>,
 ) -> Result<StatusCode, Refusal> {
-    removed(run(&state, caller, AdminOp::RemoveUser { login }).await?)
+    let target = state.exchange.credentials(&login).await.map(|(user, _)| user);
+    let status = removed(run(&state, caller, AdminOp::RemoveUser { login }).await?)?;
+    // Ids of removed users may be given again: their tokens must not outlive them.
+    if let Some(user) = target {
+        state.revoke_sessions(user);
+    }
+    Ok(status)
 }
 
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups",

@@ -33,7 +33,7 @@ use crate::accounts::{
 use crate::admin::Body;
 use crate::exchange::{DeviceEvents, ExchangeHandle};
 use crate::refusal::Refusal;
-use crate::store::Store;
+use crate::store::{Store, StoreWriter, Write};
 use crate::throttle::{Locked, LoginThrottle};
 use crate::tls::TlsListener;
 
@@ -46,6 +46,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 20_000;
 pub struct AppState {
     pub(crate) exchange: ExchangeHandle,
     pub(crate) store: Store,
+    writer: StoreWriter,
     sessions: Arc<Mutex<Sessions>>,
     throttle: Arc<Mutex<LoginThrottle>>,
     connections: Arc<Semaphore>,
@@ -54,11 +55,18 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(exchange: ExchangeHandle, store: Store, max_connections: usize) -> Self {
+    pub fn new(
+        exchange: ExchangeHandle,
+        store: Store,
+        writer: StoreWriter,
+        sessions: Sessions,
+        max_connections: usize,
+    ) -> Self {
         Self {
             exchange,
             store,
-            sessions: Arc::new(Mutex::new(Sessions::default())),
+            writer,
+            sessions: Arc::new(Mutex::new(sessions)),
             throttle: Arc::new(Mutex::new(LoginThrottle::default())),
             connections: Arc::new(Semaphore::new(max_connections)),
             hashing: HashingPool::default(),
@@ -69,6 +77,14 @@ impl AppState {
     /// The session a bearer token stands for, if valid now.
     pub(crate) fn session(&self, token: &str) -> Option<Session> {
         self.sessions.lock().ok()?.verify(token, now())
+    }
+
+    /// Ends every session of `user`, in memory and in the store.
+    pub(crate) fn revoke_sessions(&self, user: UserId) {
+        if let Ok(mut sessions) = self.sessions.lock() {
+            sessions.revoke_user(user);
+        }
+        self.writer.write(Write::RevokeSessions(user));
     }
 }
 
@@ -194,7 +210,9 @@ pub(crate) async fn login(
     let Ok(mut sessions) = state.sessions.lock() else {
         return Refusal::internal("The sign-in check failed.").into_response();
     };
-    let (token, session) = sessions.issue(user, now());
+    let (token, digest, session) = sessions.issue(user, now());
+    drop(sessions);
+    state.writer.write(Write::SaveSession { digest, session });
     tracing::info!(user = user.0, "signed in");
     Json(LoginReply {
         token,

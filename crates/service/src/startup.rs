@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use callpark_park::{CallId, Config, Switchboard};
 
-use crate::accounts::{hash_password, random_token};
+use crate::accounts::{Sessions, hash_password, random_token};
 use crate::config::ServiceConfig;
 use crate::demo::{DEMO_USERS, seed_demo};
 use crate::exchange::{Clock, ExchangeHandle, spawn};
@@ -69,16 +69,27 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
         }
     };
     let mut tenant = tenant;
-    let lost = store.take_parked_as_lost(Clock::start().now()).await?;
+    let now = Clock::start().now();
+    let lost = store.take_parked_as_lost(now).await?;
     if let Some(last) = lost.iter().map(|park| park.call).max() {
         tracing::warn!(lost = lost.len(), "calls parked when the service stopped are lost");
         tenant.switchboard.skip_call_ids_through(last);
     }
     skip_ids_in_audit(&store, &mut tenant).await?;
+    let sessions = Sessions::restore(store.take_live_sessions(now).await?, now);
+    if !sessions.is_empty() {
+        tracing::info!(sessions = sessions.len(), "sign-ins from before the restart still hold");
+    }
     let (writer, writer_task) = StoreWriter::spawn(store.clone());
-    let exchange = spawn(tenant, writer, lost);
+    let exchange = spawn(tenant, writer.clone(), lost);
     Ok(Started {
-        state: AppState::new(exchange.clone(), store.clone(), config.max_connections),
+        state: AppState::new(
+            exchange.clone(),
+            store.clone(),
+            writer,
+            sessions,
+            config.max_connections,
+        ),
         exchange,
         store,
         tls,

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use callpark_park::{CallId, GroupId, Policy, PolicyIdentity, Timestamp, UnansweredAction, UserId};
 use callpark_wire::admin::AuditEntry;
+
+use crate::accounts::Session;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -110,6 +112,13 @@ pub enum Write {
     Audit(AuditRow),
     /// The parker has been told this call was lost.
     LostReported(CallId),
+    /// A sign-in: the token's digest and whose it is until when.
+    SaveSession {
+        digest: String,
+        session: Session,
+    },
+    /// A removed user's sessions end.
+    RevokeSessions(UserId),
     /// Nothing: confirming it tells that every earlier write is committed.
     Flush,
 }
@@ -317,6 +326,22 @@ impl Store {
                     parked.insert(*call, None);
                 }
                 Write::LostReported(call) => lost_reported.push(*call),
+                Write::SaveSession { digest, session } => {
+                    sqlx::query(
+                        "INSERT INTO sessions (token_digest, user_id, expires_at_ms) VALUES (?, ?, ?)",
+                    )
+                    .bind(digest)
+                    .bind(sql_int(session.user.0))
+                    .bind(sql_int(session.expires_at.as_millis()))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Write::RevokeSessions(user) => {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                        .bind(sql_int(user.0))
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 Write::Audit(row) => audit.push(row),
                 Write::Flush => {}
             }
@@ -367,6 +392,33 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Sessions that have not expired by `now`; expired ones are deleted.
+    pub async fn take_live_sessions(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(String, Session)>, StoreError> {
+        let now = sql_int(now.as_millis());
+        sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        let rows = sqlx::query("SELECT token_digest, user_id, expires_at_ms FROM sessions")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let session = Session {
+                    user: UserId(from_sql(row.try_get("user_id")?, "user")?),
+                    expires_at: Timestamp::from_millis(from_sql(
+                        row.try_get("expires_at_ms")?,
+                        "time",
+                    )?),
+                };
+                Ok((row.try_get("token_digest")?, session))
+            })
+            .collect()
     }
 
     /// The highest call id the audit log names.

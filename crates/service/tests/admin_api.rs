@@ -291,23 +291,28 @@ async fn users_groups_and_grants_with_rank_and_only_admins_may_administer() {
         StatusCode::CONFLICT,
         "user_protected",
     );
+    let bob = Admin::new(&server, "bob").await;
+    assert_eq!(bob.get("/api/v1/users").await.0, StatusCode::FORBIDDEN, "signed in, not an admin");
     assert_eq!(
         admin.call(Method::DELETE, "/api/v1/users/bob", None).await.0,
         StatusCode::NO_CONTENT
     );
+    assert_eq!(bob.get("/api/v1/users").await.0, StatusCode::UNAUTHORIZED, "bob's token ended");
     let lobby = admin.get("/api/v1/groups/Lobby").await.1;
     assert_eq!(lobby["members"], json!(["erin"]));
     let erin = admin.get("/api/v1/users/erin").await.1;
     assert_eq!(erin["unanswered"], "voicemail", "a forward to a removed user becomes voicemail");
     assert_eq!(server.login("bob", "bob-password").await.status(), StatusCode::UNAUTHORIZED);
 
-    // Everything survives a restart, erin's password included.
+    // Everything survives a restart, erin's password and alice's sign-in included.
     let before_users = admin.get("/api/v1/users").await.1;
     let before_groups = admin.get("/api/v1/groups").await.1;
     let before_policies = admin.get("/api/v1/policies").await.1;
     let data = server.stop().await;
     let server = Server(TestServer::start_in(data).await);
-    let admin = Admin::new(&server, "alice").await;
+    let admin = Admin { base: format!("http://{}", server.0.base), ..admin };
+    let bob = Admin { base: admin.base.clone(), ..bob };
+    assert_eq!(bob.get("/api/v1/users").await.0, StatusCode::UNAUTHORIZED, "still ended");
     assert_eq!(admin.get("/api/v1/users").await.1, before_users);
     assert_eq!(admin.get("/api/v1/groups").await.1, before_groups);
     assert_eq!(admin.get("/api/v1/policies").await.1, before_policies);
