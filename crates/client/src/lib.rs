@@ -6,6 +6,7 @@
 
 mod address;
 mod admin;
+pub mod audio;
 mod engine;
 mod error;
 mod view;
