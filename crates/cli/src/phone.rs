@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use callpark_client::{Connection, Engine, EngineEvent};
-use callpark_wire::{Event, ReplyBody, RequestBody};
+use callpark_wire::{CallEndReason, Event, ReplyBody, RequestBody};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::broadcast;
 
@@ -171,7 +171,7 @@ async fn in_call(
                 },
                 event = next_about(&mut events, |e| matches!(e, Event::CallEnded { call: c, .. } if *c == call)) => {
                     if let Ok(Event::CallEnded { reason, .. }) = &event {
-                        out.print(&serde_json::json!({"ended": call, "reason": reason}), || format!("Call ended ({reason:?})."));
+                        out.print(&serde_json::json!({"ended": call, "reason": reason}), || format!("Call ended: {}.", ended_in_words(*reason)));
                     }
                     break event.map(|_| ());
                 }
@@ -207,6 +207,7 @@ pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Fail
             .clone();
         let calls: Vec<_> = list.parked.unwrap_or_default().into_values().collect();
         out.print(&calls, || {
+            let now_ms = table::now_ms();
             let rows: Vec<Vec<String>> = calls
                 .iter()
                 .map(|p| {
@@ -214,11 +215,11 @@ pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Fail
                         p.code.to_string(),
                         p.caller.name.clone(),
                         p.parked_by.name.clone(),
-                        p.parked_at_ms.to_string(),
+                        table::minutes(now_ms.saturating_sub(p.parked_at_ms)),
                         if p.ringing_back {
                             "ringing back".into()
                         } else {
-                            p.ringback_at_ms.to_string()
+                            table::minutes(p.ringback_at_ms.saturating_sub(now_ms))
                         },
                     ]
                 })
@@ -226,10 +227,7 @@ pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Fail
             let policy = list.policy.clone().unwrap_or_else(|| "no park policy".into());
             format!(
                 "{policy}\n{}",
-                table::render(
-                    &["CODE", "CALLER", "PARKED BY", "PARKED AT (ms)", "RINGBACK AT (ms)"],
-                    &rows
-                )
+                table::render(&["CODE", "CALLER", "PARKED BY", "WAITING", "RINGBACK IN"], &rows)
             )
         });
         if once {
@@ -256,5 +254,17 @@ pub async fn watch(session: &Session, out: &Out) -> Result<(), Failure> {
             },
             _ = tokio::signal::ctrl_c() => { engine.stop().await; return Ok(()) }
         }
+    }
+}
+
+fn ended_in_words(reason: CallEndReason) -> &'static str {
+    match reason {
+        CallEndReason::HungUp => "you hung up",
+        CallEndReason::PeerHungUp => "the other side hung up",
+        CallEndReason::PeerLost => "the other side's connection was lost",
+        CallEndReason::Parked => "the call was parked",
+        CallEndReason::NoAnswer => "no answer",
+        CallEndReason::Declined => "declined",
+        CallEndReason::VoicemailFinished => "the voicemail message is recorded",
     }
 }

@@ -100,6 +100,19 @@ pub fn audit(lines: &[AuditEntry]) -> String {
     render(&["ID", "AT (ms)", "EVENT", "CODE", "USER", "POLICY", "DETAIL"], &rows)
 }
 
+/// Milliseconds since the Unix epoch, as the service counts time.
+pub fn now_ms() -> u64 {
+    let since_epoch =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A span as `m:ss`.
+pub fn minutes(span_ms: u64) -> String {
+    let seconds = span_ms / 1000;
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
