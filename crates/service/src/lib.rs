@@ -7,6 +7,7 @@ pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod exchange;
+pub mod hold_music;
 pub mod refusal;
 pub mod server;
 pub mod startup;
