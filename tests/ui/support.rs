@@ -15,16 +15,29 @@ use thirtyfour::prelude::*;
 pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(50);
 
-/// A child process that is killed (and reaped) when dropped.
+/// A child process that is killed (and reaped) when dropped; with `group`, its whole
+/// process group, because tauri-driver does not stop the WebKitWebDriver it starts.
 pub struct ChildGuard {
     name: &'static str,
     child: Child,
+    group: bool,
 }
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
+        let pid = self.child.id();
+        #[cfg(unix)]
+        if self.group {
+            // The group was made with `process_group(0)`, so its id is the child's pid.
+            let killed = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
+            if !killed.is_ok_and(|status| status.success()) {
+                eprintln!("stopping {}'s process group {pid} failed", self.name);
+            }
+        }
         if let Err(error) = self.child.kill() {
-            eprintln!("stopping {} (pid {}): {error}", self.name, self.child.id());
+            if !self.group {
+                eprintln!("stopping {} (pid {pid}): {error}", self.name);
+            }
         }
         let _ = self.child.wait();
     }
@@ -63,7 +76,7 @@ fn start_xvfb() -> (ChildGuard, String) {
         .spawn()
         .expect("Xvfb is not installed: run the README's test command, which installs it");
     let stdout = child.stdout.take().expect("Xvfb stdout");
-    let guard = ChildGuard { name: "Xvfb", child };
+    let guard = ChildGuard { name: "Xvfb", child, group: false };
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("reading Xvfb's display number");
     let number = line.trim();
@@ -81,16 +94,18 @@ impl Desktop {
         let (xvfb, display) = start_xvfb();
         let port = free_port();
         let native_port = free_port();
-        let child = Command::new("tauri-driver")
+        let mut command = Command::new("tauri-driver");
+        command
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("DISPLAY", &display)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect(
-                "tauri-driver is not installed: run the README's test command, which installs it",
-            );
-        let tauri_driver = ChildGuard { name: "tauri-driver", child };
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().expect(
+            "tauri-driver is not installed: run the README's test command, which installs it",
+        );
+        let tauri_driver = ChildGuard { name: "tauri-driver", child, group: cfg!(unix) };
         // tauri-driver listens before WebKitWebDriver does: wait for both.
         wait_for_port(port, "tauri-driver");
         wait_for_port(native_port, "WebKitWebDriver");
