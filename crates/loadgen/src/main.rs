@@ -179,17 +179,25 @@ async fn latency(
             })
         })
         .collect();
+    let mut all = gather(tasks).await?;
+    let achieved = all.park.len() as f64 / duration.as_secs_f64();
+    println!("latency: {count} lanes, {achieved:.0} parks/s for {} s", duration.as_secs());
+    println!("park -> code:        {}", all.park.summary());
+    println!("retrieve -> answer:  {}", all.retrieve.summary());
+    Ok(())
+}
+
+/// Waits for every lane and pools their samples.
+async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<Result<LaneSamples, LoadError>>>,
+) -> Result<LaneSamples, LoadError> {
     let mut all = LaneSamples::default();
     for task in tasks {
         let samples = task.await.map_err(|error| LoadError::Protocol(error.to_string()))??;
         all.park.merge(samples.park);
         all.retrieve.merge(samples.retrieve);
     }
-    let achieved = all.park.len() as f64 / duration.as_secs_f64();
-    println!("latency: {count} lanes, {achieved:.0} parks/s for {} s", duration.as_secs());
-    println!("park -> code:        {}", all.park.summary());
-    println!("retrieve -> answer:  {}", all.retrieve.summary());
-    Ok(())
+    Ok(all)
 }
 
 /// Every lane cycles back to back; samples from the warm-up are dropped.
@@ -219,12 +227,7 @@ async fn throughput(
             })
         })
         .collect();
-    let mut all = LaneSamples::default();
-    for task in tasks {
-        let samples = task.await.map_err(|error| LoadError::Protocol(error.to_string()))??;
-        all.park.merge(samples.park);
-        all.retrieve.merge(samples.retrieve);
-    }
+    let mut all = gather(tasks).await?;
     let operations = all.park.len() + all.retrieve.len();
     let per_second = operations as f64 / duration.as_secs_f64();
     println!(
