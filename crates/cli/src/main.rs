@@ -51,6 +51,8 @@ enum Command {
         /// Park the call as soon as it is connected, print the code and exit.
         #[arg(long)]
         park: bool,
+        #[command(flatten)]
+        audio: phone::AudioArgs,
     },
     /// Wait for a call and answer it; then as `call`.
     Answer {
@@ -59,6 +61,8 @@ enum Command {
         /// Give up after this many seconds without a call.
         #[arg(long, default_value_t = 60)]
         timeout: u64,
+        #[command(flatten)]
+        audio: phone::AudioArgs,
     },
     /// Pick up a parked call by its code; stays in the call until it ends.
     Retrieve {
@@ -66,6 +70,8 @@ enum Command {
         /// Hang up this many seconds after connecting (default: stay).
         #[arg(long)]
         hangup_after: Option<u64>,
+        #[command(flatten)]
+        audio: phone::AudioArgs,
     },
     /// Show the parked calls of your park group, live (or once).
     Parked {
@@ -181,14 +187,14 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Failure> {
     match cli.command {
         Command::Login { login, password } => session::login(&target, &login, password, out).await,
         Command::Logout => session::logout(out),
-        Command::Call { login, park } => {
-            phone::call(&Session::load(&target)?, &login, park, out).await
+        Command::Call { login, park, audio } => {
+            phone::call(&Session::load(&target)?, &login, park, &audio, out).await
         }
-        Command::Answer { park, timeout } => {
-            phone::answer(&Session::load(&target)?, park, timeout, out).await
+        Command::Answer { park, timeout, audio } => {
+            phone::answer(&Session::load(&target)?, park, timeout, &audio, out).await
         }
-        Command::Retrieve { code, hangup_after } => {
-            phone::retrieve(&Session::load(&target)?, &code, hangup_after, out).await
+        Command::Retrieve { code, hangup_after, audio } => {
+            phone::retrieve(&Session::load(&target)?, &code, hangup_after, &audio, out).await
         }
         Command::Parked { once } => phone::parked(&Session::load(&target)?, once, out).await,
         Command::Watch => phone::watch(&Session::load(&target)?, out).await,

@@ -1,9 +1,12 @@
 //! The headless softphone: call, answer, park, retrieve, the live parked list and an
-//! event log, all on the client engine. There is no audio here yet: calls connect
-//! and park with signaling only.
+//! event log, all on the client engine. Calls carry real audio through the service:
+//! silence, or a test tone with `--tone HZ`; what is heard is not played anywhere.
 
 use std::time::Duration;
 
+use callpark_client::audio::io::SAMPLE_RATE;
+use callpark_client::audio::{AudioSource, DiscardSink, SilentSource, ToneSource};
+use callpark_client::media::{CallAudio, Media};
 use callpark_client::{Connection, Engine, EngineEvent};
 use callpark_wire::{CallEndReason, Event, ReplyBody, RequestBody};
 use tokio::io::AsyncBufReadExt;
@@ -12,6 +15,7 @@ use tokio::sync::broadcast;
 use crate::{Failure, Out, Session, table};
 
 const SIGN_IN_WAIT: Duration = Duration::from_secs(10);
+const AUDIO_WAIT: Duration = Duration::from_secs(5);
 
 async fn online(session: &Session) -> Result<Engine, Failure> {
     let engine = Engine::start(&session.service()?, &session.token, "callpark CLI");
@@ -27,6 +31,33 @@ async fn online(session: &Session) -> Result<Engine, Failure> {
         return Err(Failure::NotSignedIn(format!("Sign in again ({reason}).")));
     }
     Ok(engine)
+}
+
+/// What the softphone says in a call.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct AudioArgs {
+    /// Send a sine tone of this frequency (20–20000 Hz) instead of silence.
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(20..=20_000))]
+    pub tone: Option<u32>,
+}
+
+/// Sets up the device's audio link (it lives while the returned handle does) and
+/// waits for it briefly: a call without audio still works, with a warning.
+async fn start_audio(
+    engine: &Engine,
+    session: &Session,
+    audio: &AudioArgs,
+) -> Result<Media, Failure> {
+    let source: Box<dyn AudioSource> = match audio.tone {
+        Some(hz) => Box::new(ToneSource::new(hz as f32, SAMPLE_RATE, 0.3)),
+        None => Box::new(SilentSource),
+    };
+    let audio = CallAudio { source, sink: Box::new(DiscardSink) };
+    let media = Media::start(engine, &session.service()?, audio);
+    if let Err(error) = media.wait_connected(AUDIO_WAIT).await {
+        eprintln!("warning: audio is not connected ({error}); the call goes on without sound");
+    }
+    Ok(media)
 }
 
 fn unexpected(reply: &ReplyBody) -> Failure {
@@ -52,8 +83,15 @@ async fn next_about(
     }
 }
 
-pub async fn call(session: &Session, to: &str, park: bool, out: &Out) -> Result<(), Failure> {
+pub async fn call(
+    session: &Session,
+    to: &str,
+    park: bool,
+    audio: &AudioArgs,
+    out: &Out,
+) -> Result<(), Failure> {
     let engine = online(session).await?;
+    let _media = start_audio(&engine, session, audio).await?;
     let mut events = engine.events();
     let reply = engine.request(RequestBody::Dial { to: to.to_owned() }).await?;
     let ReplyBody::Dialing { call } = reply else { return Err(unexpected(&reply)) };
@@ -74,8 +112,15 @@ pub async fn call(session: &Session, to: &str, park: bool, out: &Out) -> Result<
     in_call(&engine, events, call, answered, park, None, out).await
 }
 
-pub async fn answer(session: &Session, park: bool, timeout: u64, out: &Out) -> Result<(), Failure> {
+pub async fn answer(
+    session: &Session,
+    park: bool,
+    timeout: u64,
+    audio: &AudioArgs,
+    out: &Out,
+) -> Result<(), Failure> {
     let engine = online(session).await?;
+    let _media = start_audio(&engine, session, audio).await?;
     let mut events = engine.events();
     if !out.json {
         println!("Waiting for a call…");
@@ -108,9 +153,11 @@ pub async fn retrieve(
     session: &Session,
     code: &str,
     hangup_after: Option<u64>,
+    audio: &AudioArgs,
     out: &Out,
 ) -> Result<(), Failure> {
     let engine = online(session).await?;
+    let _media = start_audio(&engine, session, audio).await?;
     let events = engine.events();
     let reply = engine.request(RequestBody::Retrieve { code: code.to_owned() }).await;
     let reply = match reply {

@@ -73,6 +73,13 @@ impl ServiceAddress {
         &self.base
     }
 
+    /// The service's host name (or address) and port, from the base URL.
+    pub(crate) fn host_and_port(&self) -> Option<(String, u16)> {
+        let url = reqwest::Url::parse(&self.base).ok()?;
+        let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_owned();
+        Some((host, url.port_or_known_default()?))
+    }
+
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
     }

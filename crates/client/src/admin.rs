@@ -2,7 +2,7 @@
 
 use callpark_wire::admin::{
     ApiError, AuditEntry, GrantReply, GrantRequest, GroupView, LoginReply, LoginRequest, NewGroup,
-    NewPolicy, NewUser, PolicyFields, PolicyView, UserChanges, UserView,
+    NewPolicy, NewUser, PolicyFields, PolicyView, UserChanges, UserView, VoicemailEntry,
 };
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -133,6 +133,28 @@ impl AdminClient {
         let path = format!("/api/v1/policies/{}", segment(identity));
         let query = [("force", force.to_string())];
         self.send::<()>(Method::DELETE, &path, &query, Self::NO_BODY).await.map(|_| ())
+    }
+
+    /// The signed-in user's voicemail messages, newest first.
+    pub async fn voicemails(&self) -> Result<Vec<VoicemailEntry>, ClientError> {
+        self.fetch(Method::GET, "/api/v1/voicemail", Self::NO_BODY).await
+    }
+
+    /// One message's audio (Ogg Opus).
+    pub async fn voicemail_audio(&self, id: u64) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}/api/v1/voicemail/{id}/audio", self.service.base());
+        let request = self.service.http().get(&url).bearer_auth(&self.token);
+        let response = request.send().await.map_err(|error| unreachable(&url, &error))?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        let audio = response.bytes().await.map_err(|error| unreachable(&url, &error))?;
+        Ok(audio.to_vec())
+    }
+
+    pub async fn delete_voicemail(&self, id: u64) -> Result<(), ClientError> {
+        let path = format!("/api/v1/voicemail/{id}");
+        self.send::<()>(Method::DELETE, &path, &[], Self::NO_BODY).await.map(|_| ())
     }
 
     pub async fn grant(&self, grant: &GrantRequest) -> Result<GrantReply, ClientError> {

@@ -21,6 +21,8 @@ pub enum ClientError {
     CaFile { path: std::path::PathBuf, message: String },
     #[error("{0}")]
     Tls(String),
+    #[error("audio: {0}")]
+    Media(String),
 }
 
 impl ClientError {
@@ -35,6 +37,7 @@ impl ClientError {
             ClientError::BadUrl(_) => "bad_url",
             ClientError::CaFile { .. } => "bad_ca_file",
             ClientError::Tls(_) => "tls",
+            ClientError::Media(_) => "media",
         }
     }
 }

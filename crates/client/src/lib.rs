@@ -9,6 +9,7 @@ mod admin;
 pub mod audio;
 mod engine;
 mod error;
+pub mod media;
 mod view;
 
 pub use address::{ServiceAddress, Trust};

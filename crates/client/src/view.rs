@@ -66,6 +66,9 @@ pub struct ViewModel {
     pub my_parks: BTreeMap<u64, MyPark>,
     /// The live parked-calls list, when subscribed, by code.
     pub parked: Option<BTreeMap<u16, ParkedCall>>,
+    /// Voicemail left for this user while the engine ran, newest last (the whole
+    /// list is in the API).
+    pub new_voicemail: Vec<callpark_wire::admin::VoicemailEntry>,
 }
 
 impl ViewModel {
@@ -138,6 +141,7 @@ impl ViewModel {
                     list.remove(code);
                 }
             }
+            Event::VoicemailLeft { voicemail } => self.new_voicemail.push(voicemail.clone()),
         }
     }
 }

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use callpark_park::UserId;
 use callpark_wire::admin::{
     ApiError, AuditEntry, GrantReply, GrantRequest, GroupView, LoginReply, LoginRequest, NewGroup,
-    NewPolicy, NewUser, PolicyFields, PolicyView, UserChanges, UserView,
+    NewPolicy, NewUser, PolicyFields, PolicyView, UserChanges, UserView, VoicemailEntry,
 };
 use serde::Deserialize;
 use utoipa::OpenApi;
@@ -31,7 +31,7 @@ pub const AUDIT_PAGE_MAX: u32 = 1000;
 #[openapi(
     info(
         title = "Callpark admin API",
-        description = "Call park policies, users, groups and the park audit log. Send `Authorization: Bearer <token>` from `POST /api/v1/login`; everything but login needs an admin."
+        description = "Call park policies, users, groups and the park audit log. Send `Authorization: Bearer <token>` from `POST /api/v1/login`; everything but login and the caller's own voicemail needs an admin."
     ),
     paths(
         crate::server::login,
@@ -52,7 +52,10 @@ pub const AUDIT_PAGE_MAX: u32 = 1000;
         remove_group,
         add_member,
         remove_member,
-        audit
+        audit,
+        list_voicemail,
+        voicemail_audio,
+        delete_voicemail
     ),
     components(schemas(ApiError, LoginRequest, LoginReply))
 )]
@@ -73,6 +76,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/groups/{name}", get(get_group).delete(remove_group))
         .route("/api/v1/groups/{name}/members/{login}", put(add_member).delete(remove_member))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/voicemail", get(list_voicemail))
+        .route("/api/v1/voicemail/{id}", axum::routing::delete(delete_voicemail))
+        .route("/api/v1/voicemail/{id}/audio", get(voicemail_audio))
 }
 
 /// The signed-in user a request comes from (any role; the exchange checks admin).
@@ -463,4 +469,59 @@ async fn audit(
         .await
         .map(Json)
         .map_err(|error| Refusal::internal(format!("Reading the audit log failed: {error}")))
+}
+
+fn store_failed(error: crate::store::StoreError) -> Refusal {
+    Refusal::internal(format!("Reading voicemail failed: {error}"))
+}
+
+fn no_such_voicemail(id: u64) -> Refusal {
+    Refusal::not_found(
+        "voicemail_not_found",
+        format!("You have no voicemail message {id}; GET /api/v1/voicemail lists yours."),
+    )
+}
+
+/// The signed-in user's voicemail messages, newest first.
+#[utoipa::path(get, path = "/api/v1/voicemail", tag = "voicemail",
+    responses((status = 200, body = Vec<VoicemailEntry>), (status = 401, body = ApiError)))]
+async fn list_voicemail(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<VoicemailEntry>>, Refusal> {
+    state.store.voicemails(caller.0).await.map(Json).map_err(store_failed)
+}
+
+/// One of the signed-in user's messages, as Ogg Opus audio.
+#[utoipa::path(get, path = "/api/v1/voicemail/{id}/audio", tag = "voicemail",
+    params(("id" = u64, Path, description = "The message's id")),
+    responses((status = 200, content_type = "audio/ogg", body = Vec<u8>), (status = 404, body = ApiError)))]
+async fn voicemail_audio(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+) -> Result<Response, Refusal> {
+    let file = state.store.voicemail_file(caller.0, id).await.map_err(store_failed)?;
+    let file = file.ok_or_else(|| no_such_voicemail(id))?;
+    let audio = tokio::fs::read(state.voicemail_dir.join(&file)).await.map_err(|error| {
+        Refusal::internal(format!("The audio of voicemail message {id} cannot be read: {error}"))
+    })?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "audio/ogg")], audio).into_response())
+}
+
+/// Deletes one of the signed-in user's messages.
+#[utoipa::path(delete, path = "/api/v1/voicemail/{id}", tag = "voicemail",
+    params(("id" = u64, Path, description = "The message's id")),
+    responses((status = 204), (status = 404, body = ApiError)))]
+async fn delete_voicemail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<u64>,
+) -> Result<StatusCode, Refusal> {
+    let file = state.store.delete_voicemail(caller.0, id).await.map_err(store_failed)?;
+    let file = file.ok_or_else(|| no_such_voicemail(id))?;
+    if let Err(error) = tokio::fs::remove_file(state.voicemail_dir.join(&file)).await {
+        tracing::warn!(voicemail = id, %error, "voicemail file not removed");
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,8 @@
 //! Service configuration: flags > `CALLPARK_*` environment > TOML file > defaults.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Parser;
 use serde::Deserialize;
@@ -11,6 +12,7 @@ use crate::tls::TlsFiles;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7300";
 pub const DEFAULT_DATA_DIR: &str = "callpark-data";
+pub const DEFAULT_VOICEMAIL_MAX_SECONDS: u32 = 180;
 
 /// The Callpark park service.
 #[derive(Debug, Default, Parser)]
@@ -44,6 +46,16 @@ pub struct Args {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "CALLPARK_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// UDP address for every device's audio [default: the listen address, same port].
+    #[arg(long, env = "CALLPARK_MEDIA_LISTEN")]
+    pub media_listen: Option<SocketAddr>,
+    /// The address devices reach the media port at, when media_listen is 0.0.0.0 or
+    /// [::] (behind NAT: the public address).
+    #[arg(long, env = "CALLPARK_MEDIA_PUBLIC_IP")]
+    pub media_public_ip: Option<IpAddr>,
+    /// Longest voicemail message, in seconds (10–600) [default: 180].
+    #[arg(long, env = "CALLPARK_VOICEMAIL_MAX_SECONDS", value_parser = clap::value_parser!(u32).range(10..=600))]
+    pub voicemail_max_seconds: Option<u32>,
     /// TEST ONLY: divide park timeouts and unanswered delays by this, so UI tests see
     /// a ringback without waiting minutes. Policies keep their 120–1800 s values.
     #[arg(long, env = "CALLPARK_TEST_CLOCK_SPEEDUP", value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -61,6 +73,9 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub media_listen: Option<SocketAddr>,
+    pub media_public_ip: Option<IpAddr>,
+    pub voicemail_max_seconds: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +87,10 @@ pub struct ServiceConfig {
     pub max_connections: usize,
     /// `None`: plain http and ws.
     pub tls: Option<TlsFiles>,
+    /// UDP address of the media anchor.
+    pub media_listen: SocketAddr,
+    pub media_public_ip: Option<IpAddr>,
+    pub voicemail_max: Duration,
     pub test_clock_speedup: u32,
 }
 
@@ -81,6 +100,8 @@ pub enum ConfigError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("the config file {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error("voicemail_max_seconds is {0}; allowed: 10 to 600")]
+    VoicemailLength(u32),
     #[error("max_connections must be at least 1")]
     NoConnections,
     #[error("{given} is set but {missing} is not: TLS needs both the certificate and the key")]
@@ -97,6 +118,9 @@ impl ServiceConfig {
             admin_password: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             tls: None,
+            media_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            media_public_ip: None,
+            voicemail_max: Duration::from_secs(u64::from(DEFAULT_VOICEMAIL_MAX_SECONDS)),
             test_clock_speedup: 1,
         }
     }
@@ -122,8 +146,16 @@ impl ServiceConfig {
                 return Err(ConfigError::HalfTls { given: "tls_key", missing: "tls_cert" });
             }
         };
+        let listen = args.listen.or(file.listen).unwrap_or(default_listen);
+        let voicemail_max_seconds = args
+            .voicemail_max_seconds
+            .or(file.voicemail_max_seconds)
+            .unwrap_or(DEFAULT_VOICEMAIL_MAX_SECONDS);
+        if !(10..=600).contains(&voicemail_max_seconds) {
+            return Err(ConfigError::VoicemailLength(voicemail_max_seconds));
+        }
         Ok(Self {
-            listen: args.listen.or(file.listen).unwrap_or(default_listen),
+            listen,
             data_dir: args
                 .data_dir
                 .or(file.data_dir)
@@ -132,6 +164,9 @@ impl ServiceConfig {
             admin_password: args.admin_password.or(file.admin_password),
             max_connections,
             tls,
+            media_listen: args.media_listen.or(file.media_listen).unwrap_or(listen),
+            media_public_ip: args.media_public_ip.or(file.media_public_ip),
+            voicemail_max: Duration::from_secs(u64::from(voicemail_max_seconds)),
             test_clock_speedup: args.test_clock_speedup.unwrap_or(1),
         })
     }
@@ -163,6 +198,20 @@ mod tests {
         assert!(!config.demo);
         assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert_eq!(config.test_clock_speedup, 1);
+        assert_eq!(
+            config.media_listen.to_string(),
+            DEFAULT_LISTEN,
+            "media shares the port number, over UDP"
+        );
+        assert_eq!(config.voicemail_max, Duration::from_secs(180));
+    }
+
+    #[test]
+    fn a_voicemail_length_out_of_range_is_refused_with_the_range() {
+        let (_dir, path) = write("voicemail_max_seconds = 5\n");
+        let error =
+            ServiceConfig::resolve(Args { config: Some(path), ..Args::default() }).unwrap_err();
+        assert_eq!(error.to_string(), "voicemail_max_seconds is 5; allowed: 10 to 600");
     }
 
     #[test]

@@ -8,16 +8,17 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use callpark_park::{
-    AuditEvent, AuditKind, CallId, DeviceId, MediaCommand, Output, StoreCommand, Switchboard,
-    Timestamp, UnansweredAction, UserId,
+    AuditEvent, AuditKind, CallId, DeviceId, Output, StoreCommand, Switchboard, Timestamp,
+    UnansweredAction, UserId,
 };
 use callpark_wire::{
     ErrorBody, Event, PROTOCOL_VERSION, ParkOutcome, ReplyBody, Request, RequestBody,
-    ServerMessage, reply_error, reply_ok,
+    ServerMessage, UserRef, reply_error, reply_ok,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::media::MediaHandle;
 use crate::refusal::Refusal;
 use crate::store::{AuditRow, ParkRow, StoreWriter, Write};
 use crate::tenant::{Account, AdminOp, AdminReply, Tenant};
@@ -57,6 +58,17 @@ enum Command {
         op: AdminOp,
         reply: oneshot::Sender<Result<(AdminReply, Option<Committed>), Refusal>>,
     },
+    VoicemailFinished {
+        call: CallId,
+    },
+    DeviceUser {
+        device: DeviceId,
+        reply: oneshot::Sender<Option<UserRef>>,
+    },
+    NotifyUser {
+        user: UserId,
+        event: Box<Event>,
+    },
 }
 
 /// Resolves once a write has been committed to the store.
@@ -93,6 +105,7 @@ impl Clock {
 #[derive(Clone, Debug)]
 pub struct ExchangeHandle {
     commands: mpsc::Sender<Command>,
+    clock: Clock,
 }
 
 fn exchange_gone() -> ErrorBody {
@@ -147,6 +160,28 @@ impl ExchangeHandle {
         answer.await.ok().flatten()
     }
 
+    /// The service's time now.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// A voicemail recording reached its maximum length: the caller's call ends.
+    pub async fn voicemail_finished(&self, call: CallId) {
+        let _ = self.commands.send(Command::VoicemailFinished { call }).await;
+    }
+
+    /// The user signed in on a device, if it is still known.
+    pub async fn device_user(&self, device: DeviceId) -> Option<UserRef> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::DeviceUser { device, reply }).await.ok()?;
+        answer.await.ok().flatten()
+    }
+
+    /// Tells every device of `user` something.
+    pub async fn notify_user(&self, user: UserId, event: Event) {
+        let _ = self.commands.send(Command::NotifyUser { user, event: Box::new(event) }).await;
+    }
+
     /// Carries out an admin operation for `actor`; changes are committed to the store
     /// before this returns.
     pub async fn admin(&self, actor: UserId, op: AdminOp) -> Result<AdminReply, Refusal> {
@@ -173,21 +208,22 @@ impl ExchangeHandle {
 
 /// Starts the exchange on the current tokio runtime. `lost` are parks from before a
 /// restart whose parkers have not been told yet.
-pub fn spawn(tenant: Tenant, store: StoreWriter, lost: Vec<ParkRow>) -> ExchangeHandle {
+pub fn spawn(
+    tenant: Tenant,
+    store: StoreWriter,
+    lost: Vec<ParkRow>,
+    media: MediaHandle,
+) -> ExchangeHandle {
     let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
     let mut lost_by_parker: HashMap<UserId, Vec<ParkRow>> = HashMap::new();
     for park in lost {
         lost_by_parker.entry(park.parked_by).or_default().push(park);
     }
-    let exchange = Exchange {
-        tenant,
-        store,
-        lost: lost_by_parker,
-        devices: HashMap::new(),
-        clock: Clock::start(),
-    };
+    let clock = Clock::start();
+    let exchange =
+        Exchange { tenant, store, lost: lost_by_parker, devices: HashMap::new(), clock, media };
     tokio::spawn(exchange.run(receiver));
-    ExchangeHandle { commands }
+    ExchangeHandle { commands, clock }
 }
 
 struct Exchange {
@@ -196,6 +232,7 @@ struct Exchange {
     lost: HashMap<UserId, Vec<ParkRow>>,
     devices: HashMap<DeviceId, mpsc::Sender<Box<Event>>>,
     clock: Clock,
+    media: MediaHandle,
 }
 
 impl Exchange {
@@ -248,6 +285,24 @@ impl Exchange {
                     self.tenant.account(user).map(|account| (user, account.clone()))
                 });
                 let _ = reply.send(found);
+            }
+            Command::VoicemailFinished { call } => {
+                self.tenant.switchboard.handle_voicemail_finished(call);
+            }
+            Command::DeviceUser { device, reply } => {
+                let switchboard = &self.tenant.switchboard;
+                let user = switchboard
+                    .device_owner(device)
+                    .map(|user| user_ref(switchboard.directory(), user));
+                let _ = reply.send(user);
+            }
+            Command::NotifyUser { user, event } => {
+                for device in self.tenant.switchboard.devices_of(user) {
+                    if let Some(sender) = self.devices.get(device) {
+                        // A device too far behind misses this notice; the list is in the API.
+                        let _ = sender.try_send(event.clone());
+                    }
+                }
             }
             Command::Admin { actor, op, reply } => {
                 let changes = op.changes_tenant();
@@ -350,9 +405,10 @@ impl Exchange {
                 self.report_lost_parks(device, user);
                 Ok(welcome)
             }
+            // Connections hand offers to the media anchor; one here came another way.
             RequestBody::MediaOffer { .. } => Err(ErrorBody::new(
                 "media_unavailable",
-                "This service does not carry audio yet; calls connect without sound.",
+                "Media offers go over the signaling connection of a signed-in device.",
             )),
             RequestBody::Dial { to } => {
                 let callee = self.tenant.user_by_login(&to).ok_or_else(|| {
@@ -416,7 +472,7 @@ impl Exchange {
                         lost.push(device);
                     }
                 }
-                Output::Media(command) => media_not_anchored(command),
+                Output::Media(command) => self.media.route(command),
                 Output::Store(command) => self.store.write(self.park_write(command)),
                 Output::Audit(event) => {
                     trace_audit(&event);
@@ -497,11 +553,6 @@ impl Exchange {
             code: event.code,
         }
     }
-}
-
-// The media anchor comes with the media work; until then its commands are only traced.
-fn media_not_anchored(command: MediaCommand) {
-    tracing::debug!(?command, "media command (no media anchor yet)");
 }
 
 fn trace_audit(event: &AuditEvent) {

@@ -51,21 +51,25 @@ pub fn render() -> Vec<f32> {
         .collect()
 }
 
+/// The share of a block's energy at `frequency`: its projection onto a sine and a
+/// cosine there (one DFT bin). Tests use it to find the signature.
+#[cfg(test)]
+pub(crate) fn share(samples: &[f32], frequency: f32) -> f32 {
+    let step = TAU * frequency / SAMPLE_RATE as f32;
+    let (sine, cosine) = samples.iter().enumerate().fold((0.0f32, 0.0f32), |(s, c), (n, x)| {
+        let angle = step * n as f32;
+        (s + x * angle.sin(), c + x * angle.cos())
+    });
+    let energy: f32 = samples.iter().map(|x| x * x).sum();
+    if energy == 0.0 {
+        return 0.0;
+    }
+    2.0 * (sine * sine + cosine * cosine) / (samples.len() as f32 * energy)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The share of a block's energy at `frequency`: its projection onto a sine and
-    /// a cosine there (one DFT bin).
-    fn share(samples: &[f32], frequency: f32) -> f32 {
-        let step = TAU * frequency / SAMPLE_RATE as f32;
-        let (sine, cosine) = samples.iter().enumerate().fold((0.0f32, 0.0f32), |(s, c), (n, x)| {
-            let angle = step * n as f32;
-            (s + x * angle.sin(), c + x * angle.cos())
-        });
-        let energy: f32 = samples.iter().map(|x| x * x).sum();
-        2.0 * (sine * sine + cosine * cosine) / (samples.len() as f32 * energy)
-    }
 
     #[test]
     fn the_loop_is_eight_seconds_within_full_scale_and_joins_without_a_click() {

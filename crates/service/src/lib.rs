@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod exchange;
 pub mod hold_music;
+pub mod media;
 pub mod refusal;
 pub mod server;
 pub mod startup;
@@ -16,6 +17,7 @@ pub mod tenant;
 pub mod throttle;
 pub mod tls;
 pub mod translate;
+pub mod voicemail;
 
 pub use exchange::{ExchangeHandle, spawn};
 pub use server::{AppState, router, run};

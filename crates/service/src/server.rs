@@ -19,7 +19,8 @@ use axum::{Json, Router};
 use callpark_park::{DeviceId, Timestamp, UserId};
 use callpark_wire::admin::{LoginReply, LoginRequest};
 use callpark_wire::{
-    ErrorBody, MAX_FRAME_BYTES, ReplyResult, RequestBody, ServerMessage, parse_request, reply_error,
+    ErrorBody, MAX_FRAME_BYTES, ReplyBody, ReplyResult, Request, RequestBody, ServerMessage,
+    parse_request, reply_error, reply_ok,
 };
 use futures_util::SinkExt;
 use serde::Deserialize;
@@ -32,6 +33,7 @@ use crate::accounts::{
 };
 use crate::admin::Body;
 use crate::exchange::{DeviceEvents, ExchangeHandle};
+use crate::media::MediaHandle;
 use crate::refusal::Refusal;
 use crate::store::{Store, StoreWriter, Write};
 use crate::throttle::{Locked, LoginThrottle};
@@ -52,6 +54,8 @@ pub struct AppState {
     connections: Arc<Semaphore>,
     pub(crate) hashing: HashingPool,
     next_device: Arc<AtomicU64>,
+    media: MediaHandle,
+    pub(crate) voicemail_dir: Arc<std::path::Path>,
 }
 
 impl AppState {
@@ -61,6 +65,8 @@ impl AppState {
         writer: StoreWriter,
         sessions: Sessions,
         max_connections: usize,
+        media: MediaHandle,
+        voicemail_dir: &std::path::Path,
     ) -> Self {
         Self {
             exchange,
@@ -71,6 +77,8 @@ impl AppState {
             connections: Arc::new(Semaphore::new(max_connections)),
             hashing: HashingPool::default(),
             next_device: Arc::new(AtomicU64::new(1)),
+            media,
+            voicemail_dir: Arc::from(voicemail_dir),
         }
     }
 
@@ -279,13 +287,14 @@ async fn signaling(
         .max_message_size(MAX_FRAME_BYTES * 4)
         .max_frame_size(MAX_FRAME_BYTES * 4)
         .on_upgrade(move |socket| {
-            serve_device(socket, state.exchange, session.user, device, permit)
+            serve_device(socket, state.exchange, state.media, session.user, device, permit)
         })
 }
 
 async fn serve_device(
     mut socket: WebSocket,
     exchange: ExchangeHandle,
+    media: MediaHandle,
     user: UserId,
     device: DeviceId,
     _permit: OwnedSemaphorePermit,
@@ -308,6 +317,12 @@ async fn serve_device(
                                 "hello_required",
                                 "Send \"hello\" with your protocol version first.",
                             ))
+                        }
+                        Ok(Request { id, body: RequestBody::MediaOffer { sdp } }) => {
+                            match media.offer(device, sdp).await {
+                                Ok(sdp) => reply_ok(id, ReplyBody::MediaAnswer { sdp }),
+                                Err(error) => reply_error(Some(id), error),
+                            }
                         }
                         Ok(request) => {
                             let is_hello = matches!(request.body, RequestBody::Hello { .. });
@@ -342,6 +357,7 @@ async fn serve_device(
         }
     }
     exchange.detach(device).await;
+    media.remove(device);
 }
 
 /// Sends `first` and every event already waiting, in order, with one flush: one

@@ -11,11 +11,14 @@ use crate::accounts::{Sessions, hash_password, random_token};
 use crate::config::ServiceConfig;
 use crate::demo::{DEMO_USERS, seed_demo};
 use crate::exchange::{Clock, ExchangeHandle, spawn};
+use crate::media::recorder::Recorder;
+use crate::media::{MediaError, spawn_anchor};
 use crate::refusal::Refusal;
 use crate::server::AppState;
 use crate::store::{Store, StoreError, StoreWriter, Write};
 use crate::tenant::{NewAccount, Tenant};
 use crate::tls::server_config;
+use crate::voicemail::{VOICEMAIL_DIR, spawn_keeper};
 use tokio_rustls::rustls::ServerConfig;
 
 /// The account created on an empty data directory (unless `--demo`).
@@ -33,6 +36,8 @@ pub enum StartError {
     Seed(String),
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
+    Media(#[from] MediaError),
     #[error("cannot write {path}: {source}")]
     PasswordFile { path: std::path::PathBuf, source: std::io::Error },
 }
@@ -81,7 +86,11 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
         tracing::info!(sessions = sessions.len(), "sign-ins from before the restart still hold");
     }
     let (writer, writer_task) = StoreWriter::spawn(store.clone());
-    let exchange = spawn(tenant, writer.clone(), lost);
+    let (recordings, recorded) = tokio::sync::mpsc::unbounded_channel();
+    let recorder = Recorder::new(config.voicemail_max, recordings);
+    let media = spawn_anchor(config.media_listen, config.media_public_ip, recorder).await?;
+    let exchange = spawn(tenant, writer.clone(), lost, media.clone());
+    spawn_keeper(recorded, store.clone(), exchange.clone(), config.data_dir.join(VOICEMAIL_DIR));
     Ok(Started {
         state: AppState::new(
             exchange.clone(),
@@ -89,6 +98,8 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
             writer,
             sessions,
             config.max_connections,
+            media,
+            &config.data_dir.join(VOICEMAIL_DIR),
         ),
         exchange,
         store,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use callpark_park::{CallId, GroupId, Policy, PolicyIdentity, Timestamp, UnansweredAction, UserId};
-use callpark_wire::admin::AuditEntry;
+use callpark_wire::admin::{AuditEntry, VoicemailEntry};
 
 use crate::accounts::Session;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -430,6 +430,72 @@ impl Store {
         last.map(|last| from_sql(last, "call")).transpose()
     }
 
+    /// Saves a voicemail message; returns it with its id.
+    pub async fn save_voicemail(&self, new: &NewVoicemail) -> Result<VoicemailEntry, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO voicemails (owner_id, caller_id, caller_name, call_id, recorded_at_ms, duration_ms, file) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(sql_int(new.owner.0))
+        .bind(new.caller_id.map(sql_int))
+        .bind(&new.caller_name)
+        .bind(sql_int(new.call.0))
+        .bind(sql_int(new.recorded_at.as_millis()))
+        .bind(sql_int(new.duration_ms))
+        .bind(&new.file)
+        .execute(&self.pool)
+        .await?;
+        Ok(VoicemailEntry {
+            id: from_sql(result.last_insert_rowid(), "voicemail")?,
+            caller_id: new.caller_id,
+            caller_name: new.caller_name.clone(),
+            call: new.call.0,
+            recorded_at_ms: new.recorded_at.as_millis(),
+            duration_ms: new.duration_ms,
+        })
+    }
+
+    /// A user's voicemail messages, newest first.
+    pub async fn voicemails(&self, owner: UserId) -> Result<Vec<VoicemailEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, caller_id, caller_name, call_id, recorded_at_ms, duration_ms FROM voicemails \
+             WHERE owner_id = ?1 ORDER BY id DESC",
+        )
+        .bind(sql_int(owner.0))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(voicemail_entry).collect()
+    }
+
+    /// The file holding one of `owner`'s messages.
+    pub async fn voicemail_file(
+        &self,
+        owner: UserId,
+        id: u64,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT file FROM voicemails WHERE owner_id = ?1 AND id = ?2")
+            .bind(sql_int(owner.0))
+            .bind(sql_int(id))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| row.try_get("file")).transpose().map_err(StoreError::from)
+    }
+
+    /// Deletes one of `owner`'s messages; returns its file, if it existed.
+    pub async fn delete_voicemail(
+        &self,
+        owner: UserId,
+        id: u64,
+    ) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("DELETE FROM voicemails WHERE owner_id = ?1 AND id = ?2 RETURNING file")
+                .bind(sql_int(owner.0))
+                .bind(sql_int(id))
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| row.try_get("file")).transpose().map_err(StoreError::from)
+    }
+
     /// Audit lines, newest first.
     pub async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
@@ -460,6 +526,30 @@ impl Store {
             })
             .collect()
     }
+}
+
+fn voicemail_entry(row: &sqlx::sqlite::SqliteRow) -> Result<VoicemailEntry, StoreError> {
+    let caller: Option<i64> = row.try_get("caller_id")?;
+    Ok(VoicemailEntry {
+        id: from_sql(row.try_get("id")?, "voicemail")?,
+        caller_id: caller.map(|caller| from_sql(caller, "user")).transpose()?,
+        caller_name: row.try_get("caller_name")?,
+        call: from_sql(row.try_get("call_id")?, "call")?,
+        recorded_at_ms: from_sql(row.try_get("recorded_at_ms")?, "time")?,
+        duration_ms: from_sql(row.try_get("duration_ms")?, "duration")?,
+    })
+}
+
+/// A voicemail message to save; `file` is its name in the voicemail directory.
+#[derive(Clone, Debug)]
+pub struct NewVoicemail {
+    pub owner: UserId,
+    pub caller_id: Option<u64>,
+    pub caller_name: Option<String>,
+    pub call: CallId,
+    pub recorded_at: Timestamp,
+    pub duration_ms: u64,
+    pub file: String,
 }
 
 async fn delete_calls(

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use callpark_park::{DeviceId, UserId};
 use callpark_service::exchange::DeviceEvents;
+use callpark_service::media::MediaHandle;
 use callpark_service::store::{Ack, StoreWriter, Write};
 use callpark_service::{ExchangeHandle, spawn};
 use callpark_wire::*;
@@ -53,10 +54,13 @@ impl Device {
     }
 }
 
-/// The exchange over the test tenant; what it stores arrives on the receiver.
+/// The exchange over the test tenant; what it stores arrives on the receiver, and
+/// what it asks of the media anchor is dropped.
 fn exchange() -> (ExchangeHandle, UnboundedReceiver<(Write, Option<Ack>)>) {
     let (writer, writes) = StoreWriter::channel();
-    (spawn(common::tenant(), writer, Vec::new()), writes)
+    let (media, routes) = MediaHandle::channel();
+    drop(routes);
+    (spawn(common::tenant(), writer, Vec::new(), media), writes)
 }
 
 /// The writes the exchange made so far, confirmed ones answered as committed.

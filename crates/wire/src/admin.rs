@@ -194,3 +194,16 @@ pub struct AuditEntry {
     pub call: Option<u64>,
     pub code: Option<u16>,
 }
+
+/// One voicemail message, as `GET /api/v1/voicemail` lists them (newest first). The
+/// audio is at `GET /api/v1/voicemail/{id}/audio` (Ogg Opus).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VoicemailEntry {
+    pub id: u64,
+    /// The caller's user id and name; absent if the account no longer exists.
+    pub caller_id: Option<u64>,
+    pub caller_name: Option<String>,
+    pub call: u64,
+    pub recorded_at_ms: u64,
+    pub duration_ms: u64,
+}

@@ -114,6 +114,10 @@ pub enum Event {
         call: u64,
         owner: UserRef,
     },
+    /// To every device of the owner: a new message (see `GET /api/v1/voicemail`).
+    VoicemailLeft {
+        voicemail: crate::admin::VoicemailEntry,
+    },
     /// The whole live list (after subscribing, or when the user's policy changed);
     /// `policy` is null when the user may not park or retrieve.
     ParkedList {

@@ -1,0 +1,111 @@
+//! Audio in and out of a call, as 20 ms frames of 48 kHz mono: the traits the
+//! media pipeline uses, and the headless implementations (tones, silence, a sink
+//! that keeps what it hears for analysis). Sound devices implement the same traits.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::tone::ToneSource;
+
+pub const SAMPLE_RATE: u32 = 48_000;
+/// Samples in one 20 ms frame at 48 kHz mono.
+pub const FRAME_SAMPLES: usize = 960;
+
+pub type Frame = [f32; FRAME_SAMPLES];
+
+/// Where the call's outgoing audio comes from.
+pub trait AudioSource: Send {
+    /// Fills the next 20 ms; `false` when no frame is ready yet (nothing is sent).
+    fn read_frame(&mut self, frame: &mut Frame) -> bool;
+}
+
+/// Where the call's incoming audio goes.
+pub trait AudioSink: Send {
+    fn write_frame(&mut self, frame: &Frame);
+}
+
+impl AudioSource for ToneSource {
+    fn read_frame(&mut self, frame: &mut Frame) -> bool {
+        self.fill(frame);
+        true
+    }
+}
+
+/// A microphone that hears nothing.
+#[derive(Debug, Default)]
+pub struct SilentSource;
+
+impl AudioSource for SilentSource {
+    fn read_frame(&mut self, frame: &mut Frame) -> bool {
+        frame.fill(0.0);
+        true
+    }
+}
+
+/// A speaker that plays nowhere.
+#[derive(Debug, Default)]
+pub struct DiscardSink;
+
+impl AudioSink for DiscardSink {
+    fn write_frame(&mut self, _frame: &Frame) {}
+}
+
+/// One frame as it was played, and when.
+#[derive(Clone, Debug)]
+pub struct HeardFrame {
+    pub at: Instant,
+    pub samples: Box<Frame>,
+}
+
+/// Keeps the most recent frames played, for tests and the headless softphone's
+/// tone detection. Clone the [`Heard`] handle before giving the sink away.
+#[derive(Debug)]
+pub struct AnalysingSink {
+    heard: Heard,
+}
+
+/// What an [`AnalysingSink`] has played so far.
+#[derive(Clone, Debug)]
+pub struct Heard {
+    frames: Arc<Mutex<Vec<HeardFrame>>>,
+    limit: usize,
+}
+
+impl AnalysingSink {
+    /// Keeps at most `seconds` of audio (the oldest goes first).
+    pub fn new(seconds: u32) -> Self {
+        let limit = usize::try_from(seconds).unwrap_or(usize::MAX).saturating_mul(50).max(1);
+        Self { heard: Heard { frames: Arc::new(Mutex::new(Vec::new())), limit } }
+    }
+
+    pub fn heard(&self) -> Heard {
+        self.heard.clone()
+    }
+}
+
+impl AudioSink for AnalysingSink {
+    fn write_frame(&mut self, frame: &Frame) {
+        let Ok(mut frames) = self.heard.frames.lock() else { return };
+        if frames.len() >= self.heard.limit {
+            let excess = frames.len() + 1 - self.heard.limit;
+            frames.drain(..excess);
+        }
+        frames.push(HeardFrame { at: Instant::now(), samples: Box::new(*frame) });
+    }
+}
+
+impl Heard {
+    /// The frames played at or after `since`.
+    pub fn since(&self, since: Instant) -> Vec<HeardFrame> {
+        self.frames
+            .lock()
+            .map(|frames| frames.iter().filter(|frame| frame.at >= since).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut frames) = self.frames.lock() {
+            frames.clear();
+        }
+    }
+}

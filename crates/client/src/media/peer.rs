@@ -1,0 +1,202 @@
+//! The peer connection itself: a str0m `Rtc` (full ICE agent, controlling) and the
+//! UDP socket it runs on, driven with the time passed in.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use callpark_wire::{ReplyBody, RequestBody};
+use str0m::change::SdpAnswer;
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio::time::{Interval, MissedTickBehavior};
+
+use super::CallAudio;
+use super::pipeline::Pipeline;
+use crate::{ClientError, Engine};
+
+const FRAME: Duration = Duration::from_millis(20);
+const RECEIVE_BUFFER: usize = 2_000;
+
+pub struct Peer {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    mid: Mid,
+    pt: Option<Pt>,
+    connected: bool,
+    deadline: Instant,
+    frames: Interval,
+    buffer: Vec<u8>,
+}
+
+fn media_error(what: &str, error: impl std::fmt::Display) -> ClientError {
+    ClientError::Media(format!("{what}: {error}"))
+}
+
+impl Peer {
+    /// Offers one Opus track to the service over signaling and applies its answer.
+    pub async fn negotiate(
+        engine: &Engine,
+        (host, port): &(String, u16),
+    ) -> Result<Peer, ClientError> {
+        let local_ip = local_ip_towards(host, *port).await?;
+        let socket = UdpSocket::bind(SocketAddr::new(local_ip, 0))
+            .await
+            .map_err(|error| media_error("cannot open a UDP port for audio", error))?;
+        let local = socket.local_addr().map_err(|error| media_error("UDP port", error))?;
+        let now = Instant::now();
+        let mut rtc = Rtc::builder()
+            .clear_codecs()
+            .enable_opus(true, false)
+            // The jitter buffer reorders; str0m should hand packets over at once.
+            .set_reordering_size_audio(0)
+            .set_stats_interval(None)
+            .build(now);
+        let candidate =
+            Candidate::host(local, "udp").map_err(|error| media_error("candidate", error))?;
+        rtc.add_local_candidate(candidate);
+        let mut change = rtc.sdp_api();
+        let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
+        let (offer, pending) =
+            change.apply().ok_or_else(|| ClientError::Media("nothing to offer".into()))?;
+        let reply = engine.request(RequestBody::MediaOffer { sdp: offer.to_sdp_string() }).await?;
+        let ReplyBody::MediaAnswer { sdp } = reply else {
+            return Err(ClientError::Protocol(format!("expected media_answer, got {reply:?}")));
+        };
+        let answer =
+            SdpAnswer::from_sdp_string(&sdp).map_err(|error| media_error("answer", error))?;
+        rtc.sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|error| media_error("answer", error))?;
+        let mut frames = tokio::time::interval(FRAME);
+        frames.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let mut peer = Peer {
+            rtc,
+            socket,
+            local,
+            mid,
+            pt: None,
+            connected: false,
+            deadline: now,
+            frames,
+            buffer: vec![0; RECEIVE_BUFFER],
+        };
+        peer.drain(None)?;
+        tracing::info!(%local, "audio offer answered; connecting");
+        Ok(peer)
+    }
+
+    pub fn connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Waits for one thing to happen (a datagram, a timer, a frame period) and
+    /// handles it. Cancel-safe between steps.
+    pub async fn step(
+        &mut self,
+        pipeline: &mut Pipeline,
+        audio: &mut CallAudio,
+    ) -> Result<(), ClientError> {
+        let deadline = tokio::time::Instant::from_std(self.deadline);
+        tokio::select! {
+            received = self.socket.recv_from(&mut self.buffer) => {
+                let (length, source) = received.map_err(|error| media_error("audio receive", error))?;
+                let now = Instant::now();
+                let Ok(contents) = self.buffer[..length].try_into() else { return Ok(()) };
+                let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination: self.local, contents });
+                self.rtc.handle_input(input).map_err(|error| media_error("audio input", error))?;
+                self.drain(Some(pipeline))
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                self.rtc.handle_input(Input::Timeout(Instant::now())).map_err(|error| media_error("audio timer", error))?;
+                self.drain(Some(pipeline))
+            }
+            _ = self.frames.tick() => self.send_frame(pipeline, audio),
+        }
+    }
+
+    fn send_frame(
+        &mut self,
+        pipeline: &mut Pipeline,
+        audio: &mut CallAudio,
+    ) -> Result<(), ClientError> {
+        let Some((rtp_time, packet)) = pipeline.tick(audio) else { return Ok(()) };
+        let (Some(pt), true) = (self.pt, self.connected) else { return Ok(()) };
+        let Some(writer) = self.rtc.writer(self.mid) else { return Ok(()) };
+        let time = MediaTime::new(rtp_time, Frequency::FORTY_EIGHT_KHZ);
+        writer
+            .write(pt, Instant::now(), time, packet.to_vec())
+            .map_err(|error| media_error("audio send", error))?;
+        self.drain(Some(pipeline))
+    }
+
+    fn drain(&mut self, mut pipeline: Option<&mut Pipeline>) -> Result<(), ClientError> {
+        loop {
+            match self.rtc.poll_output().map_err(|error| media_error("audio", error))? {
+                Output::Timeout(at) => {
+                    self.deadline = at;
+                    return Ok(());
+                }
+                Output::Transmit(transmit) => {
+                    if let Err(error) =
+                        self.socket.try_send_to(&transmit.contents, transmit.destination)
+                    {
+                        tracing::debug!(%error, "audio datagram not sent");
+                    }
+                }
+                Output::Event(event) => match event {
+                    Event::Connected => {
+                        self.connected = true;
+                        self.pt = self.opus_pt();
+                        tracing::info!(pt = ?self.pt, "audio connected");
+                    }
+                    Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                        self.connected = false;
+                        return Err(ClientError::Media("the audio connection was lost".into()));
+                    }
+                    Event::MediaData(data) => {
+                        if let Some(pipeline) = pipeline.as_deref_mut() {
+                            let sequence = **data.seq_range.start() as u16;
+                            pipeline.receive(
+                                data.network_time,
+                                sequence,
+                                data.time.numer() as u32,
+                                &data.data,
+                            );
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn opus_pt(&self) -> Option<Pt> {
+        self.rtc
+            .codec_config()
+            .params()
+            .iter()
+            .find(|params| params.spec().codec == Codec::Opus)
+            .map(|params| params.pt())
+    }
+}
+
+/// The local address packets to the service leave from (no packet is sent).
+async fn local_ip_towards(host: &str, port: u16) -> Result<std::net::IpAddr, ClientError> {
+    let service = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|error| media_error(&format!("cannot resolve {host}"), error))?
+        .next()
+        .ok_or_else(|| ClientError::Media(format!("{host} has no address")))?;
+    let unspecified: SocketAddr = if service.is_ipv4() {
+        SocketAddr::from(([0, 0, 0, 0], 0))
+    } else {
+        SocketAddr::from(([0u16; 8], 0))
+    };
+    let probe = UdpSocket::bind(unspecified).await.map_err(|error| media_error("UDP", error))?;
+    probe.connect(service).await.map_err(|error| media_error("no route to the service", error))?;
+    Ok(probe.local_addr().map_err(|error| media_error("UDP", error))?.ip())
+}

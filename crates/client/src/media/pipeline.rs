@@ -1,0 +1,161 @@
+//! One call's audio processing, between the sound I/O and the network: encode what
+//! the source gives every 20 ms, and play what the jitter buffer releases.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::ClientError;
+use crate::audio::io::{FRAME_SAMPLES, Frame};
+use crate::audio::{JitterBuffer, JitterConfig, VoiceDecoder, VoiceEncoder, level_dbfs};
+
+use super::CallAudio;
+
+const STATS_EVERY: Duration = Duration::from_millis(100);
+/// RTP ticks per 20 ms frame at 48 kHz.
+const FRAME_TICKS: u64 = 960;
+
+/// Call statistics and levels, for the UI and tests.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MediaStats {
+    /// The peer connection to the service is up (ICE and DTLS done).
+    pub connected: bool,
+    pub muted: bool,
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    /// Share of incoming packets lost (0–1).
+    pub loss: f64,
+    pub jitter_ms: f64,
+    /// Audio waiting in the jitter buffer.
+    pub buffer_delay_ms: u64,
+    pub recovered_by_fec: u64,
+    pub concealed: u64,
+    /// Last frame's levels, dBFS (−100 is silence).
+    pub input_dbfs: f32,
+    pub output_dbfs: f32,
+}
+
+/// Arrival times of the most recent packets, for latency measurements.
+#[derive(Clone, Debug, Default)]
+pub struct Arrivals {
+    times: Arc<Mutex<VecDeque<Instant>>>,
+}
+
+const ARRIVALS_KEPT: usize = 512;
+
+impl Arrivals {
+    fn record(&self, at: Instant) {
+        if let Ok(mut times) = self.times.lock() {
+            if times.len() == ARRIVALS_KEPT {
+                times.pop_front();
+            }
+            times.push_back(at);
+        }
+    }
+
+    /// When the first packet at or after `since` arrived (among the last 512).
+    pub fn first_after(&self, since: Instant) -> Option<Instant> {
+        let times = self.times.lock().ok()?;
+        times.iter().copied().find(|at| *at >= since)
+    }
+}
+
+pub struct Pipeline {
+    arrivals: Arrivals,
+    encoder: VoiceEncoder,
+    decoder: VoiceDecoder,
+    jitter: JitterBuffer,
+    origin: Instant,
+    input: Box<Frame>,
+    output: Box<Frame>,
+    next_rtp_time: u64,
+    muted: bool,
+    packets_sent: u64,
+    input_dbfs: f32,
+    output_dbfs: f32,
+    stats_at: Instant,
+}
+
+impl Pipeline {
+    pub fn new(muted: bool, arrivals: Arrivals) -> Result<Self, ClientError> {
+        let media = |error: crate::audio::voice::CodecError| ClientError::Media(error.to_string());
+        let now = Instant::now();
+        Ok(Self {
+            arrivals,
+            encoder: VoiceEncoder::new().map_err(media)?,
+            decoder: VoiceDecoder::new().map_err(media)?,
+            jitter: JitterBuffer::new(JitterConfig::default()),
+            origin: now,
+            input: Box::new([0.0; FRAME_SAMPLES]),
+            output: Box::new([0.0; FRAME_SAMPLES]),
+            next_rtp_time: 0,
+            muted,
+            packets_sent: 0,
+            input_dbfs: -100.0,
+            output_dbfs: -100.0,
+            stats_at: now,
+        })
+    }
+
+    pub fn set_muted(&mut self, muted: bool) {
+        self.muted = muted;
+    }
+
+    /// One frame period: plays the next frame and returns the packet to send (with
+    /// its RTP time), if the source had a frame.
+    pub fn tick(&mut self, audio: &mut CallAudio) -> Option<(u64, &[u8])> {
+        let playout = self.jitter.poll_playout();
+        self.decoder.play(&playout, &mut self.output);
+        self.output_dbfs = level_dbfs(&self.output[..]);
+        audio.sink.write_frame(&self.output);
+
+        if !audio.source.read_frame(&mut self.input) {
+            return None;
+        }
+        if self.muted {
+            self.input.fill(0.0);
+        }
+        self.input_dbfs = level_dbfs(&self.input[..]);
+        let rtp_time = self.next_rtp_time;
+        self.next_rtp_time += FRAME_TICKS;
+        match self.encoder.encode(&self.input) {
+            Ok(packet) => {
+                self.packets_sent += 1;
+                Some((rtp_time, packet))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot encode a frame");
+                None
+            }
+        }
+    }
+
+    /// A packet arrived.
+    pub fn receive(&mut self, at: Instant, sequence: u16, rtp_time: u32, payload: &[u8]) {
+        self.arrivals.record(at);
+        self.jitter.handle_packet(at - self.origin, sequence, rtp_time, payload.to_vec());
+    }
+
+    /// Fresh statistics, if it is time for them.
+    pub fn stats_due(&mut self, connected: bool) -> Option<MediaStats> {
+        let now = Instant::now();
+        if now < self.stats_at {
+            return None;
+        }
+        self.stats_at = now + STATS_EVERY;
+        let jitter = self.jitter.stats();
+        Some(MediaStats {
+            connected,
+            muted: self.muted,
+            packets_sent: self.packets_sent,
+            packets_received: jitter.received,
+            loss: jitter.loss(),
+            jitter_ms: jitter.jitter_ms,
+            buffer_delay_ms: jitter.buffered_ms,
+            recovered_by_fec: jitter.recovered_by_fec,
+            concealed: jitter.concealed,
+            input_dbfs: self.input_dbfs,
+            output_dbfs: self.output_dbfs,
+        })
+    }
+}

@@ -1,0 +1,274 @@
+//! Real audio end to end on 127.0.0.1: headless clients (tone sources, analysing
+//! sinks) with real Opus over real WebRTC (str0m on both sides) through the
+//! service's media anchor.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::time::{Duration, Instant};
+
+use callpark_client::audio::io::SAMPLE_RATE;
+use callpark_client::audio::{AnalysingSink, Heard, ToneSource, tone_share};
+use callpark_client::media::{CallAudio, Media};
+use callpark_client::{AdminClient, Connection, Engine, EngineEvent, ServiceAddress, login};
+use callpark_service::config::ServiceConfig;
+use callpark_service::hold_music::SIGNATURE_HZ;
+use callpark_service::startup::start;
+use callpark_wire::{Event, ReplyBody, RequestBody};
+use tokio::net::TcpListener;
+
+const WITHIN: Duration = Duration::from_secs(10);
+const FRAME: usize = 960;
+
+async fn service() -> (ServiceAddress, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let started = start(&ServiceConfig::for_tests(dir.path())).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(callpark_service::run(listener, None, started.state, std::future::pending()));
+    (ServiceAddress::parse(&address).unwrap(), dir)
+}
+
+/// A headless softphone: signed in, audio linked, saying a tone.
+struct Phone {
+    engine: Engine,
+    media: Media,
+    heard: Heard,
+}
+
+impl Phone {
+    async fn sign_in(service: &ServiceAddress, login_name: &str, tone_hz: f32) -> Phone {
+        let token = login(service, login_name, &format!("{login_name}-demo")).await.unwrap().token;
+        let engine = Engine::start(service, &token, "test phone");
+        engine.wait_for(WITHIN, |v| v.connection == Connection::Online).await.unwrap();
+        let sink = AnalysingSink::new(30);
+        let heard = sink.heard();
+        let audio = CallAudio {
+            source: Box::new(ToneSource::new(tone_hz, SAMPLE_RATE, 0.3)),
+            sink: Box::new(sink),
+        };
+        let media = Media::start(&engine, service, audio);
+        media.wait_connected(WITHIN).await.unwrap();
+        Phone { engine, media, heard }
+    }
+
+    async fn ask(&self, body: RequestBody) -> ReplyBody {
+        self.engine.request(body).await.unwrap()
+    }
+
+    /// Waits for an event that `wanted` picks something out of, from now on (even
+    /// before the returned future is first polled).
+    fn event<T>(
+        &self,
+        mut wanted: impl FnMut(&Event) -> Option<T>,
+    ) -> impl std::future::Future<Output = T> {
+        let mut events = self.engine.events();
+        async move {
+            tokio::time::timeout(WITHIN, async {
+                loop {
+                    if let Ok(EngineEvent::Event(event)) = events.recv().await {
+                        if let Some(found) = wanted(&event) {
+                            return found;
+                        }
+                    }
+                }
+            })
+            .await
+            .unwrap()
+        }
+    }
+
+    /// Samples played from `since` on, for `length`.
+    async fn listen(&self, since: Instant, length: Duration) -> Vec<f32> {
+        tokio::time::sleep_until((since + length).into()).await;
+        self.heard.since(since).iter().flat_map(|frame| frame.samples.iter().copied()).collect()
+    }
+}
+
+/// Share of 20 ms blocks whose energy is mostly at `frequency`.
+fn blocks_with(samples: &[f32], frequency: f32, threshold: f32) -> f32 {
+    let blocks: Vec<&[f32]> = samples.chunks_exact(FRAME).collect();
+    let holding =
+        blocks.iter().filter(|b| tone_share(b, frequency, SAMPLE_RATE) >= threshold).count();
+    holding as f32 / blocks.len().max(1) as f32
+}
+
+/// `caller` dials `callee`, who answers. Returns the call id.
+async fn connect(caller: &Phone, callee: &Phone, callee_login: &str) -> u64 {
+    let incoming = callee.event(|event| match event {
+        Event::IncomingCall { call, .. } => Some(*call),
+        _ => None,
+    });
+    let ReplyBody::Dialing { call } =
+        caller.ask(RequestBody::Dial { to: callee_login.into() }).await
+    else {
+        panic!("not dialing")
+    };
+    assert_eq!(incoming.await, call);
+    callee.ask(RequestBody::Answer { call }).await;
+    call
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clients_in_a_call_hear_each_others_tone() {
+    let (service, _data) = service().await;
+    let bob = Phone::sign_in(&service, "bob", 440.0).await;
+    let carol = Phone::sign_in(&service, "carol", 660.0).await;
+
+    let ringing_from = Instant::now();
+    let incoming = carol.event(|event| matches!(event, Event::IncomingCall { .. }).then_some(()));
+    let ReplyBody::Dialing { call } = bob.ask(RequestBody::Dial { to: "carol".into() }).await
+    else {
+        panic!("not dialing")
+    };
+    incoming.await;
+    let ringing = bob.listen(ringing_from, Duration::from_millis(900)).await;
+    assert!(
+        blocks_with(&ringing, 425.0, 0.7) > 0.3,
+        "the caller hears the ringing tone while the callee rings"
+    );
+
+    carol.ask(RequestBody::Answer { call }).await;
+    let answered = Instant::now() + Duration::from_millis(200);
+    let bob_heard = bob.listen(answered, Duration::from_secs(1)).await;
+    let carol_heard = carol.listen(answered, Duration::from_secs(1)).await;
+    let at_bob = blocks_with(&bob_heard, 660.0, 0.7);
+    let at_carol = blocks_with(&carol_heard, 440.0, 0.7);
+    assert!(at_bob >= 0.9, "Bob hears Carol's 660 Hz in {at_bob:.2} of blocks");
+    assert!(at_carol >= 0.9, "Carol hears Bob's 440 Hz in {at_carol:.2} of blocks");
+    assert!(blocks_with(&bob_heard, 440.0, 0.3) == 0.0, "no echo of Bob's own tone");
+
+    let stats = carol.media.stats().borrow().clone();
+    assert!(stats.connected && stats.packets_received > 40, "{stats:?}");
+    assert!(stats.loss < 0.05, "{stats:?}");
+    assert!(stats.output_dbfs > -20.0, "{stats:?}");
+
+    bob.ask(RequestBody::Hangup { call }).await;
+    let hung_up = Instant::now() + Duration::from_millis(300);
+    let after = carol.listen(hung_up, Duration::from_millis(400)).await;
+    assert_eq!(blocks_with(&after, 440.0, 0.3), 0.0, "nothing is relayed after the hang-up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_caller_hears_hold_music_and_the_retriever_gets_their_voice_at_once() {
+    let (service, _data) = service().await;
+    let dave = Phone::sign_in(&service, "dave", 880.0).await;
+    let bob = Phone::sign_in(&service, "bob", 440.0).await;
+    let carol = Phone::sign_in(&service, "carol", 660.0).await;
+    let call = connect(&dave, &bob, "bob").await;
+
+    let ReplyBody::Parked { code, .. } = bob.ask(RequestBody::Park { call }).await else {
+        panic!("not parked")
+    };
+    let parked = Instant::now() + Duration::from_millis(200);
+    let on_hold = dave.listen(parked, Duration::from_secs(2)).await;
+    let with_signature = blocks_with(&on_hold, SIGNATURE_HZ, 0.05);
+    assert!(with_signature >= 0.9, "hold music signature in {with_signature:.2} of blocks");
+    assert_eq!(blocks_with(&on_hold, 440.0, 0.5), 0.0, "the parker is no longer heard");
+
+    let received_before = carol.media.stats().borrow().packets_received;
+    let asked = Instant::now();
+    let reply = carol.ask(RequestBody::Retrieve { code: code.to_string() }).await;
+    let replied = Instant::now();
+    assert!(matches!(reply, ReplyBody::Retrieved { .. }), "{reply:?}");
+    let arrivals = carol.media.arrivals();
+    let first = tokio::time::timeout(WITHIN, async {
+        loop {
+            if let Some(first) = arrivals.first_after(asked) {
+                return first;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .unwrap();
+    let after_reply = first.saturating_duration_since(replied);
+    eprintln!("retrieve reply -> first parkee packet at the retriever: {after_reply:?}");
+    assert!(
+        after_reply <= Duration::from_millis(21),
+        "first parkee frame {after_reply:?} after the retrieve reply"
+    );
+    assert_eq!(received_before, 0, "the retriever got nothing before the retrieve");
+
+    let talking = carol.listen(replied, Duration::from_secs(1)).await;
+    let voice = blocks_with(&talking, 880.0, 0.7);
+    assert!(voice >= 0.85, "Carol hears Dave's tone in {voice:.2} of blocks");
+    let music_at_carol = blocks_with(&talking, SIGNATURE_HZ, 0.05);
+    assert_eq!(music_at_carol, 0.0, "no hold-music frame reaches the retriever");
+    let dave_hears = dave.listen(Instant::now(), Duration::from_millis(600)).await;
+    assert!(blocks_with(&dave_hears, 660.0, 0.7) >= 0.9, "Dave hears Carol");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voicemail_is_recorded_as_ogg_opus_and_its_owner_is_told() {
+    let (service, _data) = service().await;
+    let dave = Phone::sign_in(&service, "dave", 880.0).await;
+    // Alice is not signed in anywhere: the call goes to her voicemail at once.
+    let started = dave.event(|event| matches!(event, Event::VoicemailStarted { .. }).then_some(()));
+    let ReplyBody::Dialing { call } = dave.ask(RequestBody::Dial { to: "alice".into() }).await
+    else {
+        panic!("not dialing")
+    };
+    started.await;
+    let greeting = dave.listen(Instant::now(), Duration::from_millis(2_000)).await;
+    let beep = blocks_with(&greeting, 1_000.0, 0.7);
+    assert!(beep >= 0.08, "the greeting ends with a 1 kHz beep ({beep:.2} of blocks)");
+
+    let alice_token = login(&service, "alice", "alice-demo").await.unwrap().token;
+    let alice = Engine::start(&service, &alice_token, "alice's laptop");
+    alice.wait_for(WITHIN, |v| v.connection == Connection::Online).await.unwrap();
+    let mut alice_events = alice.events();
+    tokio::time::sleep(Duration::from_millis(1_000)).await; // Dave's tone is recorded
+    dave.ask(RequestBody::Hangup { call }).await;
+
+    let left = tokio::time::timeout(WITHIN, async {
+        loop {
+            if let Ok(EngineEvent::Event(Event::VoicemailLeft { voicemail })) =
+                alice_events.recv().await
+            {
+                return voicemail;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(left.caller_name.as_deref().is_some_and(|name| name.starts_with("Dave")), "{left:?}");
+    assert_eq!(left.call, call);
+    assert!((800..=2_500).contains(&left.duration_ms), "{left:?}");
+
+    let api = AdminClient::new(&service, &alice_token);
+    let listed = api.voicemails().await.unwrap();
+    assert_eq!(listed, vec![left.clone()]);
+    let audio = api.voicemail_audio(left.id).await.unwrap();
+    let decoded = decode_ogg_opus(&audio);
+    assert_eq!(decoded.len() as u64 + 312, left.duration_ms * 48, "every packet is in the file");
+    // Skip the start (the beep's tail and the codec settling); then it is Dave's tone.
+    let tone = blocks_with(&decoded[FRAME * 10..], 880.0, 0.7);
+    assert!(tone >= 0.9, "Dave's 880 Hz in {tone:.2} of the recording's blocks");
+
+    let others =
+        AdminClient::new(&service, &login(&service, "bob", "bob-demo").await.unwrap().token);
+    let refused = others.voicemail_audio(left.id).await.unwrap_err();
+    assert_eq!(refused.code(), "voicemail_not_found", "nobody else can fetch it");
+    api.delete_voicemail(left.id).await.unwrap();
+    assert!(api.voicemails().await.unwrap().is_empty());
+}
+
+/// Decodes an Ogg Opus file, checking its headers; returns the samples after pre-skip.
+fn decode_ogg_opus(file: &[u8]) -> Vec<f32> {
+    let mut reader = ogg::PacketReader::new(std::io::Cursor::new(file));
+    let head = reader.read_packet_expected().unwrap();
+    assert!(head.data.starts_with(b"OpusHead"), "not Ogg Opus");
+    let channels = head.data[9];
+    assert_eq!(channels, 1);
+    let pre_skip = usize::from(u16::from_le_bytes([head.data[10], head.data[11]]));
+    let tags = reader.read_packet_expected().unwrap();
+    assert!(tags.data.starts_with(b"OpusTags"));
+    let mut decoder = opus::Decoder::new(SAMPLE_RATE, opus::Channels::Mono).unwrap();
+    let mut samples = Vec::new();
+    let mut frame = vec![0.0f32; 5_760];
+    while let Some(packet) = reader.read_packet().unwrap() {
+        let n = decoder.decode_float(&packet.data, &mut frame, false).unwrap();
+        samples.extend_from_slice(&frame[..n]);
+    }
+    samples.split_off(pre_skip.min(samples.len()))
+}

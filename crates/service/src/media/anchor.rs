@@ -1,0 +1,472 @@
+//! The media anchor's task: one UDP socket for every device, one str0m `Rtc` per
+//! signed-in device (ICE-lite, DTLS-SRTP, Opus only), kept across calls. Calls,
+//! parks and retrieves only change which frames are written to which track.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use callpark_park::{DeviceId, MediaCommand};
+use callpark_wire::ErrorBody;
+use str0m::change::SdpOffer;
+use str0m::format::Codec;
+use str0m::media::{Frequency, MediaData, MediaTime, Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::MissedTickBehavior;
+
+use super::recorder::{Finished, Recorder};
+use super::routes::{Routes, Source};
+use super::sources::Sounds;
+use super::timeline::{Origin, Timeline};
+
+/// The largest datagram read; WebRTC keeps packets under the path MTU.
+const RECEIVE_BUFFER: usize = 2_000;
+const FRAME: Duration = Duration::from_millis(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("cannot open the media port {address} (UDP): {source}")]
+    Bind { address: SocketAddr, source: std::io::Error },
+    #[error(
+        "the media address {0} is unspecified; set media_public_ip to the address devices reach this host at"
+    )]
+    Unreachable(IpAddr),
+    #[error("the hold music and tones could not be made: start-up was interrupted")]
+    Interrupted,
+    #[error("cannot encode the hold music and tones: {0}")]
+    Sounds(#[from] opus::Error),
+}
+
+/// What the anchor is asked to do.
+#[derive(Debug)]
+pub enum Request {
+    Offer { device: DeviceId, sdp: String, reply: oneshot::Sender<Result<String, ErrorBody>> },
+    Route(MediaCommand),
+    Remove(DeviceId),
+}
+
+/// How connections and the exchange reach the anchor. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct MediaHandle {
+    requests: mpsc::UnboundedSender<Request>,
+    address: SocketAddr,
+}
+
+impl MediaHandle {
+    /// Answers a device's WebRTC offer (the first, or a renegotiation or ICE restart
+    /// of its existing peer connection).
+    pub async fn offer(&self, device: DeviceId, sdp: String) -> Result<String, ErrorBody> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(Request::Offer { device, sdp, reply }).map_err(|_| media_gone())?;
+        answer.await.map_err(|_| media_gone())?
+    }
+
+    /// Applies a routing command from the switchboard. Never waits.
+    pub fn route(&self, command: MediaCommand) {
+        if self.requests.send(Request::Route(command)).is_err() {
+            tracing::warn!(?command, "media anchor gone; route dropped");
+        }
+    }
+
+    /// The device signed out: its peer connection is closed.
+    pub fn remove(&self, device: DeviceId) {
+        let _ = self.requests.send(Request::Remove(device));
+    }
+
+    /// A handle whose requests arrive on the returned receiver instead of at an
+    /// anchor (for driving the exchange without media).
+    pub fn channel() -> (MediaHandle, mpsc::UnboundedReceiver<Request>) {
+        let (requests, receiver) = mpsc::unbounded_channel();
+        (MediaHandle { requests, address: SocketAddr::from(([127, 0, 0, 1], 0)) }, receiver)
+    }
+
+    /// The UDP address devices send media to.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+}
+
+fn media_gone() -> ErrorBody {
+    ErrorBody::new(
+        "service_stopping",
+        "The service's media is shutting down; try again in a moment.",
+    )
+}
+
+/// Binds the media socket and starts the anchor. `public_ip` is the address put in
+/// answers when the socket is bound to an unspecified one.
+pub async fn spawn_anchor(
+    bind: SocketAddr,
+    public_ip: Option<IpAddr>,
+    recorder: Recorder,
+) -> Result<MediaHandle, MediaError> {
+    let advertised_ip = public_ip.unwrap_or(bind.ip());
+    if advertised_ip.is_unspecified() {
+        return Err(MediaError::Unreachable(advertised_ip));
+    }
+    let sounds = tokio::task::spawn_blocking(Sounds::render)
+        .await
+        .map_err(|_| MediaError::Interrupted)??;
+    let socket =
+        UdpSocket::bind(bind).await.map_err(|source| MediaError::Bind { address: bind, source })?;
+    let local = socket.local_addr().map_err(|source| MediaError::Bind { address: bind, source })?;
+    let address = SocketAddr::new(advertised_ip, local.port());
+    tracing::info!(%local, %address, "media anchor listening (UDP)");
+    let (requests, receiver) = mpsc::unbounded_channel();
+    let anchor = Anchor {
+        socket,
+        local,
+        candidate_address: address,
+        sounds,
+        recorder,
+        peers: HashMap::new(),
+        by_address: HashMap::new(),
+        deadlines: BTreeSet::new(),
+        routes: Routes::default(),
+        generated: HashMap::new(),
+        tick: 0,
+    };
+    tokio::spawn(anchor.run(receiver));
+    Ok(MediaHandle { requests, address })
+}
+
+struct Peer {
+    rtc: Rtc,
+    /// The audio track, once the offer is accepted.
+    track: Option<(Mid, Pt)>,
+    connected: bool,
+    timeline: Timeline,
+    deadline: Instant,
+    remote: Option<SocketAddr>,
+}
+
+/// A generated source playing into one device: which sound, from which tick.
+#[derive(Clone, Copy, Debug)]
+struct Playing {
+    source: Source,
+    started: u64,
+}
+
+struct Anchor {
+    socket: UdpSocket,
+    local: SocketAddr,
+    candidate_address: SocketAddr,
+    sounds: Sounds,
+    recorder: Recorder,
+    peers: HashMap<DeviceId, Peer>,
+    by_address: HashMap<SocketAddr, DeviceId>,
+    deadlines: BTreeSet<(Instant, DeviceId)>,
+    routes: Routes,
+    generated: HashMap<DeviceId, Playing>,
+    tick: u64,
+}
+
+impl Anchor {
+    async fn run(mut self, mut requests: mpsc::UnboundedReceiver<Request>) {
+        let mut buffer = vec![0u8; RECEIVE_BUFFER];
+        let mut frames = tokio::time::interval(FRAME);
+        // Late ticks are made up at once, so every listener gets 50 frames a second.
+        frames.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        loop {
+            let next_deadline = self.deadlines.first().map(|(at, _)| *at);
+            let timer = async {
+                match next_deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                request = requests.recv() => match request {
+                    Some(request) => self.handle_request(request).await,
+                    None => break,
+                },
+                received = self.socket.recv_from(&mut buffer) => match received {
+                    Ok((length, source)) => self.receive(source, &buffer[..length]).await,
+                    Err(error) => tracing::debug!(%error, "media receive failed"),
+                },
+                _ = frames.tick() => self.play_generated().await,
+                () = timer => self.handle_timeouts().await,
+            }
+        }
+        tracing::debug!("media anchor stopped");
+    }
+
+    async fn handle_request(&mut self, request: Request) {
+        match request {
+            Request::Offer { device, sdp, reply } => {
+                let answer = self.answer(device, &sdp).await;
+                let _ = reply.send(answer);
+            }
+            Request::Route(command) => {
+                tracing::debug!(?command, "media route");
+                let changes = self.routes.apply(command);
+                self.sources_changed(&changes);
+            }
+            Request::Remove(device) => {
+                let changes = self.routes.remove(device);
+                self.sources_changed(&changes);
+                self.stop_generated(device);
+                if let Some(peer) = self.peers.remove(&device) {
+                    self.deadlines.remove(&(peer.deadline, device));
+                    if let Some(remote) = peer.remote {
+                        self.by_address.remove(&remote);
+                    }
+                    tracing::info!(device = device.0, "media peer closed");
+                }
+            }
+        }
+    }
+
+    async fn answer(&mut self, device: DeviceId, sdp: &str) -> Result<String, ErrorBody> {
+        let offer = SdpOffer::from_sdp_string(sdp).map_err(|error| {
+            ErrorBody::new("bad_offer", format!("The media offer is not valid SDP: {error}."))
+        })?;
+        let now = Instant::now();
+        let renegotiating = self.peers.contains_key(&device);
+        if !renegotiating {
+            let peer = self.new_peer(now).map_err(|error| {
+                tracing::error!(%error, "cannot set up a media peer");
+                ErrorBody::new("internal", "The service could not set up audio for this device.")
+            })?;
+            self.peers.insert(device, peer);
+        }
+        let Some(peer) = self.peers.get_mut(&device) else {
+            return Err(media_gone());
+        };
+        let answer = match peer.rtc.sdp_api().accept_offer(offer) {
+            Ok(answer) => answer,
+            Err(error) => {
+                if !renegotiating {
+                    self.peers.remove(&device);
+                }
+                return Err(ErrorBody::new(
+                    "bad_offer",
+                    format!("The media offer cannot be used: {error}. Offer one Opus audio track."),
+                ));
+            }
+        };
+        self.drain(device, now).await;
+        tracing::info!(device = device.0, renegotiating, "media offer answered");
+        Ok(answer.to_sdp_string())
+    }
+
+    fn new_peer(&self, now: Instant) -> Result<Peer, str0m::RtcError> {
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .clear_codecs()
+            .enable_opus(true, false)
+            // A relay must not hold frames back waiting for a lost one.
+            .set_reordering_size_audio(0)
+            .set_stats_interval(None)
+            .build(now);
+        let candidate = Candidate::host(self.candidate_address, "udp")?;
+        rtc.add_local_candidate(candidate);
+        Ok(Peer {
+            rtc,
+            track: None,
+            connected: false,
+            timeline: Timeline::default(),
+            deadline: now,
+            remote: None,
+        })
+    }
+
+    async fn receive(&mut self, source: SocketAddr, datagram: &[u8]) {
+        let now = Instant::now();
+        let Ok(contents) = datagram.try_into() else {
+            return;
+        };
+        let input = Input::Receive(
+            now,
+            Receive { proto: Protocol::Udp, source, destination: self.local, contents },
+        );
+        let device = match self.by_address.get(&source) {
+            Some(device) => Some(*device),
+            None => self.peers.iter().find(|(_, peer)| peer.rtc.accepts(&input)).map(|(id, _)| *id),
+        };
+        let Some(device) = device else {
+            tracing::trace!(%source, "datagram for no peer");
+            return;
+        };
+        let Some(peer) = self.peers.get_mut(&device) else {
+            return;
+        };
+        if let Err(error) = peer.rtc.handle_input(input) {
+            tracing::debug!(device = device.0, %error, "media input refused");
+        }
+        if peer.remote != Some(source) {
+            if let Some(old) = peer.remote.replace(source) {
+                self.by_address.remove(&old);
+            }
+            self.by_address.insert(source, device);
+        }
+        let received = self.drain(device, now).await;
+        for frame in received {
+            self.relay(device, frame, now).await;
+        }
+    }
+
+    /// A frame from `speaker`: to voicemail, or to whoever hears it.
+    async fn relay(&mut self, speaker: DeviceId, frame: MediaData, now: Instant) {
+        match self.routes.source(speaker) {
+            Source::Voicemail { .. } if self.greeting_over(speaker) => {
+                self.recorder.frame(speaker, frame.time.numer(), &frame.data);
+            }
+            _ => {}
+        }
+        let Some(listener) = self.routes.listener(speaker) else {
+            return;
+        };
+        self.write(listener, Origin::Peer(speaker, frame.time.numer()), frame.data, now).await;
+    }
+
+    /// Writes one Opus frame to a device's track and sends what it makes.
+    async fn write(&mut self, device: DeviceId, origin: Origin, data: Arc<[u8]>, now: Instant) {
+        let Some(peer) = self.peers.get_mut(&device) else {
+            return;
+        };
+        let Some((mid, pt)) = peer.track.filter(|_| peer.connected) else {
+            return;
+        };
+        let time = MediaTime::new(peer.timeline.stamp(origin), Frequency::FORTY_EIGHT_KHZ);
+        let Some(writer) = peer.rtc.writer(mid) else {
+            return;
+        };
+        if let Err(error) = writer.write(pt, now, time, data) {
+            tracing::debug!(device = device.0, %error, "media write refused");
+        }
+        self.drain(device, now).await;
+    }
+
+    async fn handle_timeouts(&mut self) {
+        let now = Instant::now();
+        while let Some(&(at, device)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            let Some(peer) = self.peers.get_mut(&device) else {
+                continue;
+            };
+            if let Err(error) = peer.rtc.handle_input(Input::Timeout(now)) {
+                tracing::debug!(device = device.0, %error, "media timeout refused");
+            }
+            let received = self.drain(device, now).await;
+            for frame in received {
+                self.relay(device, frame, now).await;
+            }
+        }
+    }
+
+    /// Runs a peer until it has nothing more to say: sends its datagrams, notes its
+    /// events and its next deadline. Returns the media it received.
+    async fn drain(&mut self, device: DeviceId, now: Instant) -> Vec<MediaData> {
+        let mut received = Vec::new();
+        let Some(peer) = self.peers.get_mut(&device) else {
+            return received;
+        };
+        loop {
+            match peer.rtc.poll_output() {
+                Ok(Output::Timeout(at)) => {
+                    self.deadlines.remove(&(peer.deadline, device));
+                    // str0m may ask to be woken in the past; never busy-loop on it.
+                    peer.deadline = at.max(now + Duration::from_millis(1));
+                    self.deadlines.insert((peer.deadline, device));
+                    break;
+                }
+                Ok(Output::Transmit(transmit)) => {
+                    if let Err(error) =
+                        self.socket.send_to(&transmit.contents, transmit.destination).await
+                    {
+                        tracing::debug!(device = device.0, %error, "media send failed");
+                    }
+                }
+                Ok(Output::Event(event)) => match event {
+                    Event::MediaAdded(added) => {
+                        let pt = peer.rtc.media(added.mid).and_then(|media| {
+                            media.remote_pts().iter().copied().find(|pt| {
+                                peer.rtc
+                                    .codec_config()
+                                    .find(|p| p.pt() == *pt)
+                                    .is_some_and(|p| p.spec().codec == Codec::Opus)
+                            })
+                        });
+                        peer.track = pt.map(|pt| (added.mid, pt));
+                    }
+                    Event::Connected => {
+                        peer.connected = true;
+                        tracing::info!(device = device.0, "media connected");
+                    }
+                    Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                        peer.connected = false;
+                        tracing::info!(device = device.0, "media disconnected");
+                    }
+                    Event::MediaData(data) => received.push(data),
+                    _ => {}
+                },
+                Err(error) => {
+                    tracing::warn!(device = device.0, %error, "media peer failed");
+                    peer.connected = false;
+                    self.deadlines.remove(&(peer.deadline, device));
+                    break;
+                }
+            }
+        }
+        received
+    }
+
+    fn sources_changed(&mut self, changes: &[(DeviceId, Source)]) {
+        for &(device, source) in changes {
+            self.stop_generated(device);
+            if source.is_generated() {
+                self.generated.insert(device, Playing { source, started: self.tick });
+            }
+            if let Source::Voicemail { owner, call } = source {
+                self.recorder.start(device, owner, call);
+            }
+        }
+    }
+
+    fn stop_generated(&mut self, device: DeviceId) {
+        if let Some(Playing { source: Source::Voicemail { .. }, .. }) =
+            self.generated.remove(&device)
+        {
+            self.recorder.stop(device, Finished::HungUp);
+        }
+    }
+
+    fn greeting_over(&self, device: DeviceId) -> bool {
+        self.generated.get(&device).is_some_and(|playing| {
+            self.sounds.voicemail_greeting.once(self.tick - playing.started).is_none()
+        })
+    }
+
+    /// One frame period: the next frame of every generated sound, to each device
+    /// hearing one.
+    async fn play_generated(&mut self) {
+        self.tick += 1;
+        let now = Instant::now();
+        let playing: Vec<(DeviceId, Playing)> =
+            self.generated.iter().map(|(device, playing)| (*device, *playing)).collect();
+        for (device, playing) in playing {
+            let position = self.tick - playing.started - 1;
+            let frame = match playing.source {
+                Source::HoldMusic => self.sounds.hold_music.looped(position),
+                Source::RingingTone => self.sounds.ringing.looped(position),
+                Source::Voicemail { .. } => self.sounds.voicemail_greeting.once(position),
+                Source::Silence | Source::Peer(_) => None,
+            };
+            if let Some(frame) = frame.cloned() {
+                self.write(device, Origin::Generated, frame, now).await;
+            }
+        }
+        for device in self.recorder.over_length() {
+            self.recorder.stop(device, Finished::TooLong);
+        }
+    }
+}
