@@ -49,7 +49,7 @@ pub fn ogg_opus(packets: &[Vec<u8>]) -> Result<Vec<u8>, std::io::Error> {
         } else {
             PacketWriteEndInfo::NormalPacket
         };
-        writer.write_packet(packet.clone(), STREAM_SERIAL, end, granule)?;
+        writer.write_packet(packet.as_slice(), STREAM_SERIAL, end, granule)?;
     }
     drop(writer);
     Ok(file.into_inner())
@@ -87,11 +87,11 @@ async fn keep(
     let caller = exchange.device_user(recording.caller_device).await;
     let name = format!("{}-call{}.opus", recording.owner.0, recording.call.0);
     let path = directory.join(&name);
-    let packets = recording.packets.clone();
+    let file = ogg_opus(&recording.packets).map_err(|error| error.to_string())?;
     let directory = directory.to_owned();
     tokio::task::spawn_blocking(move || {
         std::fs::create_dir_all(&directory)?;
-        std::fs::write(&path, ogg_opus(&packets)?)
+        std::fs::write(&path, file)
     })
     .await
     .map_err(|error| error.to_string())?

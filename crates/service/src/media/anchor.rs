@@ -53,7 +53,6 @@ pub enum Request {
 #[derive(Clone, Debug)]
 pub struct MediaHandle {
     requests: mpsc::UnboundedSender<Request>,
-    address: SocketAddr,
 }
 
 impl MediaHandle {
@@ -81,12 +80,7 @@ impl MediaHandle {
     /// anchor (for driving the exchange without media).
     pub fn channel() -> (MediaHandle, mpsc::UnboundedReceiver<Request>) {
         let (requests, receiver) = mpsc::unbounded_channel();
-        (MediaHandle { requests, address: SocketAddr::from(([127, 0, 0, 1], 0)) }, receiver)
-    }
-
-    /// The UDP address devices send media to.
-    pub fn address(&self) -> SocketAddr {
-        self.address
+        (MediaHandle { requests }, receiver)
     }
 }
 
@@ -131,7 +125,7 @@ pub async fn spawn_anchor(
         tick: 0,
     };
     tokio::spawn(anchor.run(receiver));
-    Ok(MediaHandle { requests, address })
+    Ok(MediaHandle { requests })
 }
 
 struct Peer {
@@ -313,11 +307,10 @@ impl Anchor {
 
     /// A frame from `speaker`: to voicemail, or to whoever hears it.
     async fn relay(&mut self, speaker: DeviceId, frame: MediaData, now: Instant) {
-        match self.routes.source(speaker) {
-            Source::Voicemail { .. } if self.greeting_over(speaker) => {
-                self.recorder.frame(speaker, frame.time.numer(), &frame.data);
-            }
-            _ => {}
+        if matches!(self.routes.source(speaker), Source::Voicemail { .. })
+            && self.greeting_over(speaker)
+        {
+            self.recorder.frame(speaker, frame.time.numer(), &frame.data);
         }
         let Some(listener) = self.routes.listener(speaker) else {
             return;
