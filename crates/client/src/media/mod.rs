@@ -14,7 +14,7 @@ use crate::audio::{AudioSink, AudioSource};
 use crate::view::Connection;
 use crate::{ClientError, Engine, ServiceAddress};
 
-pub use pipeline::{Arrivals, MediaStats};
+pub use pipeline::{MediaStats, PacketLog, PacketTimes};
 
 /// The audio a call uses: where outgoing sound comes from and incoming goes.
 pub struct CallAudio {
@@ -39,7 +39,7 @@ enum Control {
 pub struct Media {
     control: mpsc::UnboundedSender<Control>,
     stats: watch::Receiver<MediaStats>,
-    arrivals: Arrivals,
+    log: PacketLog,
 }
 
 impl Media {
@@ -47,9 +47,9 @@ impl Media {
     pub fn start(engine: &Engine, service: &ServiceAddress, audio: CallAudio) -> Media {
         let (control, controls) = mpsc::unbounded_channel();
         let (stats_sender, stats) = watch::channel(MediaStats::default());
-        let arrivals = Arrivals::default();
+        let log = PacketLog::default();
         let link = Link {
-            arrivals: arrivals.clone(),
+            log: log.clone(),
             engine: engine.clone(),
             host: service.host_and_port(),
             controls,
@@ -57,12 +57,17 @@ impl Media {
             muted: false,
         };
         tokio::spawn(link.run(audio));
-        Media { control, stats, arrivals }
+        Media { control, stats, log }
     }
 
     /// When incoming packets arrived (the most recent ones).
-    pub fn arrivals(&self) -> Arrivals {
-        self.arrivals.clone()
+    pub fn arrivals(&self) -> PacketTimes {
+        self.log.arrivals.clone()
+    }
+
+    /// When outgoing packets were sent (the most recent ones).
+    pub fn departures(&self) -> PacketTimes {
+        self.log.departures.clone()
     }
 
     /// Call statistics and levels, updated every 100 ms while connected.
@@ -91,7 +96,7 @@ impl Media {
 }
 
 struct Link {
-    arrivals: Arrivals,
+    log: PacketLog,
     engine: Engine,
     host: Option<(String, u16)>,
     controls: mpsc::UnboundedReceiver<Control>,
@@ -146,7 +151,7 @@ impl Link {
     ) -> Result<Ended, ClientError> {
         let host = self.host.clone().ok_or_else(|| ClientError::Media("no service host".into()))?;
         let mut peer = peer::Peer::negotiate(&self.engine, &host).await?;
-        let mut pipeline = pipeline::Pipeline::new(self.muted, self.arrivals.clone())?;
+        let mut pipeline = pipeline::Pipeline::new(self.muted, self.log.clone())?;
         let offline = snapshots.wait_for(|view| view.connection != Connection::Online);
         tokio::pin!(offline);
         loop {

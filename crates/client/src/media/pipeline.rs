@@ -35,33 +35,46 @@ pub struct MediaStats {
     pub output_dbfs: f32,
 }
 
-/// Arrival times of the most recent packets, for latency measurements.
+/// When the most recent packets arrived or left, for latency measurements.
 #[derive(Clone, Debug, Default)]
-pub struct Arrivals {
+pub struct PacketTimes {
     times: Arc<Mutex<VecDeque<Instant>>>,
 }
 
-const ARRIVALS_KEPT: usize = 512;
+const TIMES_KEPT: usize = 512;
 
-impl Arrivals {
+impl PacketTimes {
     fn record(&self, at: Instant) {
         if let Ok(mut times) = self.times.lock() {
-            if times.len() == ARRIVALS_KEPT {
+            if times.len() == TIMES_KEPT {
                 times.pop_front();
             }
             times.push_back(at);
         }
     }
 
-    /// When the first packet at or after `since` arrived (among the last 512).
+    /// The first packet time at or after `since` (among the last 512).
     pub fn first_after(&self, since: Instant) -> Option<Instant> {
         let times = self.times.lock().ok()?;
         times.iter().copied().find(|at| *at >= since)
     }
+
+    /// The last packet time at or before `until` (among the last 512).
+    pub fn last_before(&self, until: Instant) -> Option<Instant> {
+        let times = self.times.lock().ok()?;
+        times.iter().copied().rev().find(|at| *at <= until)
+    }
+}
+
+/// Arrival and departure times of one device's packets.
+#[derive(Clone, Debug, Default)]
+pub struct PacketLog {
+    pub arrivals: PacketTimes,
+    pub departures: PacketTimes,
 }
 
 pub struct Pipeline {
-    arrivals: Arrivals,
+    log: PacketLog,
     encoder: VoiceEncoder,
     decoder: VoiceDecoder,
     jitter: JitterBuffer,
@@ -77,11 +90,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(muted: bool, arrivals: Arrivals) -> Result<Self, ClientError> {
+    pub fn new(muted: bool, log: PacketLog) -> Result<Self, ClientError> {
         let media = |error: crate::audio::voice::CodecError| ClientError::Media(error.to_string());
         let now = Instant::now();
         Ok(Self {
-            arrivals,
+            log,
             encoder: VoiceEncoder::new().map_err(media)?,
             decoder: VoiceDecoder::new().map_err(media)?,
             jitter: JitterBuffer::new(JitterConfig::default()),
@@ -121,6 +134,7 @@ impl Pipeline {
         match self.encoder.encode(&self.input) {
             Ok(packet) => {
                 self.packets_sent += 1;
+                self.log.departures.record(Instant::now());
                 Some((rtp_time, packet))
             }
             Err(error) => {
@@ -132,7 +146,7 @@ impl Pipeline {
 
     /// A packet arrived.
     pub fn receive(&mut self, at: Instant, sequence: u16, rtp_time: u32, payload: &[u8]) {
-        self.arrivals.record(at);
+        self.log.arrivals.record(at);
         self.jitter.handle_packet(at - self.origin, sequence, rtp_time, payload.to_vec());
     }
 
