@@ -8,6 +8,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod pulse;
+
 /// Debian packages the build, the app and the tests need.
 const APT_PACKAGES: &[&str] = &[
     "build-essential",
@@ -36,9 +38,10 @@ fn main() -> ExitCode {
         Some("run") => run_product(&args[1..]),
         Some("test") => test_everything(&args[1..]),
         Some("setup") => setup(false),
+        Some("pulse") => with_pulse(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup>\n  run    set up, build, start callpark-server --demo and open the desktop app\n  test   set up, then fmt, clippy and every test (nextest)\n  setup  install what is missing, build the UI"
+                "usage: cargo xtask <run|test|setup>\n  run    set up, build, start callpark-server --demo and open the desktop app\n  test   set up, then fmt, clippy and every test (nextest)\n  setup  install what is missing, build the UI\n  pulse  -- COMMAND...  run a command with a private PulseAudio daemon (real sound devices)"
             );
             return ExitCode::from(2);
         }
@@ -115,7 +118,31 @@ fn test_everything(extra: &[String]) -> Result {
     // Last, so that the test runner's summary is the last thing printed.
     let mut args = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
     args.extend(extra.iter().map(String::as_str));
-    run("cargo", &args, &root)
+    if cfg!(target_os = "linux") {
+        // The sound-device tests play and record through it.
+        let pulse = start_pulse(&root)?;
+        run_with_env("cargo", &args, &root, &pulse.env())
+    } else {
+        run("cargo", &args, &root)
+    }
+}
+
+fn start_pulse(root: &Path) -> Result<pulse::PrivatePulse> {
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    step("starting a private PulseAudio daemon");
+    pulse::PrivatePulse::start(&target.join("pulse"))
+}
+
+/// `cargo xtask pulse -- COMMAND...`: the command runs with PULSE_SERVER pointing at
+/// a private daemon, stopped afterwards (for benchmarks with real sound devices).
+fn with_pulse(args: &[String]) -> Result {
+    let command: Vec<&str> = args.iter().map(String::as_str).skip_while(|a| *a == "--").collect();
+    let Some((program, rest)) = command.split_first() else {
+        return Err("usage: cargo xtask pulse -- COMMAND [ARGS...]".into());
+    };
+    let root = project_root();
+    let pulse = start_pulse(&root)?;
+    run_with_env(program, rest, &root, &pulse.env())
 }
 
 fn step(what: &str) {
@@ -123,8 +150,18 @@ fn step(what: &str) {
 }
 
 fn run<S: AsRef<OsStr>>(program: &str, args: &[S], dir: &Path) -> Result {
+    run_with_env(program, args, dir, &[])
+}
+
+fn run_with_env<S: AsRef<OsStr>>(
+    program: &str,
+    args: &[S],
+    dir: &Path,
+    vars: &[(&str, String)],
+) -> Result {
     let status = Command::new(program)
         .args(args)
+        .envs(vars.iter().map(|(name, value)| (*name, value)))
         .current_dir(dir)
         .status()
         .map_err(|error| format!("could not start {program}: {error}"))?;

@@ -80,6 +80,8 @@ enum Command {
     },
     /// Print every event for your account as it happens.
     Watch,
+    /// List the microphones and speakers (for --mic and --speaker).
+    Devices,
     /// Call park policies (the *-CsTeamsCallParkPolicy cmdlets).
     #[command(subcommand)]
     Policy(admin::PolicyCommand),
@@ -198,6 +200,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Failure> {
         }
         Command::Parked { once } => phone::parked(&Session::load(&target)?, once, out).await,
         Command::Watch => phone::watch(&Session::load(&target)?, out).await,
+        Command::Devices => phone::devices(out),
         Command::Policy(command) => {
             admin::policy(&Session::load(&target)?.admin()?, command, out).await
         }

@@ -1,11 +1,17 @@
 //! The headless softphone: call, answer, park, retrieve, the live parked list and an
 //! event log, all on the client engine. Calls carry real audio through the service:
-//! silence, or a test tone with `--tone HZ`; what is heard is not played anywhere.
+//! by default silence out and nothing played (a headless phone); `--tone`, `--play`
+//! or `--mic` choose what it says, `--speaker` or `--record` where what it hears goes.
 
 use std::time::Duration;
 
 use callpark_client::audio::io::SAMPLE_RATE;
-use callpark_client::audio::{AudioSource, DiscardSink, SilentSource, ToneSource};
+use std::path::PathBuf;
+
+use callpark_client::audio::{
+    AudioSink, AudioSource, DeviceChoice, DiscardSink, Gate, GatedSink, GatedSource, Microphone,
+    SilentSource, Speaker, ToneSource, WavSink, WavSource,
+};
 use callpark_client::media::{CallAudio, Media};
 use callpark_client::{Connection, Engine, EngineEvent};
 use callpark_wire::{CallEndReason, Event, ReplyBody, RequestBody};
@@ -33,12 +39,54 @@ async fn online(session: &Session) -> Result<Engine, Failure> {
     Ok(engine)
 }
 
-/// What the softphone says in a call.
+/// What the softphone says in a call, and where what it hears goes.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct AudioArgs {
-    /// Send a sine tone of this frequency (20–20000 Hz) instead of silence.
-    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(20..=20_000))]
+    /// Send a sine tone of this frequency (20–20000 Hz).
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(20..=20_000),
+          group = "say")]
     pub tone: Option<u32>,
+    /// Say this WAV file's audio (any rate and channel count), then silence.
+    #[arg(long, value_name = "FILE", group = "say")]
+    pub play: Option<PathBuf>,
+    /// Use a microphone: "default" or a device name from `callpark devices`.
+    #[arg(long, value_name = "DEVICE", group = "say")]
+    pub mic: Option<DeviceChoice>,
+    /// Play what is heard on a speaker: "default" or a device name.
+    #[arg(long, value_name = "DEVICE", conflicts_with = "record")]
+    pub speaker: Option<DeviceChoice>,
+    /// Record what is heard into this WAV file (48 kHz mono, 16-bit).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+impl AudioArgs {
+    /// Opens the chosen source and sink; a device or file that cannot be used is an
+    /// error before any call is placed. Both start once the call connects (the gate).
+    fn open(&self) -> Result<(CallAudio, Gate), Failure> {
+        let usage = |error: &dyn std::fmt::Display| Failure::Usage(error.to_string());
+        let source: Box<dyn AudioSource> = match (&self.tone, &self.play, &self.mic) {
+            (Some(hz), _, _) => Box::new(ToneSource::new(*hz as f32, SAMPLE_RATE, 0.3)),
+            (_, Some(file), _) => Box::new(WavSource::open(file).map_err(|e| usage(&e))?),
+            (_, _, Some(device)) => Box::new(Microphone::open(device).map_err(|e| usage(&e))?),
+            _ => Box::new(SilentSource),
+        };
+        let sink: Box<dyn AudioSink> = match (&self.speaker, &self.record) {
+            (Some(device), _) => Box::new(Speaker::open(device).map_err(|e| usage(&e))?),
+            (_, Some(file)) => Box::new(WavSink::create(file).map_err(|e| usage(&e))?),
+            _ => Box::new(DiscardSink),
+        };
+        let gate = Gate::default();
+        let source = Box::new(GatedSource::new(source, &gate));
+        let sink = Box::new(GatedSink::new(sink, &gate));
+        Ok((CallAudio { source, sink }, gate))
+    }
+}
+
+/// The device's audio link, and the gate that starts what it says and records.
+struct AudioLink {
+    _media: Media,
+    says: Gate,
 }
 
 /// Sets up the device's audio link (it lives while the returned handle does) and
@@ -47,17 +95,42 @@ async fn start_audio(
     engine: &Engine,
     session: &Session,
     audio: &AudioArgs,
-) -> Result<Media, Failure> {
-    let source: Box<dyn AudioSource> = match audio.tone {
-        Some(hz) => Box::new(ToneSource::new(hz as f32, SAMPLE_RATE, 0.3)),
-        None => Box::new(SilentSource),
-    };
-    let audio = CallAudio { source, sink: Box::new(DiscardSink) };
+) -> Result<AudioLink, Failure> {
+    let (audio, says) = audio.open()?;
     let media = Media::start(engine, &session.service()?, audio);
     if let Err(error) = media.wait_connected(AUDIO_WAIT).await {
         eprintln!("warning: audio is not connected ({error}); the call goes on without sound");
     }
-    Ok(media)
+    Ok(AudioLink { _media: media, says })
+}
+
+/// `callpark devices`: the microphones and speakers `--mic` and `--speaker` can use.
+pub fn devices(out: &Out) -> Result<(), Failure> {
+    let list = callpark_client::audio::list_devices()
+        .map_err(|error| Failure::Usage(error.to_string()))?;
+    out.print(&list, || {
+        let rows = |devices: &[callpark_client::audio::DeviceInfo], kind: &str| {
+            devices
+                .iter()
+                .map(|device| {
+                    vec![
+                        kind.to_owned(),
+                        device.id.clone(),
+                        device.name.clone(),
+                        if device.is_default { "yes".into() } else { String::new() },
+                    ]
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut all = rows(&list.microphones, "microphone");
+        all.extend(rows(&list.speakers, "speaker"));
+        format!(
+            "Sound system: {}\n{}",
+            list.host,
+            table::render(&["KIND", "DEVICE", "NAME", "DEFAULT"], &all)
+        )
+    });
+    Ok(())
 }
 
 fn unexpected(reply: &ReplyBody) -> Failure {
@@ -91,7 +164,7 @@ pub async fn call(
     out: &Out,
 ) -> Result<(), Failure> {
     let engine = online(session).await?;
-    let _media = start_audio(&engine, session, audio).await?;
+    let link = start_audio(&engine, session, audio).await?;
     let mut events = engine.events();
     let reply = engine.request(RequestBody::Dial { to: to.to_owned() }).await?;
     let ReplyBody::Dialing { call } = reply else { return Err(unexpected(&reply)) };
@@ -109,6 +182,7 @@ pub async fn call(
             "The call ended before it was answered ({reason:?})."
         )));
     }
+    link.says.open();
     in_call(&engine, events, call, answered, park, None, out).await
 }
 
@@ -120,7 +194,7 @@ pub async fn answer(
     out: &Out,
 ) -> Result<(), Failure> {
     let engine = online(session).await?;
-    let _media = start_audio(&engine, session, audio).await?;
+    let link = start_audio(&engine, session, audio).await?;
     let mut events = engine.events();
     if !out.json {
         println!("Waiting for a call…");
@@ -146,6 +220,7 @@ pub async fn answer(
         |event| matches!(event, Event::Connected { call: c, .. } if *c == call),
     )
     .await?;
+    link.says.open();
     in_call(&engine, events, call, connected, park, None, out).await
 }
 
@@ -157,7 +232,7 @@ pub async fn retrieve(
     out: &Out,
 ) -> Result<(), Failure> {
     let engine = online(session).await?;
-    let _media = start_audio(&engine, session, audio).await?;
+    let link = start_audio(&engine, session, audio).await?;
     let events = engine.events();
     let reply = engine.request(RequestBody::Retrieve { code: code.to_owned() }).await;
     let reply = match reply {
@@ -169,6 +244,7 @@ pub async fn retrieve(
     };
     let ReplyBody::Retrieved { call, caller, .. } = reply else { return Err(unexpected(&reply)) };
     let connected = Event::Connected { call, peer: caller };
+    link.says.open();
     in_call(&engine, events, call, connected, false, hangup_after, out).await
 }
 

@@ -321,3 +321,64 @@ async fn over_tls_the_cli_trusts_the_named_ca_and_nothing_else() {
     assert_eq!(policy.code, 1, "signed in over https, refused as a non-admin: {}", policy.stderr);
     assert!(policy.stderr.contains("\"forbidden\""), "{}", policy.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_softphone_plays_a_file_and_the_other_records_it() {
+    use callpark_client::audio::io::{FRAME_SAMPLES, SAMPLE_RATE};
+    use callpark_client::audio::{
+        AudioSink, AudioSource, ToneSource, WavSink, WavSource, tone_present,
+    };
+    use tokio::io::AsyncWriteExt;
+
+    let world = World::start().await;
+    world.login("bob").await;
+    world.login("dave").await;
+    let said = world.dir.path().join("said.wav");
+    let heard = world.dir.path().join("heard.wav");
+    {
+        let mut file = WavSink::create(&said).unwrap();
+        let mut tone = ToneSource::new(700.0, SAMPLE_RATE, 0.3);
+        let mut frame = [0.0; FRAME_SAMPLES];
+        for _ in 0..150 {
+            tone.read_frame(&mut frame);
+            file.write_frame(&frame);
+        }
+    }
+
+    let heard_arg = heard.to_str().unwrap();
+    let mut bob = world
+        .command("bob", &["--json", "answer", "--timeout", "20", "--record", heard_arg])
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut dave = world
+        .command("dave", &["--json", "call", "bob", "--play", said.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    first_json_line(&mut bob, "connected").await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let mut stdin = dave.stdin.take().unwrap();
+    stdin.write_all(b"hangup\n").await.unwrap();
+    let bob_done = tokio::time::timeout(Duration::from_secs(10), bob.wait()).await.unwrap();
+    assert_eq!(bob_done.unwrap().code(), Some(0));
+    let _ = tokio::time::timeout(Duration::from_secs(10), dave.wait()).await.unwrap();
+
+    let mut recording = WavSource::open(&heard).unwrap();
+    assert!(recording.duration_secs() > 2.0, "{} s recorded", recording.duration_secs());
+    let mut samples = Vec::new();
+    let mut frame = [0.0; FRAME_SAMPLES];
+    while !recording.finished() {
+        recording.read_frame(&mut frame);
+        samples.extend_from_slice(&frame);
+    }
+    // The file starts when the call connects: its three seconds outlast the call.
+    let call = &samples[SAMPLE_RATE as usize / 5..SAMPLE_RATE as usize * 2];
+    assert!(tone_present(call, 700.0, SAMPLE_RATE, FRAME_SAMPLES, 0.9), "Dave's file is heard");
+
+    let missing = world.run("dave", &["call", "bob", "--play", "/nonexistent/said.wav"]).await;
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("/nonexistent/said.wav"), "{}", missing.stderr);
+    let both = world.run("dave", &["call", "bob", "--tone", "440", "--play", "x.wav"]).await;
+    assert_eq!(both.code, 2, "one source at a time: {}", both.stderr);
+}

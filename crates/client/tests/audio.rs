@@ -7,106 +7,13 @@
 use std::time::{Duration, Instant};
 
 use callpark_client::audio::io::SAMPLE_RATE;
-use callpark_client::audio::{AnalysingSink, Heard, ToneSource, tone_share};
-use callpark_client::media::{CallAudio, Media};
-use callpark_client::{AdminClient, Connection, Engine, EngineEvent, ServiceAddress, login};
-use callpark_service::config::ServiceConfig;
+use callpark_client::{AdminClient, Connection, Engine, EngineEvent, login};
 use callpark_service::hold_music::SIGNATURE_HZ;
-use callpark_service::startup::start;
 use callpark_wire::{Event, ReplyBody, RequestBody};
-use tokio::net::TcpListener;
 
-const WITHIN: Duration = Duration::from_secs(10);
-const FRAME: usize = 960;
+mod common;
 
-async fn service() -> (ServiceAddress, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let started = start(&ServiceConfig::for_tests(dir.path())).await.unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(callpark_service::run(listener, None, started.state, std::future::pending()));
-    (ServiceAddress::parse(&address).unwrap(), dir)
-}
-
-/// A headless softphone: signed in, audio linked, saying a tone.
-struct Phone {
-    engine: Engine,
-    media: Media,
-    heard: Heard,
-}
-
-impl Phone {
-    async fn sign_in(service: &ServiceAddress, login_name: &str, tone_hz: f32) -> Phone {
-        let token = login(service, login_name, &format!("{login_name}-demo")).await.unwrap().token;
-        let engine = Engine::start(service, &token, "test phone");
-        engine.wait_for(WITHIN, |v| v.connection == Connection::Online).await.unwrap();
-        let sink = AnalysingSink::new(30);
-        let heard = sink.heard();
-        let audio = CallAudio {
-            source: Box::new(ToneSource::new(tone_hz, SAMPLE_RATE, 0.3)),
-            sink: Box::new(sink),
-        };
-        let media = Media::start(&engine, service, audio);
-        media.wait_connected(WITHIN).await.unwrap();
-        Phone { engine, media, heard }
-    }
-
-    async fn ask(&self, body: RequestBody) -> ReplyBody {
-        self.engine.request(body).await.unwrap()
-    }
-
-    /// Waits for an event that `wanted` picks something out of, from now on (even
-    /// before the returned future is first polled).
-    fn event<T>(
-        &self,
-        mut wanted: impl FnMut(&Event) -> Option<T>,
-    ) -> impl std::future::Future<Output = T> {
-        let mut events = self.engine.events();
-        async move {
-            tokio::time::timeout(WITHIN, async {
-                loop {
-                    if let Ok(EngineEvent::Event(event)) = events.recv().await {
-                        if let Some(found) = wanted(&event) {
-                            return found;
-                        }
-                    }
-                }
-            })
-            .await
-            .unwrap()
-        }
-    }
-
-    /// Samples played from `since` on, for `length`.
-    async fn listen(&self, since: Instant, length: Duration) -> Vec<f32> {
-        tokio::time::sleep_until((since + length).into()).await;
-        self.heard.since(since).iter().flat_map(|frame| frame.samples.iter().copied()).collect()
-    }
-}
-
-/// Share of 20 ms blocks whose energy is mostly at `frequency`.
-fn blocks_with(samples: &[f32], frequency: f32, threshold: f32) -> f32 {
-    let blocks: Vec<&[f32]> = samples.chunks_exact(FRAME).collect();
-    let holding =
-        blocks.iter().filter(|b| tone_share(b, frequency, SAMPLE_RATE) >= threshold).count();
-    holding as f32 / blocks.len().max(1) as f32
-}
-
-/// `caller` dials `callee`, who answers. Returns the call id.
-async fn connect(caller: &Phone, callee: &Phone, callee_login: &str) -> u64 {
-    let incoming = callee.event(|event| match event {
-        Event::IncomingCall { call, .. } => Some(*call),
-        _ => None,
-    });
-    let ReplyBody::Dialing { call } =
-        caller.ask(RequestBody::Dial { to: callee_login.into() }).await
-    else {
-        panic!("not dialing")
-    };
-    assert_eq!(incoming.await, call);
-    callee.ask(RequestBody::Answer { call }).await;
-    call
-}
+use common::{FRAME, Phone, WITHIN, blocks_with, connect, service};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_in_a_call_hear_each_others_tone() {

@@ -2,6 +2,7 @@
 //! media pipeline uses, and the headless implementations (tones, silence, a sink
 //! that keeps what it hears for analysis). Sound devices implement the same traits.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -39,6 +40,79 @@ impl AudioSource for SilentSource {
     fn read_frame(&mut self, frame: &mut Frame) -> bool {
         frame.fill(0.0);
         true
+    }
+}
+
+/// A source that says silence until its [`Gate`] opens: a file played into a call
+/// starts when the call connects, not when the audio link comes up.
+pub struct GatedSource {
+    inner: Box<dyn AudioSource>,
+    open: Gate,
+}
+
+/// Opens a [`GatedSource`].
+#[derive(Clone, Debug, Default)]
+pub struct Gate(Arc<AtomicBool>);
+
+impl Gate {
+    pub fn open(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Gate {
+    fn is_open(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl GatedSource {
+    pub fn new(inner: Box<dyn AudioSource>, gate: &Gate) -> Self {
+        Self { inner, open: gate.clone() }
+    }
+}
+
+/// A sink that hears nothing until its [`Gate`] opens: a recording starts when the
+/// call connects.
+pub struct GatedSink {
+    inner: Box<dyn AudioSink>,
+    open: Gate,
+}
+
+impl GatedSink {
+    pub fn new(inner: Box<dyn AudioSink>, gate: &Gate) -> Self {
+        Self { inner, open: gate.clone() }
+    }
+}
+
+impl std::fmt::Debug for GatedSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatedSink").field("open", &self.open).finish_non_exhaustive()
+    }
+}
+
+impl AudioSink for GatedSink {
+    fn write_frame(&mut self, frame: &Frame) {
+        if self.open.is_open() {
+            self.inner.write_frame(frame);
+        }
+    }
+}
+
+impl std::fmt::Debug for GatedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatedSource").field("open", &self.open).finish_non_exhaustive()
+    }
+}
+
+impl AudioSource for GatedSource {
+    fn read_frame(&mut self, frame: &mut Frame) -> bool {
+        if self.open.is_open() {
+            self.inner.read_frame(frame)
+        } else {
+            frame.fill(0.0);
+            true
+        }
     }
 }
 

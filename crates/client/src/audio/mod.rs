@@ -1,13 +1,23 @@
-//! The client's audio pipeline: audio in and out as 20 ms frames (sound devices or
-//! headless sources and sinks), Opus, the sans-IO jitter buffer, test tones and
-//! their detection.
+//! The client's audio pipeline: audio in and out as 20 ms frames (sound devices,
+//! WAV files or headless sources and sinks), rate conversion, Opus, the sans-IO
+//! jitter buffer, test tones and their detection.
 
+pub mod device;
 pub mod io;
 pub mod jitter;
+pub mod resample;
 pub mod tone;
 pub mod voice;
+pub mod wav;
 
-pub use io::{AnalysingSink, AudioSink, AudioSource, DiscardSink, Heard, SilentSource};
+pub use device::{
+    DeviceChoice, DeviceError, DeviceInfo, DeviceList, Microphone, Speaker, list_devices,
+};
+pub use io::{
+    AnalysingSink, AudioSink, AudioSource, DiscardSink, Gate, GatedSink, GatedSource, Heard,
+    SilentSource,
+};
 pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 pub use tone::{ToneSource, tone_present, tone_share};
 pub use voice::{VoiceDecoder, VoiceEncoder, level_dbfs};
+pub use wav::{WavError, WavSink, WavSource};
