@@ -196,9 +196,7 @@ pub async fn answer(
     let engine = online(session).await?;
     let link = start_audio(&engine, session, audio).await?;
     let mut events = engine.events();
-    if !out.json {
-        println!("Waiting for a call…");
-    }
+    out.print(&serde_json::json!({"waiting": true}), || "Waiting for a call…".into());
     let ringing = tokio::time::timeout(
         Duration::from_secs(timeout),
         next_about(&mut events, |event| {

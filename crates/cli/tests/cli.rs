@@ -235,7 +235,7 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
     // Bob waits for a call and parks it as soon as it connects.
     let mut bob =
         world.command("bob", &["--json", "answer", "--park", "--timeout", "20"]).spawn().unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    first_json_line(&mut bob, "waiting").await;
     // Dave calls bob and stays on the line.
     let dave = world.command("dave", &["--json", "call", "bob"]).spawn().unwrap();
     let parked = first_json_line(&mut bob, "code").await;
@@ -350,7 +350,7 @@ async fn one_softphone_plays_a_file_and_the_other_records_it() {
         .command("bob", &["--json", "answer", "--timeout", "20", "--record", heard_arg])
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    first_json_line(&mut bob, "waiting").await;
     let mut dave = world
         .command("dave", &["--json", "call", "bob", "--play", said.to_str().unwrap()])
         .stdin(Stdio::piped())

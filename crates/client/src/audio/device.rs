@@ -21,9 +21,11 @@ use super::resample::{RateConverter, ResampleError, downmix};
 
 /// How long opening a stream may take before the device is reported unavailable.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
-/// Device periods of 10 ms: short enough for low delay, long enough that the
-/// callback keeps up under load.
-const PERIOD: Duration = Duration::from_millis(10);
+/// Device periods. Playback's queue is two periods on PulseAudio, so a short period
+/// there is delay saved; capture delivers a period at a time, and every callback
+/// costs a round of the sound server's protocol, so it gets a longer one.
+const SPEAKER_PERIOD: Duration = Duration::from_millis(5);
+const MICROPHONE_PERIOD: Duration = Duration::from_millis(10);
 /// The ring holds this much device audio; anything beyond is a stalled reader.
 const RING: Duration = Duration::from_millis(500);
 
@@ -308,7 +310,11 @@ fn stream_config(
     }
     .map_err(|error| DeviceError::Open { direction, name, reason: error.to_string() })?;
     let rate = supported.sample_rate();
-    let period = u32::try_from(u128::from(rate) * PERIOD.as_micros() / 1_000_000).unwrap_or(480);
+    let period = match direction {
+        Direction::Microphone => MICROPHONE_PERIOD,
+        Direction::Speaker => SPEAKER_PERIOD,
+    };
+    let period = u32::try_from(u128::from(rate) * period.as_micros() / 1_000_000).unwrap_or(480);
     let buffer_size = match supported.buffer_size() {
         cpal::SupportedBufferSize::Range { min, max } if (*min..=*max).contains(&period) => {
             cpal::BufferSize::Fixed(period)
@@ -430,6 +436,10 @@ impl AudioSource for Microphone {
             tracing::warn!(%error, "microphone resampling failed");
         }
         self.assembled.pop(frame)
+    }
+
+    fn paced(&self) -> bool {
+        true
     }
 }
 
@@ -605,6 +615,11 @@ impl AudioSink for Speaker {
         }
         // A full ring means the device stopped pulling; what does not fit is dropped.
         let _ = self.samples.push_slice(&self.converted);
+    }
+
+    fn queued(&self) -> Option<Duration> {
+        let queued = self.samples.occupied_len() as f64 / f64::from(self.format.sample_rate);
+        Some(Duration::from_secs_f64(queued))
     }
 }
 

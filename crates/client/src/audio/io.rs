@@ -18,11 +18,24 @@ pub type Frame = [f32; FRAME_SAMPLES];
 pub trait AudioSource: Send {
     /// Fills the next 20 ms; `false` when no frame is ready yet (nothing is sent).
     fn read_frame(&mut self, frame: &mut Frame) -> bool;
+
+    /// A device with its own clock: every frame it has is sent as soon as it is
+    /// ready. Other sources are read once per 20 ms by the pipeline's clock.
+    fn paced(&self) -> bool {
+        false
+    }
 }
 
 /// Where the call's incoming audio goes.
 pub trait AudioSink: Send {
     fn write_frame(&mut self, frame: &Frame);
+
+    /// For a device with its own clock, the audio it has queued: the pipeline plays
+    /// a frame whenever that runs low, so playout follows the device. Other sinks
+    /// get a frame per 20 ms of the pipeline's clock.
+    fn queued(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 impl AudioSource for ToneSource {
@@ -97,6 +110,10 @@ impl AudioSink for GatedSink {
             self.inner.write_frame(frame);
         }
     }
+
+    fn queued(&self) -> Option<std::time::Duration> {
+        if self.open.is_open() { self.inner.queued() } else { None }
+    }
 }
 
 impl std::fmt::Debug for GatedSource {
@@ -113,6 +130,10 @@ impl AudioSource for GatedSource {
             frame.fill(0.0);
             true
         }
+    }
+
+    fn paced(&self) -> bool {
+        self.open.is_open() && self.inner.paced()
     }
 }
 

@@ -14,10 +14,12 @@ use tokio::net::UdpSocket;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use super::CallAudio;
-use super::pipeline::Pipeline;
+use super::pipeline::{MAX_FRAMES_AT_ONCE, Pipeline};
 use crate::{ClientError, Engine};
 
-const FRAME: Duration = Duration::from_millis(20);
+/// How often the pipeline looks at the sound devices: frames are sent as soon as
+/// the microphone has them and played as soon as the speaker runs low.
+const POLL: Duration = Duration::from_millis(5);
 const RECEIVE_BUFFER: usize = 2_000;
 
 pub struct Peer {
@@ -71,8 +73,8 @@ impl Peer {
         rtc.sdp_api()
             .accept_answer(pending, answer)
             .map_err(|error| media_error("answer", error))?;
-        let mut frames = tokio::time::interval(FRAME);
-        frames.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let mut frames = tokio::time::interval(POLL);
+        frames.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut peer = Peer {
             rtc,
             socket,
@@ -114,23 +116,29 @@ impl Peer {
                 self.rtc.handle_input(Input::Timeout(Instant::now())).map_err(|error| media_error("audio timer", error))?;
                 self.drain(Some(pipeline))
             }
-            _ = self.frames.tick() => self.send_frame(pipeline, audio),
+            _ = self.frames.tick() => self.exchange_frames(pipeline, audio),
         }
     }
 
-    fn send_frame(
+    /// Plays what the speaker needs and sends what the microphone has.
+    fn exchange_frames(
         &mut self,
         pipeline: &mut Pipeline,
         audio: &mut CallAudio,
     ) -> Result<(), ClientError> {
-        let Some((rtp_time, packet)) = pipeline.tick(audio) else { return Ok(()) };
-        let (Some(pt), true) = (self.pt, self.connected) else { return Ok(()) };
-        let Some(writer) = self.rtc.writer(self.mid) else { return Ok(()) };
-        let time = MediaTime::new(rtp_time, Frequency::FORTY_EIGHT_KHZ);
-        writer
-            .write(pt, Instant::now(), time, packet.to_vec())
-            .map_err(|error| media_error("audio send", error))?;
-        self.drain(Some(pipeline))
+        let now = Instant::now();
+        pipeline.play(audio, now);
+        for _ in 0..MAX_FRAMES_AT_ONCE {
+            let Some((rtp_time, packet)) = pipeline.next_packet(audio, now) else { break };
+            let (Some(pt), true) = (self.pt, self.connected) else { continue };
+            let Some(writer) = self.rtc.writer(self.mid) else { continue };
+            let time = MediaTime::new(rtp_time, Frequency::FORTY_EIGHT_KHZ);
+            writer
+                .write(pt, Instant::now(), time, packet.to_vec())
+                .map_err(|error| media_error("audio send", error))?;
+            self.drain(Some(pipeline))?;
+        }
+        Ok(())
     }
 
     fn drain(&mut self, mut pipeline: Option<&mut Pipeline>) -> Result<(), ClientError> {

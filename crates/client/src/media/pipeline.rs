@@ -12,8 +12,38 @@ use crate::audio::{JitterBuffer, JitterConfig, VoiceDecoder, VoiceEncoder, level
 use super::CallAudio;
 
 const STATS_EVERY: Duration = Duration::from_millis(100);
+const FRAME: Duration = Duration::from_millis(20);
 /// RTP ticks per 20 ms frame at 48 kHz.
 const FRAME_TICKS: u64 = 960;
+/// A device sink gets another frame once less than this is queued: one poll period
+/// (5 ms) and one device period (5 ms) with a little to spare.
+const PLAYOUT_LOW_WATER: Duration = Duration::from_millis(12);
+/// Frames handled in one go at most, so a stalled device cannot spin the loop.
+pub const MAX_FRAMES_AT_ONCE: usize = 3;
+
+/// A 20 ms clock for sources and sinks without one of their own: due once per
+/// period; after a stall of more than three periods it starts afresh rather than
+/// bursting to catch up.
+#[derive(Debug, Default)]
+pub struct FrameClock {
+    next: Option<Instant>,
+}
+
+impl FrameClock {
+    pub fn due(&mut self, now: Instant) -> bool {
+        match self.next {
+            Some(next) if now < next => false,
+            Some(next) if now - next < 3 * FRAME => {
+                self.next = Some(next + FRAME);
+                true
+            }
+            _ => {
+                self.next = Some(now + FRAME);
+                true
+            }
+        }
+    }
+}
 
 /// Call statistics and levels, for the UI and tests.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -82,6 +112,8 @@ pub struct Pipeline {
     input: Box<Frame>,
     output: Box<Frame>,
     next_rtp_time: u64,
+    play_clock: FrameClock,
+    send_clock: FrameClock,
     muted: bool,
     packets_sent: u64,
     input_dbfs: f32,
@@ -102,6 +134,8 @@ impl Pipeline {
             input: Box::new([0.0; FRAME_SAMPLES]),
             output: Box::new([0.0; FRAME_SAMPLES]),
             next_rtp_time: 0,
+            play_clock: FrameClock::default(),
+            send_clock: FrameClock::default(),
             muted,
             packets_sent: 0,
             input_dbfs: -100.0,
@@ -114,15 +148,39 @@ impl Pipeline {
         self.muted = muted;
     }
 
-    /// One frame period: plays the next frame and returns the packet to send (with
-    /// its RTP time), if the source had a frame.
-    pub fn tick(&mut self, audio: &mut CallAudio) -> Option<(u64, &[u8])> {
+    /// Plays what is due: as many frames as a device sink needs to stay above its
+    /// low-water mark, or one frame per 20 ms for other sinks.
+    pub fn play(&mut self, audio: &mut CallAudio, now: Instant) {
+        match audio.sink.queued() {
+            Some(mut queued) => {
+                for _ in 0..MAX_FRAMES_AT_ONCE {
+                    if queued >= PLAYOUT_LOW_WATER {
+                        break;
+                    }
+                    self.play_one(audio);
+                    queued += FRAME;
+                }
+            }
+            None => {
+                if self.play_clock.due(now) {
+                    self.play_one(audio);
+                }
+            }
+        }
+    }
+
+    fn play_one(&mut self, audio: &mut CallAudio) {
         let playout = self.jitter.poll_playout();
         self.decoder.play(&playout, &mut self.output);
         self.output_dbfs = level_dbfs(&self.output[..]);
         audio.sink.write_frame(&self.output);
+    }
 
-        if !audio.source.read_frame(&mut self.input) {
+    /// The next packet to send (with its RTP time), if one is due: every frame a
+    /// device source has ready, or one per 20 ms from other sources.
+    pub fn next_packet(&mut self, audio: &mut CallAudio, now: Instant) -> Option<(u64, &[u8])> {
+        let due = if audio.source.paced() { true } else { self.send_clock.due(now) };
+        if !due || !audio.source.read_frame(&mut self.input) {
             return None;
         }
         if self.muted {
@@ -171,5 +229,38 @@ impl Pipeline {
             input_dbfs: self.input_dbfs,
             output_dbfs: self.output_dbfs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frame_clock_is_due_every_20_ms_and_catches_up_short_delays() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut clock = FrameClock::default();
+        assert!(clock.due(at(0)));
+        assert!(!clock.due(at(5)));
+        assert!(!clock.due(at(19)));
+        assert!(clock.due(at(20)));
+        // Woken at 65 ms: the periods due at 40 and 60 ms are both still served, then
+        // the clock is back on its grid.
+        assert!(clock.due(at(65)));
+        assert!(clock.due(at(65)));
+        assert!(!clock.due(at(66)));
+        assert!(clock.due(at(80)));
+    }
+
+    #[test]
+    fn after_a_long_stall_the_frame_clock_starts_afresh() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut clock = FrameClock::default();
+        assert!(clock.due(at(0)));
+        assert!(clock.due(at(500)));
+        assert!(!clock.due(at(501)), "no burst of the 24 missed periods");
+        assert!(clock.due(at(520)));
     }
 }
