@@ -3,8 +3,10 @@
 # to core 0 and the load generator to core 1, 127.0.0.1 only, a fresh data directory
 # per scenario, every server stopped by PID.
 #
-#   scripts/bench-load.sh            # all three scenarios
-#   scripts/bench-load.sh latency    # or: throughput, idle
+#   scripts/bench-load.sh            # the signaling scenarios: latency throughput idle
+#   scripts/bench-load.sh latency    # or: throughput, idle, media-parked, media-bridged
+#
+# The media scenarios take CALLS (default 2000 parked, 1000 bridged) and SECONDS_MEASURED (20); SILENT=1 makes parked callers send nothing.
 #
 # Each scenario prints its figures; docs/benchmarks.md records them.
 set -euo pipefail
@@ -56,7 +58,9 @@ for scenario in ${scenarios[*]}; do
     latency) load latency --parks-per-second 1000 --lanes 100 --seconds 20 ;;
     throughput) load throughput --lanes "${LANES:-16}" --seconds 20 ;;
     idle) load idle --connections 10000 --users 100 --server-pid "$server_pid" ;;
-    *) echo "unknown scenario $scenario (latency, throughput, idle)" >&2; exit 2 ;;
+    media-parked) load media-parked --calls "${CALLS:-2000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ${SILENT:+--silent-callers} ;;
+    media-bridged) load media-bridged --calls "${CALLS:-1000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ;;
+    *) echo "unknown scenario $scenario (latency, throughput, idle, media-parked, media-bridged)" >&2; exit 2 ;;
   esac
   stop_server
 done

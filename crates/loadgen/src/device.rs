@@ -96,6 +96,13 @@ impl Device {
         }
     }
 
+    /// Waits for `call` to ring this device (skipping others that rang it) and
+    /// answers it.
+    pub async fn answer(&mut self, call: u64) -> Result<(), LoadError> {
+        while self.incoming_call().await? != call {}
+        self.request(RequestBody::Answer { call }).await.map(|_| ())
+    }
+
     pub async fn close(mut self) {
         let _ = self.sink.close().await;
     }

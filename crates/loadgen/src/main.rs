@@ -5,9 +5,14 @@
 //! - `latency`: park → code as the client sees it, at a fixed park rate.
 //! - `throughput`: parks and retrieves as fast as the lanes can go.
 //! - `idle`: many signed-in, idle connections, and the server memory they cost.
+//! - `media-parked`: parked callers hearing hold music from the media anchor.
+//! - `media-bridged`: connected calls relayed both ways by the media anchor.
 
+mod cpu;
 mod device;
 mod lane;
+mod media;
+mod media_load;
 mod memory;
 mod setup;
 mod stats;
@@ -73,6 +78,39 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         hold_seconds: u64,
     },
+    /// Callers with audio call parkers, who park them; measures the hold music that
+    /// reaches every parked caller (loss, gaps) and the server's CPU.
+    MediaParked {
+        #[arg(long, default_value_t = 2000)]
+        calls: usize,
+        /// Users whose devices place the calls (each user has calls/users devices).
+        #[arg(long, default_value_t = 20)]
+        caller_users: usize,
+        /// Parkers working in parallel (one device each).
+        #[arg(long, default_value_t = 8)]
+        parkers: usize,
+        /// Parked callers send nothing (by default they keep sending, as phones do).
+        #[arg(long)]
+        silent_callers: bool,
+        #[arg(long)]
+        server_pid: u32,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
+    /// Connected calls between media peers that both send; measures what the relay
+    /// delivers and the server's CPU.
+    MediaBridged {
+        #[arg(long, default_value_t = 1000)]
+        calls: usize,
+        #[arg(long, default_value_t = 20)]
+        caller_users: usize,
+        #[arg(long, default_value_t = 50)]
+        callee_users: usize,
+        #[arg(long)]
+        server_pid: u32,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +129,8 @@ pub enum LoadError {
     Timeout(&'static str),
     #[error("cannot read the server's memory: {0}")]
     Memory(String),
+    #[error("cannot read CPU time: {0}")]
+    Cpu(String),
 }
 
 /// Connections and lanes set up at once.
@@ -114,6 +154,8 @@ async fn run(args: Args) -> Result<(), LoadError> {
     let users_needed = match &args.scenario {
         Scenario::Latency { lanes, .. } | Scenario::Throughput { lanes, .. } => lanes * 3,
         Scenario::Idle { users, .. } => *users,
+        Scenario::MediaParked { caller_users, parkers, .. } => caller_users + parkers,
+        Scenario::MediaBridged { caller_users, callee_users, .. } => caller_users + callee_users,
     };
     let setup_started = Instant::now();
     let users = load_users(&service, &args.admin_login, &args.admin_password, users_needed).await?;
@@ -136,6 +178,29 @@ async fn run(args: Args) -> Result<(), LoadError> {
             idle(&websocket_url, &users, connections, server_pid, Duration::from_secs(hold_seconds))
                 .await
         }
+        Scenario::MediaParked {
+            calls,
+            caller_users: _,
+            parkers,
+            silent_callers,
+            server_pid,
+            seconds,
+        } => {
+            let window = media_window(server_pid, seconds);
+            media_load::parked(&websocket_url, &users, calls, parkers, silent_callers, window).await
+        }
+        Scenario::MediaBridged { calls, caller_users: _, callee_users, server_pid, seconds } => {
+            let window = media_window(server_pid, seconds);
+            media_load::bridged(&websocket_url, &users, calls, callee_users, window).await
+        }
+    }
+}
+
+fn media_window(server_pid: u32, seconds: u64) -> media_load::Window {
+    media_load::Window {
+        settle: Duration::from_secs(2),
+        measure: Duration::from_secs(seconds),
+        server_pid,
     }
 }
 

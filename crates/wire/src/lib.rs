@@ -14,6 +14,7 @@
 pub mod admin;
 mod event;
 mod request;
+pub mod rtp;
 
 pub use event::{CallEndReason, Event, ParkOutcome, ParkedCall, RingingStopReason, UserRef};
 pub use request::{

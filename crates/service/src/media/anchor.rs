@@ -26,6 +26,9 @@ use super::timeline::{Origin, Timeline};
 /// The largest datagram read; WebRTC keeps packets under the path MTU.
 const RECEIVE_BUFFER: usize = 2_000;
 const FRAME: Duration = Duration::from_millis(20);
+/// Packets written but not yet polled out that str0m may hold (each write is one
+/// packet and is polled out at once; a few spare).
+const SEND_BUFFER_PACKETS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
@@ -256,6 +259,11 @@ impl Anchor {
             .enable_opus(true, false)
             // A relay must not hold frames back waiting for a lost one.
             .set_reordering_size_audio(0)
+            // Per-packet work the anchor has no use for: no header extensions (no
+            // transport-wide congestion control for fixed-rate Opus, no audio level),
+            // and no buffer of sent packets for retransmission, which voice never asks for.
+            .clear_extension_map()
+            .set_send_buffer_audio(SEND_BUFFER_PACKETS)
             .set_stats_interval(None)
             .build(now);
         let candidate = Candidate::host(self.candidate_address, "udp")?;
@@ -287,6 +295,11 @@ impl Anchor {
             tracing::trace!(%source, "datagram for no peer");
             return;
         };
+        if callpark_wire::rtp::is_rtp(datagram) && self.unheard(device) {
+            // Nobody hears this device (parked, ringing, on hold): its voice is dropped
+            // before decryption, the largest cost of a parked caller who keeps talking.
+            return;
+        }
         let Some(peer) = self.peers.get_mut(&device) else {
             return;
         };
@@ -303,6 +316,12 @@ impl Anchor {
         for frame in received {
             self.relay(device, frame, now).await;
         }
+    }
+
+    /// Whether what `speaker` says goes nowhere: no listener and no voicemail.
+    fn unheard(&self, speaker: DeviceId) -> bool {
+        self.routes.listener(speaker).is_none()
+            && !matches!(self.routes.source(speaker), Source::Voicemail { .. })
     }
 
     /// A frame from `speaker`: to voicemail, or to whoever hears it.
