@@ -221,9 +221,37 @@ async fn main() {
         percentile(&raw, 50.0)
     );
     println!(
-        "client CPU during the call ({:.1} s, real devices both ways): Bob {:.2} % of a core, Carol {:.2} %",
+        "client CPU during the call ({:.1} s, real devices both ways): Bob {:.2} % of a core \
+         (his microphone is a null-sink monitor fed by the bench), Carol {:.2} %",
         wall.as_secs_f64(),
         share(cpu_from.1, cpu_to.1),
         share(cpu_from.2, cpu_to.2),
+    );
+
+    // The same call headless (tones in, nothing played): the client's own share,
+    // without the sound system's.
+    let mut carol =
+        softphone(&server, &carol_session, &["--json", "answer", "--tone", "500"]).spawn().unwrap();
+    wait_for_line(&mut carol, "waiting").await;
+    let mut bob = softphone(&server, &bob_session, &["--json", "call", "carol", "--tone", "700"])
+        .spawn()
+        .unwrap();
+    wait_for_line(&mut carol, "connected").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let from = (Instant::now(), cpu_time(bob.id().unwrap()), cpu_time(carol.id().unwrap()));
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let to = (Instant::now(), cpu_time(bob.id().unwrap()), cpu_time(carol.id().unwrap()));
+    bob.stdin.as_mut().unwrap().write_all(b"hangup\n").await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), bob.wait()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), carol.wait()).await;
+    let wall = to.0 - from.0;
+    let share =
+        |from: Duration, to: Duration| 100.0 * (to - from).as_secs_f64() / wall.as_secs_f64();
+    println!(
+        "client CPU during a headless call ({:.1} s, tones, nothing played): Bob {:.2} % of a core, \
+         Carol {:.2} %",
+        wall.as_secs_f64(),
+        share(from.1, to.1),
+        share(from.2, to.2),
     );
 }

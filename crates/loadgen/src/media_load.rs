@@ -16,6 +16,9 @@ use crate::media::{MediaPeer, Phase, Received};
 use crate::setup::LoadUser;
 use crate::{CONCURRENT_CONNECTS, LoadError, cpu};
 
+/// A signed-in device with its audio link.
+type MediaDevice = (Device, MediaPeer);
+
 /// Calls set up at once.
 const CONCURRENT_CALLS: usize = 32;
 
@@ -51,7 +54,7 @@ async fn media_devices(
     count: usize,
     send: Option<Arc<[u8]>>,
     phase: &watch::Receiver<Phase>,
-) -> Result<Vec<(Device, MediaPeer)>, LoadError> {
+) -> Result<Vec<MediaDevice>, LoadError> {
     futures_util::stream::iter((0..count).map(|n| {
         let user = &users[n % users.len()];
         let (send, phase) = (send.clone(), phase.clone());
@@ -96,7 +99,7 @@ pub async fn parked(
     }
     let started = Instant::now();
     // Each parker takes every `parkers`-th caller in turn: dial, answer, park.
-    let mut chunks: Vec<Vec<&mut (Device, MediaPeer)>> = (0..parkers).map(|_| Vec::new()).collect();
+    let mut chunks: Vec<Vec<&mut MediaDevice>> = (0..parkers).map(|_| Vec::new()).collect();
     for (n, caller) in callers.iter_mut().enumerate() {
         chunks[n % parkers].push(caller);
     }
@@ -143,11 +146,10 @@ pub async fn bridged(
         started.elapsed().as_secs_f64()
     );
     let started = Instant::now();
-    let mut pairs: Vec<((Device, MediaPeer), (Device, MediaPeer))> =
-        callers.into_iter().zip(callees).collect();
+    let mut pairs: Vec<(MediaDevice, MediaDevice)> = callers.into_iter().zip(callees).collect();
     // Calls to one callee user ring all of its idle devices: one dial per user at a
     // time, so the device chosen to answer is the one that rang for this call.
-    let mut by_callee: Vec<Vec<&mut ((Device, MediaPeer), (Device, MediaPeer))>> =
+    let mut by_callee: Vec<Vec<&mut (MediaDevice, MediaDevice)>> =
         (0..callee_users.len()).map(|_| Vec::new()).collect();
     for (n, pair) in pairs.iter_mut().enumerate() {
         by_callee[n % callee_users.len()].push(pair);
