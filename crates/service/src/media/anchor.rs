@@ -96,6 +96,25 @@ fn media_gone() -> ErrorBody {
 
 /// Binds the media socket and starts the anchor. `public_ip` is the address put in
 /// answers when the socket is bound to an unspecified one.
+/// Room for a whole frame period's burst: every parked caller's hold music leaves in
+/// the same tick, and on one port. The kernel caps it (net.core.wmem_max/rmem_max).
+const SOCKET_BUFFER_BYTES: usize = 4 << 20;
+
+fn size_buffers(socket: &UdpSocket) {
+    let socket = socket2::SockRef::from(socket);
+    if let Err(error) = socket.set_send_buffer_size(SOCKET_BUFFER_BYTES) {
+        tracing::warn!(%error, "cannot enlarge the media send buffer");
+    }
+    if let Err(error) = socket.set_recv_buffer_size(SOCKET_BUFFER_BYTES) {
+        tracing::warn!(%error, "cannot enlarge the media receive buffer");
+    }
+    tracing::debug!(
+        send = socket.send_buffer_size().unwrap_or_default(),
+        receive = socket.recv_buffer_size().unwrap_or_default(),
+        "media socket buffers"
+    );
+}
+
 pub async fn spawn_anchor(
     bind: SocketAddr,
     public_ip: Option<IpAddr>,
@@ -111,6 +130,7 @@ pub async fn spawn_anchor(
     let socket =
         UdpSocket::bind(bind).await.map_err(|source| MediaError::Bind { address: bind, source })?;
     let local = socket.local_addr().map_err(|source| MediaError::Bind { address: bind, source })?;
+    size_buffers(&socket);
     let address = SocketAddr::new(advertised_ip, local.port());
     tracing::info!(%local, %address, "media anchor listening (UDP)");
     let (requests, receiver) = mpsc::unbounded_channel();
@@ -385,16 +405,26 @@ impl Anchor {
         loop {
             match peer.rtc.poll_output() {
                 Ok(Output::Timeout(at)) => {
-                    self.deadlines.remove(&(peer.deadline, device));
                     // str0m may ask to be woken in the past; never busy-loop on it.
-                    peer.deadline = at.max(now + Duration::from_millis(1));
-                    self.deadlines.insert((peer.deadline, device));
+                    let at = at.max(now + Duration::from_millis(1));
+                    // Mostly unchanged from the last poll: skip the set's churn then.
+                    if at != peer.deadline || !self.deadlines.contains(&(at, device)) {
+                        self.deadlines.remove(&(peer.deadline, device));
+                        peer.deadline = at;
+                        self.deadlines.insert((at, device));
+                    }
                     break;
                 }
                 Ok(Output::Transmit(transmit)) => {
-                    if let Err(error) =
-                        self.socket.send_to(&transmit.contents, transmit.destination).await
-                    {
+                    // Straight into the socket buffer; wait for room only when it is full.
+                    let sent =
+                        match self.socket.try_send_to(&transmit.contents, transmit.destination) {
+                            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                                self.socket.send_to(&transmit.contents, transmit.destination).await
+                            }
+                            other => other,
+                        };
+                    if let Err(error) = sent {
                         tracing::debug!(device = device.0, %error, "media send failed");
                     }
                 }
