@@ -8,13 +8,13 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use callpark_client::media::AudioOffer;
 use callpark_wire::rtp::sequence_number;
 use callpark_wire::{ReplyBody, RequestBody};
-use str0m::change::SdpAnswer;
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Pt};
+use str0m::media::{Frequency, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc};
+use str0m::{Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, watch};
 
@@ -119,24 +119,12 @@ impl MediaPeer {
         let socket = UdpSocket::bind("127.0.0.1:0").await.map_err(|e| media("socket", &e))?;
         let local = socket.local_addr().map_err(|e| media("socket", &e))?;
         let now = Instant::now();
-        let mut rtc = Rtc::builder()
-            .clear_codecs()
-            .enable_opus(true, false)
-            .set_reordering_size_audio(0)
-            .set_stats_interval(None)
-            .build(now);
-        let candidate = Candidate::host(local, "udp").map_err(|e| media("candidate", &e))?;
-        rtc.add_local_candidate(candidate);
-        let mut change = rtc.sdp_api();
-        let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
-        let (offer, pending) =
-            change.apply().ok_or_else(|| LoadError::Protocol("nothing to offer".into()))?;
-        let reply = device.request(RequestBody::MediaOffer { sdp: offer.to_sdp_string() }).await?;
+        let offer = AudioOffer::new(local, now)?;
+        let reply = device.request(RequestBody::MediaOffer { sdp: offer.sdp.clone() }).await?;
         let ReplyBody::MediaAnswer { sdp } = reply else {
             return Err(LoadError::Protocol(format!("media_offer replied {reply:?}")));
         };
-        let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|e| media("answer", &e))?;
-        rtc.sdp_api().accept_answer(pending, answer).map_err(|e| media("answer", &e))?;
+        let (rtc, mid) = offer.accept(&sdp)?;
         let (connected_sender, connected) = oneshot::channel();
         let peer = Peer {
             rtc,

@@ -46,6 +46,15 @@ fn opus_frame() -> Result<Arc<[u8]>, LoadError> {
     Ok(packet.into())
 }
 
+/// Places a call from `caller` to the user `login`; returns its id.
+async fn dial(caller: &mut Device, login: &str) -> Result<u64, LoadError> {
+    let reply = caller.request(RequestBody::Dial { to: login.to_owned() }).await?;
+    match reply {
+        ReplyBody::Dialing { call } => Ok(call),
+        other => Err(LoadError::Protocol(format!("dial replied {other:?}"))),
+    }
+}
+
 /// Devices for `count` media peers, spread over `users`, each negotiated and
 /// connected.
 async fn media_devices(
@@ -106,10 +115,7 @@ pub async fn parked(
     futures_util::future::try_join_all(parker_devices.iter_mut().zip(chunks).map(
         |((login, parker), callers)| async move {
             for (caller, _) in callers {
-                let reply = caller.request(RequestBody::Dial { to: login.clone() }).await?;
-                let ReplyBody::Dialing { call } = reply else {
-                    return Err(LoadError::Protocol(format!("dial replied {reply:?}")));
-                };
+                let call = dial(caller, login).await?;
                 parker.answer(call).await?;
                 let reply = parker.request(RequestBody::Park { call }).await?;
                 if !matches!(reply, ReplyBody::Parked { .. }) {
@@ -158,10 +164,7 @@ pub async fn bridged(
         let login = callee_users[n].login.clone();
         async move {
             for ((caller, _), (callee, _)) in pairs {
-                let reply = caller.request(RequestBody::Dial { to: login.clone() }).await?;
-                let ReplyBody::Dialing { call } = reply else {
-                    return Err(LoadError::Protocol(format!("dial replied {reply:?}")));
-                };
+                let call = dial(caller, &login).await?;
                 callee.answer(call).await?;
             }
             Ok::<_, LoadError>(())

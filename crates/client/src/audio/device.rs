@@ -17,7 +17,7 @@ use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
 use super::io::{AudioSink, AudioSource, FRAME_SAMPLES, Frame, SAMPLE_RATE};
-use super::resample::{RateConverter, ResampleError, downmix};
+use super::resample::{RateConverter, ResampleError};
 
 /// How long opening a stream may take before the device is reported unavailable.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -261,22 +261,45 @@ impl Drop for StreamThread {
     }
 }
 
-/// Opens a stream on a thread of its own and waits until it plays (or fails).
-fn spawn_stream<F>(
+/// Opens the chosen device on a thread of its own, builds its stream with `start`
+/// (which also returns the pipeline's end of the stream's ring) and waits until it
+/// plays or fails.
+fn spawn_stream<End, F>(
     direction: Direction,
-    open: F,
-) -> Result<(StreamThread, DeviceFormat), DeviceError>
+    choice: &DeviceChoice,
+    start: F,
+) -> Result<(StreamThread, DeviceFormat, End), DeviceError>
 where
-    F: FnOnce() -> Result<(cpal::Stream, DeviceFormat), DeviceError> + Send + 'static,
+    End: Send + 'static,
+    F: FnOnce(
+            &cpal::Device,
+            cpal::StreamConfig,
+            SampleFormat,
+        ) -> Result<(cpal::Stream, End), cpal::Error>
+        + Send
+        + 'static,
 {
     let (opened_sender, opened) = mpsc::channel();
     let (stop, stopped) = mpsc::channel::<()>();
+    let choice = choice.clone();
+    let open = move || {
+        let host = sound_host()?;
+        let device = find_device(&host, direction, &choice)?;
+        let name = device.to_string();
+        let (config, sample_format) = stream_config(&device, direction)?;
+        let (stream, end) =
+            start(&device, config, sample_format).map_err(open_error(direction, &name))?;
+        stream.play().map_err(open_error(direction, &name))?;
+        let format =
+            DeviceFormat { name, sample_rate: config.sample_rate, channels: config.channels };
+        Ok::<_, DeviceError>((stream, format, end))
+    };
     let thread = std::thread::Builder::new()
         .name(format!("callpark-{direction}"))
         .spawn(move || {
             let stream = match open() {
-                Ok((stream, format)) => {
-                    let _ = opened_sender.send(Ok(format));
+                Ok((stream, format, end)) => {
+                    let _ = opened_sender.send(Ok((format, end)));
                     stream
                 }
                 Err(error) => {
@@ -289,14 +312,16 @@ where
             drop(stream);
         })
         .map_err(|error| DeviceError::Host(format!("cannot start a sound thread: {error}")))?;
-    let format = opened.recv_timeout(OPEN_TIMEOUT + Duration::from_secs(1)).map_err(|_| {
-        DeviceError::Open {
-            direction,
-            name: String::new(),
-            reason: "the sound system did not answer".into(),
-        }
-    })??;
-    Ok((StreamThread { stop: Some(stop), thread: Some(thread) }, format))
+    let (format, end) =
+        opened.recv_timeout(OPEN_TIMEOUT + Duration::from_secs(1)).map_err(|_| {
+            DeviceError::Open {
+                direction,
+                name: String::new(),
+                reason: "the sound system did not answer".into(),
+            }
+        })??;
+    tracing::info!(%direction, device = %format.name, rate = format.sample_rate, channels = format.channels, "sound device open");
+    Ok((StreamThread { stop: Some(stop), thread: Some(thread) }, format, end))
 }
 
 fn stream_config(
@@ -359,41 +384,21 @@ impl std::fmt::Debug for Microphone {
 
 impl Microphone {
     pub fn open(choice: &DeviceChoice) -> Result<Self, DeviceError> {
-        let direction = Direction::Microphone;
-        let (setup_sender, setup) = mpsc::channel();
         let device_delay = DeviceDelay::default();
         let overflowed = Arc::new(AtomicU64::new(0));
-        let (choice, delay, overflow) = (choice.clone(), device_delay.clone(), overflowed.clone());
-        let (stream, format) = spawn_stream(direction, move || {
-            let host = sound_host()?;
-            let device = find_device(&host, direction, &choice)?;
-            let name = device.to_string();
-            let (config, sample_format) = stream_config(&device, direction)?;
-            let (producer, consumer) = ring_for(config.sample_rate);
-            let capture = Capture {
-                producer,
-                channels: usize::from(config.channels),
-                mono: Vec::new(),
-                delay,
-                overflowed: overflow,
-            };
-            let stream = match sample_format {
-                SampleFormat::I16 => capture.build::<i16>(&device, config),
-                SampleFormat::I32 => capture.build::<i32>(&device, config),
-                SampleFormat::U16 => capture.build::<u16>(&device, config),
-                _ => capture.build::<f32>(&device, config),
-            }
-            .map_err(open_error(direction, &name))?;
-            stream.play().map_err(open_error(direction, &name))?;
-            let _ = setup_sender.send(consumer);
-            Ok((
-                stream,
-                DeviceFormat { name, sample_rate: config.sample_rate, channels: config.channels },
-            ))
-        })?;
-        let samples =
-            setup.recv().map_err(|_| DeviceError::Host("the microphone thread ended".into()))?;
-        tracing::info!(device = %format.name, rate = format.sample_rate, channels = format.channels, "microphone open");
+        let (delay, overflow) = (device_delay.clone(), overflowed.clone());
+        let (stream, format, samples) =
+            spawn_stream(Direction::Microphone, choice, move |device, config, sample_format| {
+                let (producer, consumer) = ring_for(config.sample_rate);
+                let capture = Capture {
+                    producer,
+                    channels: usize::from(config.channels),
+                    mono: Vec::new(),
+                    delay,
+                    overflowed: overflow,
+                };
+                Ok((capture.start(device, config, sample_format)?, consumer))
+            })?;
         Ok(Self {
             _stream: stream,
             converter: RateConverter::new(format.sample_rate, SAMPLE_RATE)?,
@@ -453,6 +458,20 @@ struct Capture {
 }
 
 impl Capture {
+    fn start(
+        self,
+        device: &cpal::Device,
+        config: cpal::StreamConfig,
+        format: SampleFormat,
+    ) -> Result<cpal::Stream, cpal::Error> {
+        match format {
+            SampleFormat::I16 => self.build::<i16>(device, config),
+            SampleFormat::I32 => self.build::<i32>(device, config),
+            SampleFormat::U16 => self.build::<u16>(device, config),
+            _ => self.build::<f32>(device, config),
+        }
+    }
+
     fn build<T>(
         mut self,
         device: &cpal::Device,
@@ -550,40 +569,20 @@ impl std::fmt::Debug for Speaker {
 
 impl Speaker {
     pub fn open(choice: &DeviceChoice) -> Result<Self, DeviceError> {
-        let direction = Direction::Speaker;
-        let (setup_sender, setup) = mpsc::channel();
         let device_delay = DeviceDelay::default();
-        let (choice, delay) = (choice.clone(), device_delay.clone());
-        let (stream, format) = spawn_stream(direction, move || {
-            let host = sound_host()?;
-            let device = find_device(&host, direction, &choice)?;
-            let name = device.to_string();
-            let (config, sample_format) = stream_config(&device, direction)?;
-            let (producer, consumer) = ring_for(config.sample_rate);
-            let playback = Playback {
-                consumer,
-                channels: usize::from(config.channels),
-                mono: Vec::new(),
-                level: PlaybackLevel::new(config.sample_rate),
-                delay,
-            };
-            let stream = match sample_format {
-                SampleFormat::I16 => playback.build::<i16>(&device, config),
-                SampleFormat::I32 => playback.build::<i32>(&device, config),
-                SampleFormat::U16 => playback.build::<u16>(&device, config),
-                _ => playback.build::<f32>(&device, config),
-            }
-            .map_err(open_error(direction, &name))?;
-            stream.play().map_err(open_error(direction, &name))?;
-            let _ = setup_sender.send(producer);
-            Ok((
-                stream,
-                DeviceFormat { name, sample_rate: config.sample_rate, channels: config.channels },
-            ))
-        })?;
-        let samples =
-            setup.recv().map_err(|_| DeviceError::Host("the speaker thread ended".into()))?;
-        tracing::info!(device = %format.name, rate = format.sample_rate, channels = format.channels, "speaker open");
+        let delay = device_delay.clone();
+        let (stream, format, samples) =
+            spawn_stream(Direction::Speaker, choice, move |device, config, sample_format| {
+                let (producer, consumer) = ring_for(config.sample_rate);
+                let playback = Playback {
+                    consumer,
+                    channels: usize::from(config.channels),
+                    mono: Vec::new(),
+                    level: PlaybackLevel::new(config.sample_rate),
+                    delay,
+                };
+                Ok((playback.start(device, config, sample_format)?, producer))
+            })?;
         Ok(Self {
             _stream: stream,
             converter: RateConverter::new(SAMPLE_RATE, format.sample_rate)?,
@@ -633,6 +632,20 @@ struct Playback {
 }
 
 impl Playback {
+    fn start(
+        self,
+        device: &cpal::Device,
+        config: cpal::StreamConfig,
+        format: SampleFormat,
+    ) -> Result<cpal::Stream, cpal::Error> {
+        match format {
+            SampleFormat::I16 => self.build::<i16>(device, config),
+            SampleFormat::I32 => self.build::<i32>(device, config),
+            SampleFormat::U16 => self.build::<u16>(device, config),
+            _ => self.build::<f32>(device, config),
+        }
+    }
+
     fn build<T>(
         mut self,
         device: &cpal::Device,
@@ -715,13 +728,6 @@ impl PlaybackLevel {
     pub fn skipped(&self) -> u64 {
         self.skipped
     }
-}
-
-/// Downmixes for callers that hold interleaved audio (files).
-pub fn to_mono(interleaved: &[f32], channels: usize) -> Vec<f32> {
-    let mut mono = Vec::with_capacity(interleaved.len() / channels.max(1));
-    downmix(interleaved, channels, &mut mono);
-    mono
 }
 
 #[cfg(test)]

@@ -6,9 +6,8 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use super::device::to_mono;
 use super::io::{AudioSink, AudioSource, FRAME_SAMPLES, Frame, SAMPLE_RATE};
-use super::resample::{RateConverter, ResampleError};
+use super::resample::{RateConverter, ResampleError, downmix};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WavError {
@@ -48,7 +47,8 @@ impl WavSource {
         if interleaved.is_empty() {
             return Err(WavError::Empty { path: path.to_owned() });
         }
-        let mono = to_mono(&interleaved, usize::from(spec.channels));
+        let mut mono = Vec::with_capacity(interleaved.len() / usize::from(spec.channels.max(1)));
+        downmix(&interleaved, usize::from(spec.channels), &mut mono);
         let mut samples = Vec::with_capacity(mono.len());
         let mut converter = RateConverter::new(spec.sample_rate, SAMPLE_RATE)?;
         converter.process(&mono, &mut samples)?;

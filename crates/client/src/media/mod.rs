@@ -3,6 +3,7 @@
 //! after every reconnect. Calls, parks and retrieves do not touch it: the service
 //! changes what it sends and where it relays what this device says.
 
+mod offer;
 mod peer;
 mod pipeline;
 
@@ -14,7 +15,12 @@ use crate::audio::{AudioSink, AudioSource};
 use crate::view::Connection;
 use crate::{ClientError, Engine, ServiceAddress};
 
+pub use offer::AudioOffer;
 pub use pipeline::{MediaStats, PacketLog, PacketTimes};
+
+fn media_error(what: &str, error: impl std::fmt::Display) -> ClientError {
+    ClientError::Media(format!("{what}: {error}"))
+}
 
 /// The audio a call uses: where outgoing sound comes from and incoming goes.
 pub struct CallAudio {

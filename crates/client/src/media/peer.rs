@@ -5,15 +5,16 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use callpark_wire::{ReplyBody, RequestBody};
-use str0m::change::SdpAnswer;
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Pt};
+use str0m::media::{Frequency, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use str0m::{Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::time::{Interval, MissedTickBehavior};
 
 use super::CallAudio;
+use super::media_error;
+use super::offer::AudioOffer;
 use super::pipeline::{MAX_FRAMES_AT_ONCE, Pipeline};
 use crate::{ClientError, Engine};
 
@@ -34,10 +35,6 @@ pub struct Peer {
     buffer: Vec<u8>,
 }
 
-fn media_error(what: &str, error: impl std::fmt::Display) -> ClientError {
-    ClientError::Media(format!("{what}: {error}"))
-}
-
 impl Peer {
     /// Offers one Opus track to the service over signaling and applies its answer.
     pub async fn negotiate(
@@ -50,29 +47,12 @@ impl Peer {
             .map_err(|error| media_error("cannot open a UDP port for audio", error))?;
         let local = socket.local_addr().map_err(|error| media_error("UDP port", error))?;
         let now = Instant::now();
-        let mut rtc = Rtc::builder()
-            .clear_codecs()
-            .enable_opus(true, false)
-            // The jitter buffer reorders; str0m should hand packets over at once.
-            .set_reordering_size_audio(0)
-            .set_stats_interval(None)
-            .build(now);
-        let candidate =
-            Candidate::host(local, "udp").map_err(|error| media_error("candidate", error))?;
-        rtc.add_local_candidate(candidate);
-        let mut change = rtc.sdp_api();
-        let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
-        let (offer, pending) =
-            change.apply().ok_or_else(|| ClientError::Media("nothing to offer".into()))?;
-        let reply = engine.request(RequestBody::MediaOffer { sdp: offer.to_sdp_string() }).await?;
+        let offer = AudioOffer::new(local, now)?;
+        let reply = engine.request(RequestBody::MediaOffer { sdp: offer.sdp.clone() }).await?;
         let ReplyBody::MediaAnswer { sdp } = reply else {
             return Err(ClientError::Protocol(format!("expected media_answer, got {reply:?}")));
         };
-        let answer =
-            SdpAnswer::from_sdp_string(&sdp).map_err(|error| media_error("answer", error))?;
-        rtc.sdp_api()
-            .accept_answer(pending, answer)
-            .map_err(|error| media_error("answer", error))?;
+        let (rtc, mid) = offer.accept(&sdp)?;
         let mut frames = tokio::time::interval(POLL);
         frames.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut peer = Peer {
