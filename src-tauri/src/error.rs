@@ -1,3 +1,5 @@
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 /// Errors the desktop app reports, to the user (as `{code, message}`) or at start-up.
@@ -6,13 +8,32 @@ use serde::Serialize;
 pub enum AppError {
     #[error("the desktop runtime failed: {0}")]
     Tauri(#[from] tauri::Error),
+    #[error(transparent)]
+    Client(#[from] callpark_client::ClientError),
+    #[error("You are not signed in.")]
+    NotSignedIn,
+    #[error("Cannot save the settings to {}: {message}", .path.display())]
+    Settings { path: PathBuf, message: String },
+    #[error("{0}")]
+    Sound(String),
+    #[error("Cannot copy to the clipboard: {0}")]
+    Clipboard(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl AppError {
-    /// Stable machine code for the UI and for tests.
-    pub fn code(&self) -> &'static str {
+    /// Stable machine code for the UI and for tests: the service's own code for its
+    /// refusals.
+    pub fn code(&self) -> &str {
         match self {
             AppError::Tauri(_) => "app_runtime",
+            AppError::Client(error) => error.code(),
+            AppError::NotSignedIn => "not_signed_in",
+            AppError::Settings { .. } => "settings",
+            AppError::Sound(_) => "sound",
+            AppError::Clipboard(_) => "clipboard",
+            AppError::Invalid(_) => "invalid",
         }
     }
 }

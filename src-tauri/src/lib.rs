@@ -2,14 +2,75 @@
 //! engine. Commands only forward to the engine; the UI renders what it is told.
 
 mod commands;
+mod deep_link;
 mod error;
+mod notify;
+mod session;
+mod settings;
+
+use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
 
 pub use error::AppError;
 
 /// Builds and runs the app on any Tauri runtime (the real one, or the mock one in tests).
 pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppError> {
     builder
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        // First, so that a second launch (a pickup link clicked) hands over and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            deep_link::open(app, args.into_iter().skip(1));
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .manage(deep_link::PendingPickup::default())
+        .setup(|app| {
+            let config_dir = app.path().app_config_dir()?;
+            app.manage(session::AppState::new(settings::SettingsFile::in_dir(&config_dir)));
+            set_up_links(app.handle());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::saved_settings,
+            commands::sign_in,
+            commands::sign_out,
+            commands::current_view,
+            commands::dial,
+            commands::answer,
+            commands::decline,
+            commands::hang_up,
+            commands::park,
+            commands::retrieve,
+            commands::set_muted,
+            commands::watch_stats,
+            commands::voicemails,
+            commands::play_voicemail,
+            commands::stop_playing,
+            commands::test_tone,
+            commands::devices,
+            commands::choose_devices,
+            commands::copy_text,
+            deep_link::take_pickup_link,
+        ])
         .run(tauri::generate_context!())
         .map_err(AppError::Tauri)
+}
+
+/// Registers `callpark://` (installers do it on macOS; on Linux and Windows a
+/// portable or development copy registers itself) and takes the link the app was
+/// started with, if any.
+fn set_up_links<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    #[cfg(any(target_os = "linux", windows))]
+    if let Err(error) = app.deep_link().register_all() {
+        tracing::info!(%error, "cannot register callpark:// links");
+    }
+    if let Ok(Some(links)) = app.deep_link().get_current() {
+        deep_link::open(app, links.into_iter().map(String::from));
+    }
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        deep_link::open(&handle, event.urls().into_iter().map(String::from));
+    });
 }

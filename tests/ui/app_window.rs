@@ -1,7 +1,7 @@
 use crate::support::Desktop;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_app_opens_its_window_with_the_embedded_ui() {
+async fn the_app_opens_on_the_sign_in_screen_with_the_embedded_ui() {
     Desktop::launch("app_window")
         .await
         .run(async |app| {
@@ -12,6 +12,9 @@ async fn the_app_opens_its_window_with_the_embedded_ui() {
             let version = app.by_test_id("app-version").await?;
             assert_eq!(version.text().await?, format!("v{}", env!("CARGO_PKG_VERSION")));
             assert_eq!(app.driver.title().await?, "Callpark");
+            let server = app.by_test_id("sign-in-server").await?;
+            assert_eq!(server.prop("value").await?.as_deref(), Some("http://127.0.0.1:7300"));
+            app.by_test_id("sign-in-submit").await?;
             Ok(())
         })
         .await;

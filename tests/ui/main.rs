@@ -1,5 +1,11 @@
 //! The WebDriver UI suite: the real desktop app, driven through tauri-driver and
-//! WebKitWebDriver on a private Xvfb display. See docs/qa.md to run or extend it.
+//! WebKitWebDriver on a private Xvfb display, against a real service, with headless
+//! softphones as the other parties. See docs/qa.md to run or extend it.
 
 mod app_window;
+mod park_and_pickup;
+mod parties;
+mod refusals;
+mod ringback;
+mod sign_in;
 mod support;

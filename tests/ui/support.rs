@@ -34,10 +34,10 @@ impl Drop for ChildGuard {
                 eprintln!("stopping {}'s process group {pid} failed", self.name);
             }
         }
-        if let Err(error) = self.child.kill() {
-            if !self.group {
-                eprintln!("stopping {} (pid {pid}): {error}", self.name);
-            }
+        if let Err(error) = self.child.kill()
+            && !self.group
+        {
+            eprintln!("stopping {} (pid {pid}): {error}", self.name);
         }
         let _ = self.child.wait();
     }
@@ -47,12 +47,14 @@ impl Drop for ChildGuard {
 pub struct Desktop {
     pub driver: WebDriver,
     test_name: String,
-    // Dropped after `driver`, in this order: tauri-driver, then the display.
+    // Dropped after `driver`, in this order: tauri-driver, then the display, then
+    // the app's private config and data directories.
     _tauri_driver: ChildGuard,
     _xvfb: ChildGuard,
+    _home: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
@@ -91,13 +93,25 @@ fn app_binary() -> PathBuf {
 impl Desktop {
     /// Opens the app on its own display and connects a WebDriver session to it.
     pub async fn launch(test_name: &str) -> Desktop {
+        Self::launch_with_args(test_name, &[]).await
+    }
+
+    /// Opens the app with command-line arguments (a `callpark://` link, say). The
+    /// app gets its own config and data directories, and its own session bus (so
+    /// the single-instance check sees only this test's app).
+    pub async fn launch_with_args(test_name: &str, args: &[&str]) -> Desktop {
         let (xvfb, display) = start_xvfb();
+        let home = tempfile::tempdir().expect("a private directory for the app");
         let port = free_port();
         let native_port = free_port();
-        let mut command = Command::new("tauri-driver");
+        let mut command = Command::new("dbus-run-session");
         command
+            .args(["--", "tauri-driver"])
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("DISPLAY", &display)
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         #[cfg(unix)]
@@ -113,7 +127,7 @@ impl Desktop {
         let mut capabilities = Capabilities::new();
         capabilities.set("browserName", "wry").expect("capability");
         capabilities
-            .set("tauri:options", json!({ "application": app_binary() }))
+            .set("tauri:options", json!({ "application": app_binary(), "args": args }))
             .expect("capability");
         let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), capabilities)
             .await
@@ -123,6 +137,7 @@ impl Desktop {
             test_name: test_name.to_owned(),
             _tauri_driver: tauri_driver,
             _xvfb: xvfb,
+            _home: home,
         }
     }
 
@@ -145,6 +160,68 @@ impl Desktop {
             .and_displayed()
             .first()
             .await
+    }
+
+    /// Clicks the element with this `data-testid` once it is displayed.
+    pub async fn click(&self, id: &str) -> WebDriverResult<()> {
+        self.by_test_id(id).await?.click().await
+    }
+
+    /// Replaces the text of the input with this `data-testid`.
+    pub async fn type_into(&self, id: &str, text: &str) -> WebDriverResult<()> {
+        let input = self.by_test_id(id).await?;
+        input.clear().await?;
+        if text.is_empty() { Ok(()) } else { input.send_keys(text).await }
+    }
+
+    /// Waits until the element with this `data-testid` shows text containing `part`.
+    pub async fn wait_for_text_containing(
+        &self,
+        id: &str,
+        part: &str,
+    ) -> WebDriverResult<WebElement> {
+        self.driver
+            .query(By::Css(format!("[data-testid=\"{id}\"]")))
+            .with_text(thirtyfour::stringmatch::StringMatch::new(part).partial())
+            .wait(UI_TIMEOUT, POLL)
+            .and_displayed()
+            .first()
+            .await
+    }
+
+    /// Waits until the element with this `data-testid` shows text that `ok` accepts.
+    pub async fn wait_for_text_where(
+        &self,
+        id: &str,
+        ok: impl Fn(&str) -> bool + Clone + Send + Sync + 'static,
+    ) -> WebDriverResult<WebElement> {
+        self.driver
+            .query(By::Css(format!("[data-testid=\"{id}\"]")))
+            .with_text(ok)
+            .wait(UI_TIMEOUT, POLL)
+            .and_displayed()
+            .first()
+            .await
+    }
+
+    /// Waits until nothing with this `data-testid` is displayed.
+    pub async fn wait_until_gone(&self, id: &str) -> WebDriverResult<()> {
+        self.driver
+            .query(By::Css(format!("[data-testid=\"{id}\"]")))
+            .wait(UI_TIMEOUT, POLL)
+            .and_displayed()
+            .wait_until_gone()
+            .await
+    }
+
+    /// Signs in through the sign-in screen and waits for the home screen.
+    pub async fn sign_in(&self, server: &str, login: &str) -> WebDriverResult<()> {
+        self.type_into("sign-in-server", server).await?;
+        self.type_into("sign-in-login", login).await?;
+        self.type_into("sign-in-password", &format!("{login}-demo")).await?;
+        self.click("sign-in-submit").await?;
+        self.wait_for_text("connection-status", "Online").await?;
+        Ok(())
     }
 
     /// Saves a screenshot under `target/ui-screenshots/<test>-<label>.png`.

@@ -1,23 +1,106 @@
-import { invoke } from "@tauri-apps/api/core";
+// The app's UI: renders the snapshots the Rust side pushes and sends intents back.
+// It never opens sockets and never touches audio.
+import { api, onPickupLink, onView, type Snapshot } from "./api";
+import { report, setUpBanner } from "./banner";
+import { renderCalls, renderStats, setUpCalls } from "./calls";
+import { byTestId, setText, show } from "./dom";
+import { renderParks } from "./parks";
+import { renderPeople } from "./people";
+import { openPickup, setUpPickup } from "./pickup";
+import { setUpSettings } from "./settings";
+import { prefillSignIn, setUpSignIn, showSignInError } from "./signin";
+import { forgetVoicemail, refreshVoicemail } from "./voicemail";
+import { connectionInWords } from "./words";
 
-interface AppInfo {
-  name: string;
-  version: string;
+let snapshot: Snapshot | null = null;
+let pendingPickup: string | null = null;
+/** After signing out, views still in flight from the old sign-in are dropped. */
+let listening = true;
+
+function showSignedIn(signedIn: boolean): void {
+  show(byTestId("sign-in"), !signedIn);
+  show(byTestId("home"), signedIn);
+  for (const id of ["signed-in-as", "connection-status", "open-pickup", "open-settings", "sign-out"]) {
+    show(byTestId(id), signedIn);
+  }
 }
 
-function byTestId(id: string): HTMLElement {
-  const element = document.querySelector<HTMLElement>(`[data-testid="${id}"]`);
-  if (!element) throw new Error(`missing element ${id}`);
-  return element;
+function render(): void {
+  if (!snapshot) return;
+  const now = Date.now();
+  const { view, account } = snapshot;
+  setText(byTestId("signed-in-as"), `${account.user.name} (${account.login})`);
+  const status = byTestId("connection-status");
+  setText(status, connectionInWords(view.connection));
+  status.dataset.state = view.connection.state;
+  const problems = byTestId("sound-problems");
+  problems.replaceChildren(...snapshot.sound_problems.map((p) => Object.assign(document.createElement("li"), { textContent: p })));
+  show(problems, snapshot.sound_problems.length > 0);
+  renderCalls(snapshot, now);
+  renderParks(snapshot, now);
+  renderPeople(snapshot);
+}
+
+function applySnapshot(next: Snapshot): void {
+  if (!listening) return;
+  const first = snapshot === null;
+  snapshot = next;
+  if (next.view.connection.state === "signed_out") {
+    // The service no longer accepts this sign-in (expired, or the account changed).
+    leave(connectionInWords(next.view.connection));
+    return;
+  }
+  if (first) {
+    showSignedIn(true);
+    void api.watchStats(renderStats).catch(report);
+    if (pendingPickup !== null) {
+      openPickup(pendingPickup);
+      pendingPickup = null;
+    }
+  }
+  refreshVoicemail(next.view.new_voicemail.length);
+  render();
+}
+
+function leave(reason: string | null): void {
+  listening = false;
+  snapshot = null;
+  forgetVoicemail();
+  showSignedIn(false);
+  void api.signOut();
+  void prefillSignIn().then(() => showSignInError(reason));
 }
 
 async function start(): Promise<void> {
   const status = byTestId("app-status");
   try {
-    const info = await invoke<AppInfo>("app_info");
+    setUpBanner();
+    setUpCalls();
+    setUpPickup();
+    setUpSettings();
+    setUpSignIn(() => {
+      listening = true;
+      void api.currentView().then((current) => current && applySnapshot(current));
+    });
+    byTestId("sign-out").addEventListener("click", () => leave(null));
+    await onView(applySnapshot);
+    await onPickupLink((code) => {
+      if (snapshot) openPickup(code);
+      else pendingPickup = code;
+    });
+    const info = await api.appInfo();
     byTestId("app-version").textContent = `v${info.version}`;
+    const link = await api.takePickupLink();
+    if (link) pendingPickup = link.code;
+    const current = await api.currentView();
+    if (current) applySnapshot(current);
+    else {
+      showSignedIn(false);
+      await prefillSignIn();
+    }
     status.textContent = "Ready";
     status.dataset.state = "ready";
+    window.setInterval(render, 1000);
   } catch (error) {
     status.textContent = `The app could not start: ${String(error)}`;
     status.dataset.state = "error";

@@ -24,6 +24,8 @@ const APT_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
     "webkit2gtk-driver",
+    // dbus-run-session: each UI test's app gets its own session bus.
+    "dbus-daemon",
 ];
 
 /// Cargo-installed tools: (binary, crate, version requirement).

@@ -118,10 +118,10 @@ async fn first_json_line(child: &mut Child, wanted: &str) -> Value {
             .unwrap()
             .unwrap()
             .expect("the process printed what was expected before exiting");
-        if let Ok(value) = serde_json::from_str::<Value>(&line) {
-            if value.get(wanted).is_some() {
-                return value;
-            }
+        if let Ok(value) = serde_json::from_str::<Value>(&line)
+            && value.get(wanted).is_some()
+        {
+            return value;
         }
     }
 }

@@ -273,12 +273,11 @@ impl Driver {
             }
             ReplyResult::Error(error) => return Err(Ended::Refused(error.message)),
         }
-        if self.subscribed {
-            if let ReplyResult::Error(error) =
+        if self.subscribed
+            && let ReplyResult::Error(error) =
                 self.ask_directly(&mut socket, RequestBody::SubscribeParked).await?
-            {
-                tracing::warn!(code = %error.code, "re-subscribing to the parked list failed");
-            }
+        {
+            tracing::warn!(code = %error.code, "re-subscribing to the parked list failed");
         }
         let _ = self.events.send(EngineEvent::Online);
         Ok(socket)

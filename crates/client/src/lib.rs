@@ -10,10 +10,12 @@ pub mod audio;
 mod engine;
 mod error;
 pub mod media;
+mod softphone;
 mod view;
 
 pub use address::{ServiceAddress, Trust};
 pub use admin::{AdminClient, login};
 pub use engine::{Engine, EngineEvent};
 pub use error::ClientError;
-pub use view::{CallPhase, CallView, Connection, ViewModel};
+pub use softphone::{Parked, Retrieved, SIGN_IN_WAIT, Softphone};
+pub use view::{CallPhase, CallView, Connection, MyPark, ViewModel};

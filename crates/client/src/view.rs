@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use callpark_wire::{Event, ParkedCall, UserRef};
+use serde::Serialize;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum Connection {
     #[default]
     Connecting,
@@ -23,7 +25,8 @@ pub enum Connection {
     Stopped,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CallPhase {
     /// We called; the other side is ringing.
     Dialing,
@@ -38,7 +41,7 @@ pub enum CallPhase {
     Ringback,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CallView {
     pub call: u64,
     pub phase: CallPhase,
@@ -48,7 +51,7 @@ pub struct CallView {
 }
 
 /// A call this user parked and that is still waiting.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MyPark {
     pub call: u64,
     pub code: u16,
@@ -56,7 +59,7 @@ pub struct MyPark {
     pub ringback_at_ms: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ViewModel {
     pub connection: Connection,
     pub user: Option<UserRef>,

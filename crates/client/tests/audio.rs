@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use callpark_client::audio::io::SAMPLE_RATE;
+use callpark_client::audio::decode_ogg_opus;
 use callpark_client::{AdminClient, Connection, Engine, EngineEvent, login};
 use callpark_service::hold_music::SIGNATURE_HZ;
 use callpark_wire::{Event, ReplyBody, RequestBody};
@@ -157,7 +157,9 @@ async fn a_voicemail_is_recorded_as_ogg_opus_and_its_owner_is_told() {
     let listed = api.voicemails().await.unwrap();
     assert_eq!(listed, vec![left.clone()]);
     let audio = api.voicemail_audio(left.id).await.unwrap();
-    let decoded = decode_ogg_opus(&audio);
+    let head = audio.windows(8).position(|w| w == b"OpusHead").expect("an OpusHead packet");
+    assert_eq!(audio[head + 9], 1, "mono");
+    let decoded = decode_ogg_opus(&audio).unwrap();
     assert_eq!(decoded.len() as u64 + 312, left.duration_ms * 48, "every packet is in the file");
     // Skip the start (the beep's tail and the codec settling); then it is Dave's tone.
     let tone = blocks_with(&decoded[FRAME * 10..], 880.0, 0.7);
@@ -169,24 +171,4 @@ async fn a_voicemail_is_recorded_as_ogg_opus_and_its_owner_is_told() {
     assert_eq!(refused.code(), "voicemail_not_found", "nobody else can fetch it");
     api.delete_voicemail(left.id).await.unwrap();
     assert!(api.voicemails().await.unwrap().is_empty());
-}
-
-/// Decodes an Ogg Opus file, checking its headers; returns the samples after pre-skip.
-fn decode_ogg_opus(file: &[u8]) -> Vec<f32> {
-    let mut reader = ogg::PacketReader::new(std::io::Cursor::new(file));
-    let head = reader.read_packet_expected().unwrap();
-    assert!(head.data.starts_with(b"OpusHead"), "not Ogg Opus");
-    let channels = head.data[9];
-    assert_eq!(channels, 1);
-    let pre_skip = usize::from(u16::from_le_bytes([head.data[10], head.data[11]]));
-    let tags = reader.read_packet_expected().unwrap();
-    assert!(tags.data.starts_with(b"OpusTags"));
-    let mut decoder = opus::Decoder::new(SAMPLE_RATE, opus::Channels::Mono).unwrap();
-    let mut samples = Vec::new();
-    let mut frame = vec![0.0f32; 5_760];
-    while let Some(packet) = reader.read_packet().unwrap() {
-        let n = decoder.decode_float(&packet.data, &mut frame, false).unwrap();
-        samples.extend_from_slice(&frame[..n]);
-    }
-    samples.split_off(pre_skip.min(samples.len()))
 }

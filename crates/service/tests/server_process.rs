@@ -25,10 +25,10 @@ fn free_port() -> u16 {
 async fn wait_until_healthy(base: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await {
-            if response.status().is_success() {
-                return;
-            }
+        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await
+            && response.status().is_success()
+        {
+            return;
         }
         assert!(Instant::now() < deadline, "callpark-server did not become healthy");
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -5,6 +5,8 @@
 pub mod device;
 pub mod io;
 pub mod jitter;
+pub mod ogg_opus;
+pub mod playback;
 pub mod resample;
 pub mod tone;
 pub mod voice;
@@ -18,6 +20,8 @@ pub use io::{
     SilentSource,
 };
 pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
+pub use ogg_opus::{OggOpusError, SamplesSource, decode_ogg_opus};
+pub use playback::Playback;
 pub use tone::{ToneSource, tone_present, tone_share};
 pub use voice::{VoiceDecoder, VoiceEncoder, level_dbfs};
 pub use wav::{WavError, WavSink, WavSource};

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::audio::{AudioSink, AudioSource};
+use crate::audio::{
+    AudioSink, AudioSource, DeviceChoice, DeviceError, DiscardSink, Microphone, SilentSource,
+    Speaker,
+};
 use crate::view::Connection;
 use crate::{ClientError, Engine, ServiceAddress};
 
@@ -28,6 +31,33 @@ pub struct CallAudio {
     pub sink: Box<dyn AudioSink>,
 }
 
+impl CallAudio {
+    /// The chosen sound devices. A device that cannot be opened is replaced by
+    /// silence (microphone) or nothing (speaker), and its error returned, so calls
+    /// still connect on a machine without sound.
+    pub fn devices(
+        microphone: &DeviceChoice,
+        speaker: &DeviceChoice,
+    ) -> (CallAudio, Vec<DeviceError>) {
+        let mut problems = Vec::new();
+        let source: Box<dyn AudioSource> = match Microphone::open(microphone) {
+            Ok(device) => Box::new(device),
+            Err(error) => {
+                problems.push(error);
+                Box::new(SilentSource)
+            }
+        };
+        let sink: Box<dyn AudioSink> = match Speaker::open(speaker) {
+            Ok(device) => Box::new(device),
+            Err(error) => {
+                problems.push(error);
+                Box::new(DiscardSink)
+            }
+        };
+        (CallAudio { source, sink }, problems)
+    }
+}
+
 impl std::fmt::Debug for CallAudio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallAudio").finish_non_exhaustive()
@@ -36,6 +66,8 @@ impl std::fmt::Debug for CallAudio {
 
 enum Control {
     Mute(bool),
+    /// New devices for the link; the peer connection stays as it is.
+    Replace(CallAudio),
     Stop,
 }
 
@@ -96,6 +128,11 @@ impl Media {
         let _ = self.control.send(Control::Mute(muted));
     }
 
+    /// Uses other devices from the next frame on, in a call or not.
+    pub fn replace_audio(&self, audio: CallAudio) {
+        let _ = self.control.send(Control::Replace(audio));
+    }
+
     pub fn stop(&self) {
         let _ = self.control.send(Control::Stop);
     }
@@ -128,6 +165,7 @@ impl Link {
                 online = online => online.map(|view| view.connection == Connection::Online),
                 control = self.controls.recv() => match control {
                     Some(Control::Mute(muted)) => { self.muted = muted; continue; }
+                    Some(Control::Replace(replacement)) => { audio = replacement; continue; }
                     Some(Control::Stop) | None => break,
                 },
             };
@@ -168,6 +206,7 @@ impl Link {
                         self.muted = muted;
                         pipeline.set_muted(muted);
                     }
+                    Some(Control::Replace(replacement)) => *audio = replacement,
                     Some(Control::Stop) | None => return Ok(Ended::Stopped),
                 },
                 _ = &mut offline => {

@@ -46,7 +46,7 @@ impl FrameClock {
 }
 
 /// Call statistics and levels, for the UI and tests.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct MediaStats {
     /// The peer connection to the service is up (ICE and DTLS done).
     pub connected: bool,

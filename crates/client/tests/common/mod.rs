@@ -85,10 +85,10 @@ impl Phone {
         async move {
             tokio::time::timeout(WITHIN, async {
                 loop {
-                    if let Ok(EngineEvent::Event(event)) = events.recv().await {
-                        if let Some(found) = wanted(&event) {
-                            return found;
-                        }
+                    if let Ok(EngineEvent::Event(event)) = events.recv().await
+                        && let Some(found) = wanted(&event)
+                    {
+                        return found;
                     }
                 }
             })

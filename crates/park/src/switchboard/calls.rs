@@ -135,10 +135,10 @@ impl Switchboard {
 
     /// The media anchor finished recording a message (maximum length reached).
     pub fn handle_voicemail_finished(&mut self, call: CallId) {
-        if let Some(CallState::Voicemail { .. }) = self.calls.get(&call) {
-            if let Some(CallState::Voicemail { caller, .. }) = self.take_call(call) {
-                self.end_leg(call, caller.device, CallEnded::VoicemailFinished);
-            }
+        if let Some(CallState::Voicemail { .. }) = self.calls.get(&call)
+            && let Some(CallState::Voicemail { caller, .. }) = self.take_call(call)
+        {
+            self.end_leg(call, caller.device, CallEnded::VoicemailFinished);
         }
     }
 

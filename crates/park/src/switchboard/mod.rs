@@ -486,10 +486,10 @@ impl Switchboard {
         if let Some(deadline) = state.deadline() {
             self.timers.insert((deadline, call));
         }
-        if let Some(old) = self.calls.insert(call, state) {
-            if let Some(deadline) = old.deadline() {
-                self.timers.remove(&(deadline, call));
-            }
+        if let Some(old) = self.calls.insert(call, state)
+            && let Some(deadline) = old.deadline()
+        {
+            self.timers.remove(&(deadline, call));
         }
     }
 

@@ -97,15 +97,15 @@ impl Routes {
 
     /// Cuts both directions of any bridge the device is in.
     fn isolate(&mut self, device: DeviceId, touched: &mut Vec<(DeviceId, Source)>) {
-        if let Source::Peer(heard) = self.source(device) {
-            if self.listeners.get(&heard) == Some(&device) {
-                self.listeners.remove(&heard);
-            }
+        if let Source::Peer(heard) = self.source(device)
+            && self.listeners.get(&heard) == Some(&device)
+        {
+            self.listeners.remove(&heard);
         }
-        if let Some(listener) = self.listeners.remove(&device) {
-            if self.source(listener) == Source::Peer(device) {
-                self.set(listener, Source::Silence, touched);
-            }
+        if let Some(listener) = self.listeners.remove(&device)
+            && self.source(listener) == Source::Peer(device)
+        {
+            self.set(listener, Source::Silence, touched);
         }
         self.set(device, Source::Silence, touched);
     }

@@ -1,0 +1,215 @@
+//! The signed-in user of this window: the client engine's softphone, and the tasks
+//! that push its state to the UI and raise notifications.
+
+use std::sync::{Arc, Mutex};
+
+use callpark_client::audio::{DeviceChoice, Playback};
+use callpark_client::media::CallAudio;
+use callpark_client::{ServiceAddress, Softphone, Trust, ViewModel};
+use serde::Serialize;
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Emitter, Runtime};
+
+use crate::AppError;
+use crate::notify;
+use crate::settings::{Settings, SettingsFile};
+
+/// The UI's event with the whole state, after every change.
+pub const VIEW_EVENT: &str = "view";
+const DEVICE_NAME: &str = "Callpark desktop";
+
+/// Who is signed in where; sent with every view.
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    pub server: String,
+    pub login: String,
+    pub user: callpark_wire::UserRef,
+}
+
+/// What the UI renders.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    pub account: Account,
+    pub view: ViewModel,
+    /// Sound devices that could not be opened (calls go on without them).
+    pub sound_problems: Vec<String>,
+}
+
+struct SignedIn {
+    phone: Arc<Softphone>,
+    account: Account,
+    sound_problems: Arc<Mutex<Vec<String>>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+pub struct AppState {
+    signed_in: tokio::sync::Mutex<Option<SignedIn>>,
+    settings: Mutex<Settings>,
+    settings_file: SettingsFile,
+    playback: Mutex<Option<Playback>>,
+}
+
+fn choice(device: Option<&String>) -> DeviceChoice {
+    device.map_or(DeviceChoice::Default, |name| DeviceChoice::Named(name.clone()))
+}
+
+fn problems_in_words(problems: Vec<callpark_client::audio::DeviceError>) -> Vec<String> {
+    problems.into_iter().map(|problem| format!("Sound: {problem}.")).collect()
+}
+
+impl AppState {
+    pub fn new(settings_file: SettingsFile) -> Self {
+        let settings = settings_file.load();
+        Self {
+            signed_in: tokio::sync::Mutex::new(None),
+            settings: Mutex::new(settings),
+            settings_file,
+            playback: Mutex::new(None),
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<(), AppError> {
+        let saved = {
+            let mut settings = self.settings.lock().map_err(|_| AppError::NotSignedIn)?;
+            change(&mut settings);
+            settings.clone()
+        };
+        self.settings_file.save(&saved)
+    }
+
+    pub async fn phone(&self) -> Result<Arc<Softphone>, AppError> {
+        let signed_in = self.signed_in.lock().await;
+        signed_in.as_ref().map(|s| s.phone.clone()).ok_or(AppError::NotSignedIn)
+    }
+
+    pub async fn snapshot(&self) -> Option<Snapshot> {
+        let signed_in = self.signed_in.lock().await;
+        signed_in.as_ref().map(|s| snapshot(&s.account, s.phone.view(), &s.sound_problems))
+    }
+
+    /// Signs in (signing out whoever was signed in), remembers the server and login,
+    /// and starts pushing views and notifications.
+    pub async fn sign_in<R: Runtime>(
+        &self,
+        app: &AppHandle<R>,
+        server: &str,
+        login: &str,
+        password: &str,
+    ) -> Result<Account, AppError> {
+        self.sign_out().await;
+        let server = server.trim();
+        let login = login.trim();
+        if login.is_empty() {
+            return Err(AppError::Invalid("Enter your login name.".into()));
+        }
+        let service = ServiceAddress::new(server, &Trust::System)?;
+        let settings = self.settings();
+        let (audio, problems) = CallAudio::devices(
+            &choice(settings.microphone.as_ref()),
+            &choice(settings.speaker.as_ref()),
+        );
+        let phone = Softphone::sign_in(&service, login, password, DEVICE_NAME, audio).await?;
+        let account = Account {
+            server: service.base().to_owned(),
+            login: phone.login().to_owned(),
+            user: phone.user().clone(),
+        };
+        self.update_settings(|s| {
+            s.server = Some(account.server.clone());
+            s.login = Some(account.login.clone());
+        })?;
+        let phone = Arc::new(phone);
+        let sound_problems = Arc::new(Mutex::new(problems_in_words(problems)));
+        let tasks = vec![
+            tauri::async_runtime::spawn(push_views(
+                app.clone(),
+                phone.clone(),
+                account.clone(),
+                sound_problems.clone(),
+            )),
+            tauri::async_runtime::spawn(notify::raise_notifications(app.clone(), phone.clone())),
+        ];
+        *self.signed_in.lock().await =
+            Some(SignedIn { phone, account: account.clone(), sound_problems, tasks });
+        Ok(account)
+    }
+
+    pub async fn sign_out(&self) {
+        let Some(signed_in) = self.signed_in.lock().await.take() else { return };
+        for task in &signed_in.tasks {
+            task.abort();
+        }
+        signed_in.phone.sign_out().await;
+    }
+
+    /// Uses these devices from now on (in a call too) and remembers them.
+    pub async fn choose_devices(
+        &self,
+        microphone: Option<String>,
+        speaker: Option<String>,
+    ) -> Result<Vec<String>, AppError> {
+        let (audio, problems) =
+            CallAudio::devices(&choice(microphone.as_ref()), &choice(speaker.as_ref()));
+        let problems = problems_in_words(problems);
+        if let Some(signed_in) = self.signed_in.lock().await.as_ref() {
+            signed_in.phone.replace_audio(audio);
+            if let Ok(mut shown) = signed_in.sound_problems.lock() {
+                shown.clone_from(&problems);
+            }
+        }
+        self.update_settings(|s| {
+            s.microphone = microphone;
+            s.speaker = speaker;
+        })?;
+        Ok(problems)
+    }
+
+    /// Plays audio on the chosen speaker, stopping what was playing.
+    pub fn play(&self, samples: Vec<f32>) -> Result<u64, AppError> {
+        let speaker = choice(self.settings().speaker.as_ref());
+        let playback =
+            Playback::start(&speaker, samples).map_err(|e| AppError::Sound(e.to_string()))?;
+        let length_ms = u64::try_from(playback.length().as_millis()).unwrap_or(u64::MAX);
+        if let Ok(mut playing) = self.playback.lock() {
+            *playing = Some(playback);
+        }
+        Ok(length_ms)
+    }
+
+    pub fn stop_playing(&self) {
+        if let Ok(mut playing) = self.playback.lock() {
+            playing.take();
+        }
+    }
+}
+
+fn snapshot(account: &Account, view: ViewModel, problems: &Mutex<Vec<String>>) -> Snapshot {
+    Snapshot {
+        account: account.clone(),
+        view,
+        sound_problems: problems.lock().map(|p| p.clone()).unwrap_or_default(),
+    }
+}
+
+/// Every change of the engine's view, as the `view` event.
+async fn push_views<R: Runtime>(
+    app: AppHandle<R>,
+    phone: Arc<Softphone>,
+    account: Account,
+    problems: Arc<Mutex<Vec<String>>>,
+) {
+    let mut snapshots = phone.engine().snapshots();
+    loop {
+        let view = snapshots.borrow_and_update().clone();
+        if let Err(error) = app.emit(VIEW_EVENT, snapshot(&account, view, &problems)) {
+            tracing::warn!(%error, "cannot send the view to the window");
+        }
+        if snapshots.changed().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Park from the app, pick up in the app, and the live parked-calls list.
+
+use callpark_client::CallPhase;
+use thirtyfour::prelude::*;
+
+use crate::parties::{Party, Service};
+use crate::support::Desktop;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incoming_call_is_answered_parked_and_picked_up_by_a_headless_client() {
+    let service = Service::start().await;
+    let dave = Party::sign_in(&service, "dave", 440.0).await;
+    let carol = Party::sign_in(&service, "carol", 660.0).await;
+    Desktop::launch("park_from_the_app")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "bob").await?;
+            let call = dave.phone.dial("bob").await.expect("dave dials bob");
+            app.wait_for_text_containing("incoming-caller", "Dave").await?;
+            app.click("accept-call").await?;
+            app.wait_for_text("call-phase", "In call").await?;
+            app.wait_for_text_containing("call-peer", "Dave").await?;
+            dave.wait_for("bob to answer", |view| {
+                view.calls.get(&call).is_some_and(|c| c.phase == CallPhase::Connected)
+            })
+            .await;
+
+            app.click("park").await?;
+            let code: u16 =
+                app.by_test_id("park-code").await?.text().await?.parse().expect("a code");
+            assert!((10..=99).contains(&code), "the demo policy's codes are 10–99, got {code}");
+            app.wait_for_text_containing("parked-for", "Dave").await?;
+            app.wait_for_text_containing("ringback-countdown", "Rings back in").await?;
+            app.by_test_id("idle").await?; // the call view is gone, the dial box is back
+            dave.wait_for("dave to be on hold", |view| {
+                view.calls.get(&call).is_some_and(|c| c.phase == CallPhase::OnHold)
+            })
+            .await;
+
+            let retrieved = carol.phone.retrieve(&code.to_string()).await.expect("carol picks up");
+            assert_eq!(retrieved.caller.name, "Dave Park-less");
+            app.wait_until_gone("park-code").await?;
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
+    let service = Service::start().await;
+    let dave = Party::sign_in(&service, "dave", 440.0).await;
+    let carol = Party::sign_in(&service, "carol", 660.0).await;
+    Desktop::launch("pickup_in_the_app")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "bob").await?;
+            let code = carol.park_a_call_from(&dave, "carol").await;
+
+            app.click("open-pickup").await?;
+            let input = app.by_test_id("pickup-code").await?;
+            input.send_keys(code.to_string() + Key::Enter).await?;
+            app.wait_for_text("call-phase", "In call").await?;
+            app.wait_for_text_containing("call-peer", "Dave").await?;
+            app.wait_until_gone("pickup-dialog").await?;
+            // Dave's tone arrives: the call's statistics count received packets.
+            app.wait_for_text_where("stats-received", |text| {
+                text.parse::<u64>().is_ok_and(|packets| packets >= 50)
+            })
+            .await?;
+            dave.wait_for("dave to be connected with bob", |view| {
+                view.calls.values().any(|c| {
+                    c.phase == CallPhase::Connected
+                        && c.peer.as_ref().is_some_and(|p| p.name.starts_with("Bob"))
+                })
+            })
+            .await;
+            app.click("hang-up").await?;
+            app.by_test_id("idle").await?;
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_parked_list_follows_parks_live_and_picks_up_with_one_click() {
+    let service = Service::start().await;
+    let dave = Party::sign_in(&service, "dave", 440.0).await;
+    let carol = Party::sign_in(&service, "carol", 660.0).await;
+    let alice = Party::sign_in(&service, "alice", 550.0).await;
+    Desktop::launch("parked_list")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "bob").await?;
+            app.by_test_id("parked-empty").await?;
+
+            let first = carol.park_a_call_from(&dave, "carol").await;
+            let row = app.by_test_id(&format!("parked-row-{first}")).await?;
+            let text = row.text().await?;
+            assert!(text.contains("Dave Park-less") && text.contains("Carol Lindqvist"), "{text}");
+
+            alice.phone.retrieve(&first.to_string()).await.expect("alice picks up");
+            app.wait_until_gone(&format!("parked-row-{first}")).await?;
+            app.by_test_id("parked-empty").await?;
+
+            // Alice parks it again; Bob picks it up from the list.
+            let again = alice.call_in(CallPhase::Connected).await;
+            let second = alice.phone.park(again).await.expect("alice parks").code;
+            app.click(&format!("pickup-{second}")).await?;
+            app.wait_for_text_containing("call-peer", "Dave").await?;
+            app.wait_until_gone(&format!("parked-row-{second}")).await?;
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pickup_link_opens_the_pickup_dialog_with_its_code() {
+    let service = Service::start().await;
+    Desktop::launch_with_args("pickup_link", &["callpark://pickup/42"])
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "bob").await?;
+            let input = app.by_test_id("pickup-code").await?;
+            assert_eq!(input.prop("value").await?.as_deref(), Some("42"));
+            input.send_keys(Key::Enter).await?;
+            app.wait_for_text(
+                "pickup-error",
+                "No call is parked with code 42. Check the code and try again.",
+            )
+            .await?;
+            Ok(())
+        })
+        .await;
+}

@@ -1,0 +1,101 @@
+//! Every refusal in plain words, and nothing lost: wrong and taken codes, park not
+//! enabled, no free codes (the call stays connected).
+
+use callpark_client::CallPhase;
+use callpark_wire::admin::PolicyFields;
+use thirtyfour::prelude::*;
+
+use crate::parties::{Party, Service};
+use crate::support::Desktop;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_and_already_taken_codes_show_their_messages() {
+    let service = Service::start().await;
+    let dave = Party::sign_in(&service, "dave", 440.0).await;
+    let carol = Party::sign_in(&service, "carol", 660.0).await;
+    let alice = Party::sign_in(&service, "alice", 550.0).await;
+    Desktop::launch("pickup_refusals")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "bob").await?;
+            app.click("open-pickup").await?;
+            let input = app.by_test_id("pickup-code").await?;
+            input.send_keys("5x").await?;
+            app.wait_for_text("pickup-error", "Pickup codes are digits only.").await?;
+            assert_eq!(input.prop("value").await?.as_deref(), Some("5"));
+            input.send_keys("5" + Key::Enter).await?;
+            app.wait_for_text(
+                "pickup-error",
+                "No call is parked with code 55. Check the code and try again.",
+            )
+            .await?;
+
+            let code = carol.park_a_call_from(&dave, "carol").await;
+            alice.phone.retrieve(&code.to_string()).await.expect("alice picks up");
+            input.clear().await?;
+            input.send_keys(code.to_string() + Key::Enter).await?;
+            app.wait_for_text_containing("pickup-error", "Picked up by Alice Moreau").await?;
+            // Still open, for another try.
+            app.by_test_id("pickup-dialog").await?;
+            app.click("pickup-cancel").await?;
+            app.wait_until_gone("pickup-dialog").await?;
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn park_off_for_the_user_is_explained_and_the_call_stays_connected() {
+    let service = Service::start().await;
+    let alice = Party::sign_in(&service, "alice", 550.0).await;
+    Desktop::launch("park_not_enabled")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "dave").await?;
+            app.wait_for_text_containing("parked-off", "Call park is not enabled for you").await?;
+
+            let call = alice.phone.dial("dave").await.expect("alice dials dave");
+            app.click("accept-call").await?;
+            app.wait_for_text("call-phase", "In call").await?;
+            app.click("park").await?;
+            app.wait_for_text_containing("banner-text", "Call park is not enabled for you").await?;
+            app.wait_for_text("call-phase", "In call").await?;
+            let view = alice.wait_for("the call", |view| view.calls.contains_key(&call)).await;
+            assert_eq!(view.calls[&call].phase, CallPhase::Connected, "still connected");
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_free_code_keeps_the_call_connected() {
+    let service = Service::start().await;
+    let one_code = PolicyFields {
+        pickup_range_start: Some(10),
+        pickup_range_end: Some(10),
+        ..PolicyFields::default()
+    };
+    service.admin().await.set_policy("Front desk", &one_code).await.expect("one code only");
+    let dave = Party::sign_in(&service, "dave", 440.0).await;
+    let carol = Party::sign_in(&service, "carol", 660.0).await;
+    let alice = Party::sign_in(&service, "alice", 550.0).await;
+    Desktop::launch("no_free_code")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "bob").await?;
+            assert_eq!(carol.park_a_call_from(&dave, "carol").await, 10);
+            alice.phone.dial("bob").await.expect("alice dials bob");
+            app.click("accept-call").await?;
+            app.wait_for_text_containing("call-peer", "Alice").await?;
+            app.click("park").await?;
+            app.wait_for_text(
+                "banner-text",
+                "All pickup codes 10–10 are in use; the call is still connected.",
+            )
+            .await?;
+            app.wait_for_text("call-phase", "In call").await?;
+            app.wait_for_text_containing("call-peer", "Alice").await?;
+            Ok(())
+        })
+        .await;
+}

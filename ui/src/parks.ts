@@ -1,0 +1,82 @@
+// Calls I parked (the code, large and copyable, and the ringback countdown) and the
+// live list of my park group's parked calls, each one click from being picked up.
+import { api, type MyPark, type ParkedCall, type Snapshot } from "./api";
+import { attempt } from "./banner";
+import { byTestId, h, setText, show, syncList } from "./dom";
+import { clock } from "./format";
+import { pickUp } from "./pickup";
+
+function cell(element: HTMLElement, name: string): HTMLElement {
+  const found = element.querySelector<HTMLElement>(`[data-cell="${name}"]`);
+  if (!found) throw new Error(`missing cell ${name}`);
+  return found;
+}
+
+function myParkItem(park: MyPark): HTMLElement {
+  const copy = h("button", { type: "button", testid: `copy-code-${park.code}`, "aria-label": `Copy code ${park.code}` }, "Copy");
+  copy.addEventListener("click", () => {
+    void attempt(async () => {
+      await api.copyText(String(park.code));
+      copy.textContent = "Copied";
+    });
+  });
+  return h(
+    "li",
+    { testid: `my-park-${park.code}`, class: "park" },
+    h("span", { class: "code", testid: "park-code", "data-cell": "code", "aria-label": "Pickup code" }),
+    copy,
+    h("span", { testid: "parked-for", "data-cell": "for" }),
+    h("span", { testid: "ringback-countdown", "data-cell": "countdown", class: "countdown" }),
+  );
+}
+
+function renderMyParks(snapshot: Snapshot, now: number): void {
+  const parks = Object.values(snapshot.view.my_parks).sort((a, b) => a.code - b.code);
+  show(byTestId("my-parks"), parks.length > 0);
+  const group = snapshot.view.policy ? ` for ${snapshot.view.policy}` : "";
+  syncList(byTestId("my-parks-list"), parks, (p) => String(p.call), myParkItem, (element, park) => {
+    setText(cell(element, "code"), String(park.code));
+    setText(cell(element, "for"), `${park.caller.name} is waiting to be picked up${group}.`);
+    const left = park.ringback_at_ms - now;
+    setText(cell(element, "countdown"), left > 0 ? `Rings back in ${clock(left)}` : "Ringing back");
+  });
+}
+
+function parkedRow(parked: ParkedCall): HTMLElement {
+  const button = h("button", { type: "button", testid: `pickup-${parked.code}`, class: "primary",
+    "aria-label": `Pick up ${parked.caller.name}, code ${parked.code}` }, "Pick up");
+  button.addEventListener("click", () => void pickUp(String(parked.code)));
+  return h(
+    "tr",
+    { testid: `parked-row-${parked.code}` },
+    h("td", { "data-cell": "code", class: "code-small" }),
+    h("td", { "data-cell": "caller" }),
+    h("td", { "data-cell": "by" }),
+    h("td", { "data-cell": "waiting" }),
+    h("td", { "data-cell": "ringback" }),
+    h("td", {}, button),
+  );
+}
+
+function renderParkedList(snapshot: Snapshot, now: number): void {
+  const list = snapshot.view.parked;
+  const allowed = snapshot.view.policy !== null;
+  setText(byTestId("parked-policy"), allowed ? `· ${snapshot.view.policy}` : "");
+  show(byTestId("parked-off"), list !== null && !allowed);
+  const calls = list ? Object.values(list).sort((a, b) => a.code - b.code) : [];
+  show(byTestId("parked-table"), calls.length > 0);
+  show(byTestId("parked-empty"), allowed && list !== null && calls.length === 0);
+  syncList(byTestId("parked-rows"), calls, (p) => String(p.code), parkedRow, (row, parked) => {
+    setText(cell(row, "code"), String(parked.code));
+    setText(cell(row, "caller"), parked.caller.name);
+    setText(cell(row, "by"), parked.parked_by.name);
+    setText(cell(row, "waiting"), clock(now - parked.parked_at_ms));
+    const left = parked.ringback_at_ms - now;
+    setText(cell(row, "ringback"), parked.ringing_back || left <= 0 ? "Ringing back" : clock(left));
+  });
+}
+
+export function renderParks(snapshot: Snapshot, now: number): void {
+  renderMyParks(snapshot, now);
+  renderParkedList(snapshot, now);
+}
