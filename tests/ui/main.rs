@@ -5,6 +5,7 @@
 mod app_window;
 mod park_and_pickup;
 mod parties;
+mod people;
 mod refusals;
 mod ringback;
 mod sign_in;

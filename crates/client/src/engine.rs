@@ -5,7 +5,7 @@
 //! as snapshots through a `watch` channel, and are also broadcast as they come. When
 //! the connection drops, pending requests fail with `Closed`, and the engine
 //! reconnects with exponential backoff, says hello again and re-subscribes to the
-//! parked-calls list if it was subscribed.
+//! parked-calls and people lists if it was subscribed.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -77,6 +77,7 @@ impl Engine {
             snapshots: snapshot_sender,
             events: events.clone(),
             subscribed: false,
+            watching_people: false,
             next_id: 1,
             pending: HashMap::new(),
         };
@@ -138,6 +139,7 @@ struct Driver {
     snapshots: watch::Sender<ViewModel>,
     events: broadcast::Sender<EngineEvent>,
     subscribed: bool,
+    watching_people: bool,
     next_id: u64,
     /// Replies owed to callers; `None` for the engine's own requests.
     pending: HashMap<u64, Option<ReplySender>>,
@@ -231,6 +233,7 @@ impl Driver {
         match body {
             RequestBody::SubscribeParked => self.subscribed = true,
             RequestBody::UnsubscribeParked => self.subscribed = false,
+            RequestBody::SubscribePeople => self.watching_people = true,
             _ => {}
         }
     }
@@ -278,6 +281,12 @@ impl Driver {
                 self.ask_directly(&mut socket, RequestBody::SubscribeParked).await?
         {
             tracing::warn!(code = %error.code, "re-subscribing to the parked list failed");
+        }
+        if self.watching_people
+            && let ReplyResult::Error(error) =
+                self.ask_directly(&mut socket, RequestBody::SubscribePeople).await?
+        {
+            tracing::warn!(code = %error.code, "re-subscribing to the people list failed");
         }
         let _ = self.events.send(EngineEvent::Online);
         Ok(socket)

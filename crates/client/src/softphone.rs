@@ -46,7 +46,7 @@ fn unexpected(reply: &ReplyBody) -> ClientError {
 
 impl Softphone {
     /// Signs in with a password, connects signaling, subscribes to the parked-calls
-    /// list and starts the audio link with `audio`.
+    /// and people lists and starts the audio link with `audio`.
     pub async fn sign_in(
         service: &ServiceAddress,
         login_name: &str,
@@ -78,6 +78,7 @@ impl Softphone {
             _ => return Err(ClientError::Protocol("signed in without a user".into())),
         };
         engine.request(RequestBody::SubscribeParked).await?;
+        engine.request(RequestBody::SubscribePeople).await?;
         let media = Media::start(&engine, service, audio);
         let admin = AdminClient::new(service, &reply.token);
         tracing::info!(login = %reply.login, user = user.id, "signed in");

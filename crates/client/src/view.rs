@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use callpark_wire::{Event, ParkedCall, UserRef};
+use callpark_wire::{Event, ParkedCall, Person, UserRef};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -72,6 +72,8 @@ pub struct ViewModel {
     /// Voicemail left for this user while the engine ran, newest last (the whole
     /// list is in the API).
     pub new_voicemail: Vec<callpark_wire::admin::VoicemailEntry>,
+    /// Everyone in the organisation with their presence, when watched, by user id.
+    pub people: Option<BTreeMap<u64, Person>>,
 }
 
 impl ViewModel {
@@ -80,6 +82,7 @@ impl ViewModel {
         self.connection = connection;
         self.calls.clear();
         self.parked = None;
+        self.people = None;
     }
 
     pub fn apply(&mut self, event: &Event) {
@@ -145,6 +148,19 @@ impl ViewModel {
                 }
             }
             Event::VoicemailLeft { voicemail } => self.new_voicemail.push(voicemail.clone()),
+            Event::People { people } => {
+                self.people = Some(people.iter().map(|p| (p.id, p.clone())).collect());
+            }
+            Event::PersonChanged { person } => {
+                if let Some(people) = &mut self.people {
+                    people.insert(person.id, person.clone());
+                }
+            }
+            Event::PersonRemoved { id } => {
+                if let Some(people) = &mut self.people {
+                    people.remove(id);
+                }
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ pub use error::{CallError, DirectoryError, ExpiredReason, GrantCount, NameProble
 pub use ids::{CallId, DeviceId, GroupId, PolicyId, UserId};
 pub use output::{
     AuditEvent, AuditKind, CallEnded, MediaCommand, Notice, Output, ParkOutcome, ParkedCallRecord,
-    ParkedCallView, ParkedListChange, RingingStopped, StoreCommand,
+    ParkedCallView, ParkedListChange, PeopleChange, Presence, RingingStopped, StoreCommand,
 };
 pub use policy::{
     DEFAULT_PARK_TIMEOUT_SECONDS, DEFAULT_PICKUP_RANGE_END, DEFAULT_PICKUP_RANGE_START,

@@ -172,6 +172,29 @@ pub enum Notice {
         owner: UserId,
     },
     ParkedList(ParkedListChange),
+    People(PeopleChange),
+}
+
+/// Whether a user can be reached, as colleagues see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    /// No device signed in.
+    Offline,
+    /// Signed in and not in a call.
+    Available,
+    /// On at least one device, in a call (talking, dialing, on hold, parked by them
+    /// is not counted: a parked call has left their device).
+    InCall,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeopleChange {
+    /// Every user with their presence (after subscribing).
+    Everyone(Vec<(UserId, Presence)>),
+    /// A user's presence changed, or a user was added.
+    Changed { user: UserId, presence: Presence },
+    /// The account was removed.
+    Removed { user: UserId },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

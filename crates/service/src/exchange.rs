@@ -456,6 +456,10 @@ impl Exchange {
                 sb.handle_subscribe_parked(device, false).map_err(refused)?;
                 Ok(ReplyBody::Done)
             }
+            RequestBody::SubscribePeople => {
+                sb.handle_subscribe_people(device, true).map_err(refused)?;
+                Ok(ReplyBody::Done)
+            }
             RequestBody::Ping => Ok(ReplyBody::Pong),
         }
     }
@@ -467,7 +471,9 @@ impl Exchange {
             match output {
                 Output::Notify { device, notice } => {
                     let Some(sender) = self.devices.get(&device) else { continue };
-                    let event = notice_to_event(self.tenant.switchboard.directory(), &notice);
+                    let tenant = &self.tenant;
+                    let login_of = |user| tenant.login_of(user).map(str::to_owned);
+                    let event = notice_to_event(tenant.switchboard.directory(), &login_of, &notice);
                     if sender.try_send(Box::new(event)).is_err() {
                         lost.push(device);
                     }

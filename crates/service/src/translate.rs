@@ -3,7 +3,7 @@
 
 use callpark_park::{
     CallEnded, CallError, Directory, Notice, ParkOutcome, ParkedCallView, ParkedListChange,
-    RingingStopped, UnansweredAction, UserId,
+    PeopleChange, Presence, RingingStopped, UnansweredAction, UserId,
 };
 use callpark_wire::{self as wire, ErrorBody, Event, UserRef};
 
@@ -27,8 +27,50 @@ fn parked_call(directory: &Directory, view: &ParkedCallView) -> wire::ParkedCall
     }
 }
 
-/// The event a device gets for a notice from the switchboard.
-pub fn notice_to_event(directory: &Directory, notice: &Notice) -> Event {
+fn person(
+    directory: &Directory,
+    login_of: &dyn Fn(UserId) -> Option<String>,
+    user: UserId,
+    presence: Presence,
+) -> wire::Person {
+    wire::Person {
+        id: user.0,
+        login: login_of(user).unwrap_or_default(),
+        name: directory.display_name(user),
+        presence: match presence {
+            Presence::Available => wire::Presence::Available,
+            Presence::InCall => wire::Presence::InCall,
+            Presence::Offline => wire::Presence::Offline,
+        },
+    }
+}
+
+fn people_event(
+    directory: &Directory,
+    login_of: &dyn Fn(UserId) -> Option<String>,
+    change: &PeopleChange,
+) -> Event {
+    match change {
+        PeopleChange::Everyone(everyone) => Event::People {
+            people: everyone
+                .iter()
+                .map(|(user, presence)| person(directory, login_of, *user, *presence))
+                .collect(),
+        },
+        PeopleChange::Changed { user, presence } => {
+            Event::PersonChanged { person: person(directory, login_of, *user, *presence) }
+        }
+        PeopleChange::Removed { user } => Event::PersonRemoved { id: user.0 },
+    }
+}
+
+/// The event a device gets for a notice from the switchboard; `login_of` gives a
+/// user's login name (the people list shows it).
+pub fn notice_to_event(
+    directory: &Directory,
+    login_of: &dyn Fn(UserId) -> Option<String>,
+    notice: &Notice,
+) -> Event {
     let user = |id: UserId| user_ref(directory, id);
     match notice {
         Notice::IncomingCall { call, from, forwarded_by } => Event::IncomingCall {
@@ -111,5 +153,6 @@ pub fn notice_to_event(directory: &Directory, notice: &Notice) -> Event {
                 Event::ParkedCallRemoved { call: call.0, code: *code }
             }
         },
+        Notice::People(change) => people_event(directory, login_of, change),
     }
 }

@@ -22,6 +22,25 @@ pub struct ParkedCall {
     pub ringing_back: bool,
 }
 
+/// Whether a colleague can be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Available,
+    InCall,
+    Offline,
+}
+
+/// A user of the organisation, as the people list shows them; `login` is what
+/// `dial` takes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: u64,
+    pub login: String,
+    pub name: String,
+    pub presence: Presence,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RingingStopReason {
@@ -133,5 +152,16 @@ pub enum Event {
     ParkedCallRemoved {
         call: u64,
         code: u16,
+    },
+    /// Everyone in the organisation (after subscribing to people).
+    People {
+        people: Vec<Person>,
+    },
+    /// Someone's presence changed, or someone joined.
+    PersonChanged {
+        person: Person,
+    },
+    PersonRemoved {
+        id: u64,
     },
 }

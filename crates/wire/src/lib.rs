@@ -16,7 +16,9 @@ mod event;
 mod request;
 pub mod rtp;
 
-pub use event::{CallEndReason, Event, ParkOutcome, ParkedCall, RingingStopReason, UserRef};
+pub use event::{
+    CallEndReason, Event, ParkOutcome, ParkedCall, Person, Presence, RingingStopReason, UserRef,
+};
 pub use request::{
     ParsedRequest, Rejected, ReplyBody, Request, RequestBody, parse_request, reply_error, reply_ok,
 };

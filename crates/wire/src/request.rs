@@ -52,6 +52,8 @@ pub enum RequestBody {
     /// Start the live list of parked calls: a `parked_list` event, then changes.
     SubscribeParked,
     UnsubscribeParked,
+    /// Start the live people list: a `people` event, then changes.
+    SubscribePeople,
     Ping,
 }
 
@@ -69,6 +71,7 @@ impl RequestBody {
             RequestBody::Retrieve { .. } => "retrieve",
             RequestBody::SubscribeParked => "subscribe_parked",
             RequestBody::UnsubscribeParked => "unsubscribe_parked",
+            RequestBody::SubscribePeople => "subscribe_people",
             RequestBody::Ping => "ping",
         }
     }
@@ -85,6 +88,7 @@ impl RequestBody {
         "retrieve",
         "subscribe_parked",
         "unsubscribe_parked",
+        "subscribe_people",
         "ping",
     ];
 }

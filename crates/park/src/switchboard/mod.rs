@@ -7,6 +7,7 @@
 
 mod calls;
 mod park;
+mod presence;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
@@ -155,6 +156,7 @@ pub struct Switchboard {
     subscribers: HashMap<PolicyId, BTreeSet<DeviceId>>,
     timers: BTreeSet<(Timestamp, CallId)>,
     outputs: VecDeque<Output>,
+    presence: presence::PresenceWatch,
 }
 
 impl Default for Switchboard {
@@ -178,6 +180,7 @@ impl Switchboard {
             subscribers: HashMap::new(),
             timers: BTreeSet::new(),
             outputs: VecDeque::new(),
+            presence: presence::PresenceWatch::default(),
         }
     }
 
@@ -185,6 +188,7 @@ impl Switchboard {
 
     /// The next thing for the driver to do, in order; `None` when there is nothing.
     pub fn poll_output(&mut self) -> Option<Output> {
+        self.flush_presence();
         self.outputs.pop_front()
     }
 
@@ -309,6 +313,7 @@ impl Switchboard {
             },
         );
         self.user_devices.entry(user).or_default().push(device);
+        self.presence.touch(user);
         Ok(())
     }
 
@@ -318,6 +323,8 @@ impl Switchboard {
         let Some(gone) = self.devices.remove(&device) else {
             return;
         };
+        self.presence.forget_device(device);
+        self.presence.touch(gone.user);
         if let Some(list) = self.user_devices.get_mut(&gone.user) {
             list.retain(|d| *d != device);
             if list.is_empty() {
@@ -356,7 +363,9 @@ impl Switchboard {
     // ---- administration ------------------------------------------------------------
 
     pub fn add_user(&mut self, user: UserId, settings: UserSettings) -> Result<(), DirectoryError> {
-        self.directory.add_user(user, settings)
+        self.directory.add_user(user, settings)?;
+        self.presence.touch(user);
+        Ok(())
     }
 
     pub fn update_user(
@@ -379,6 +388,7 @@ impl Switchboard {
             self.handle_device_offline(now, device);
         }
         self.directory.remove_user(user)?;
+        self.presence.touch(user);
         self.refresh_subscriptions();
         Ok(())
     }
@@ -508,12 +518,14 @@ impl Switchboard {
     fn attach(&mut self, device: DeviceId, call: CallId) {
         if let Some(dev) = self.devices.get_mut(&device) {
             dev.call = Some(call);
+            self.presence.touch(dev.user);
         }
     }
 
     fn detach(&mut self, device: DeviceId) {
         if let Some(dev) = self.devices.get_mut(&device) {
             dev.call = None;
+            self.presence.touch(dev.user);
         }
     }
 
