@@ -8,5 +8,7 @@ mod parties;
 mod people;
 mod refusals;
 mod ringback;
+mod settings;
 mod sign_in;
 mod support;
+mod voicemail;

@@ -31,6 +31,9 @@ async fn an_incoming_call_is_answered_parked_and_picked_up_by_a_headless_client(
             assert!((10..=99).contains(&code), "the demo policy's codes are 10–99, got {code}");
             app.wait_for_text_containing("parked-for", "Dave").await?;
             app.wait_for_text_containing("ringback-countdown", "Rings back in").await?;
+            app.click(&format!("copy-code-{code}")).await?;
+            app.wait_for_text(&format!("copy-code-{code}"), "Copied").await?;
+            app.screenshot("parked").await;
             app.by_test_id("idle").await?; // the call view is gone, the dial box is back
             dave.wait_for("dave to be on hold", |view| {
                 view.calls.get(&call).is_some_and(|c| c.phase == CallPhase::OnHold)

@@ -47,7 +47,14 @@ export function setUpSettings(): void {
   byTestId("open-settings").addEventListener("click", () => void open());
   byTestId("microphone-select").addEventListener("change", () => void choose());
   byTestId("speaker-select").addEventListener("change", () => void choose());
-  byTestId("test-tone").addEventListener("click", () => {
-    api.testTone().catch((error: unknown) => showError(inWords(asAppError(error))));
+  const tone = byTestId<HTMLButtonElement>("test-tone");
+  tone.addEventListener("click", () => {
+    api
+      .testTone()
+      .then((lengthMs) => {
+        tone.textContent = "Playing…";
+        window.setTimeout(() => (tone.textContent = "Play test tone"), lengthMs);
+      })
+      .catch((error: unknown) => showError(inWords(asAppError(error))));
   });
 }

@@ -6,11 +6,34 @@ import { byTestId, h, setText, show, syncList } from "./dom";
 import { clock, timeOfDay } from "./format";
 
 let seenNew = -1;
+let playing: { id: number; button: HTMLButtonElement; timer: number } | null = null;
+
+function stopped(): void {
+  if (!playing) return;
+  window.clearTimeout(playing.timer);
+  playing.button.textContent = "Play";
+  playing.button.dataset.playing = "false";
+  playing = null;
+}
+
+/** Play, or stop the message that is playing. */
+async function toggle(id: number, button: HTMLButtonElement): Promise<void> {
+  const wasThis = playing?.id === id;
+  if (playing) {
+    stopped();
+    await api.stopPlaying();
+  }
+  if (wasThis) return;
+  const lengthMs = await api.playVoicemail(id);
+  button.textContent = "Stop";
+  button.dataset.playing = "true";
+  playing = { id, button, timer: window.setTimeout(stopped, lengthMs + 300) };
+}
 
 function item(entry: VoicemailEntry): HTMLElement {
   const play = h("button", { type: "button", testid: `play-voicemail-${entry.id}`,
     "aria-label": `Play the message from ${entry.caller_name ?? "an unknown caller"}` }, "Play");
-  play.addEventListener("click", () => void attempt(() => api.playVoicemail(entry.id)));
+  play.addEventListener("click", () => void attempt(() => toggle(entry.id, play)));
   return h(
     "li",
     { testid: `voicemail-${entry.id}` },
