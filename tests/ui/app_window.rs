@@ -15,6 +15,7 @@ async fn the_app_opens_on_the_sign_in_screen_with_the_embedded_ui() {
             let server = app.by_test_id("sign-in-server").await?;
             assert_eq!(server.prop("value").await?.as_deref(), Some("http://127.0.0.1:7300"));
             app.by_test_id("sign-in-submit").await?;
+            app.screenshot("sign-in").await;
             Ok(())
         })
         .await;

@@ -3,6 +3,7 @@
 //! softphones as the other parties. See docs/qa.md to run or extend it.
 
 mod app_window;
+mod connection;
 mod park_and_pickup;
 mod parties;
 mod people;

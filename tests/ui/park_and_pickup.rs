@@ -17,6 +17,7 @@ async fn an_incoming_call_is_answered_parked_and_picked_up_by_a_headless_client(
             app.sign_in(&service.address, "bob").await?;
             let call = dave.phone.dial("bob").await.expect("dave dials bob");
             app.wait_for_text_containing("incoming-caller", "Dave").await?;
+            app.screenshot("incoming").await;
             app.click("accept-call").await?;
             app.wait_for_text("call-phase", "In call").await?;
             app.wait_for_text_containing("call-peer", "Dave").await?;
@@ -61,15 +62,18 @@ async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
 
             app.click("open-pickup").await?;
             let input = app.by_test_id("pickup-code").await?;
+            app.screenshot("dialog").await;
             input.send_keys(code.to_string() + Key::Enter).await?;
             app.wait_for_text("call-phase", "In call").await?;
             app.wait_for_text_containing("call-peer", "Dave").await?;
             app.wait_until_gone("pickup-dialog").await?;
+            app.screenshot("pickup-connected").await;
             // Dave's tone arrives: the call's statistics count received packets.
             app.wait_for_text_where("stats-received", |text| {
                 text.parse::<u64>().is_ok_and(|packets| packets >= 50)
             })
             .await?;
+            app.screenshot("in-call").await;
             dave.wait_for("dave to be connected with bob", |view| {
                 view.calls.values().any(|c| {
                     c.phase == CallPhase::Connected
@@ -99,6 +103,7 @@ async fn the_parked_list_follows_parks_live_and_picks_up_with_one_click() {
             let first = carol.park_a_call_from(&dave, "carol").await;
             let row = app.by_test_id(&format!("parked-row-{first}")).await?;
             let text = row.text().await?;
+            app.screenshot("list").await;
             assert!(text.contains("Dave Park-less") && text.contains("Carol Lindqvist"), "{text}");
 
             alice.phone.retrieve(&first.to_string()).await.expect("alice picks up");

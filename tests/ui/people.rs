@@ -24,6 +24,7 @@ async fn people_show_live_presence_and_are_one_click_to_call() {
             dave.phone.answer(incoming).await.expect("dave answers");
             app.wait_for_text("call-phase", "In call").await?;
             app.wait_for_text("presence-dave", "In a call").await?;
+            app.screenshot("presence").await;
 
             alice.phone.sign_out().await;
             app.wait_for_text("presence-alice", "Offline").await?;

@@ -35,6 +35,7 @@ async fn wrong_and_already_taken_codes_show_their_messages() {
             input.clear().await?;
             input.send_keys(code.to_string() + Key::Enter).await?;
             app.wait_for_text_containing("pickup-error", "Picked up by Alice Moreau").await?;
+            app.screenshot("taken").await;
             // Still open, for another try.
             app.by_test_id("pickup-dialog").await?;
             app.click("pickup-cancel").await?;
@@ -59,6 +60,7 @@ async fn park_off_for_the_user_is_explained_and_the_call_stays_connected() {
             app.wait_for_text("call-phase", "In call").await?;
             app.click("park").await?;
             app.wait_for_text_containing("banner-text", "Call park is not enabled for you").await?;
+            app.screenshot("refused").await;
             app.wait_for_text("call-phase", "In call").await?;
             let view = alice.wait_for("the call", |view| view.calls.contains_key(&call)).await;
             assert_eq!(view.calls[&call].phase, CallPhase::Connected, "still connected");

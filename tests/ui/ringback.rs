@@ -28,6 +28,7 @@ async fn an_unanswered_park_rings_back_and_the_app_answers_it() {
 
             app.wait_for_text("ringback-caller", "Dave Park-less is still waiting").await?;
             app.wait_for_text("ringback-code", &code).await?;
+            app.screenshot("ringing").await;
             app.click("answer-ringback").await?;
             app.wait_for_text("call-phase", "In call").await?;
             app.wait_for_text_containing("call-peer", "Dave").await?;

@@ -18,16 +18,15 @@ async fn devices_are_listed_chosen_remembered_and_a_test_tone_plays() {
             app.sign_in(&service.address, "bob").await?;
             app.click("open-settings").await?;
             let speakers = app.by_test_id("speaker-select").await?;
-            let option = speakers
-                .query(By::Css(format!("option[value=\"{SPEAKER}\"]")))
-                .first()
-                .await?;
+            let option =
+                speakers.query(By::Css(format!("option[value=\"{SPEAKER}\"]"))).first().await?;
             option.click().await?;
             let microphones = app.by_test_id("microphone-select").await?;
             let listed = microphones.find_all(By::Tag("option")).await?;
             assert!(listed.len() >= 2, "System default and at least the sink's monitor");
             app.click("test-tone").await?;
             app.wait_for_text("test-tone", "Playing…").await?;
+            app.screenshot("devices").await;
             app.click("settings-close").await?;
             app.wait_until_gone("settings-dialog").await?;
 
