@@ -13,6 +13,21 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 pub use error::AppError;
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Marks the process start, for the time-to-interactive the UI reports.
+pub fn note_start() {
+    STARTED.get_or_init(std::time::Instant::now);
+}
+
+/// The UI has rendered its first screen: logged with the time since start (the
+/// start-up benchmark reads it).
+#[tauri::command]
+fn ui_ready() {
+    let since_start_ms = STARTED.get().map(|started| started.elapsed().as_secs_f64() * 1e3);
+    tracing::info!(since_start_ms, "interactive");
+}
+
 /// Builds and runs the app on any Tauri runtime (the real one, or the mock one in tests).
 pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppError> {
     builder
@@ -53,6 +68,7 @@ pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppE
             commands::choose_devices,
             commands::copy_text,
             deep_link::take_pickup_link,
+            ui_ready,
         ])
         .run(tauri::generate_context!())
         .map_err(AppError::Tauri)

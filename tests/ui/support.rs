@@ -23,6 +23,12 @@ pub struct ChildGuard {
     group: bool,
 }
 
+impl ChildGuard {
+    pub fn new(name: &'static str, child: Child, group: bool) -> Self {
+        Self { name, child, group }
+    }
+}
+
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         let pid = self.child.id();
@@ -78,7 +84,7 @@ fn start_xvfb() -> (ChildGuard, String) {
         .spawn()
         .expect("Xvfb is not installed: run the README's test command, which installs it");
     let stdout = child.stdout.take().expect("Xvfb stdout");
-    let guard = ChildGuard { name: "Xvfb", child, group: false };
+    let guard = ChildGuard::new("Xvfb", child, false);
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).expect("reading Xvfb's display number");
     let number = line.trim();
@@ -119,7 +125,7 @@ impl Desktop {
         let child = command.spawn().expect(
             "tauri-driver is not installed: run the README's test command, which installs it",
         );
-        let tauri_driver = ChildGuard { name: "tauri-driver", child, group: cfg!(unix) };
+        let tauri_driver = ChildGuard::new("tauri-driver", child, cfg!(unix));
         // tauri-driver listens before WebKitWebDriver does: wait for both.
         wait_for_port(port, "tauri-driver");
         wait_for_port(native_port, "WebKitWebDriver");

@@ -87,6 +87,7 @@ export const api = {
   chooseDevices: (microphone: string | null, speaker: string | null) =>
     invoke<string[]>("choose_devices", { microphone, speaker }),
   copyText: (text: string) => invoke<void>("copy_text", { text }),
+  uiReady: () => invoke<void>("ui_ready"),
   takePickupLink: () => invoke<{ code: string } | null>("take_pickup_link"),
 };
 

@@ -100,6 +100,7 @@ async function start(): Promise<void> {
     }
     status.textContent = "Ready";
     status.dataset.state = "ready";
+    void api.uiReady();
     window.setInterval(render, 1000);
   } catch (error) {
     status.textContent = `The app could not start: ${String(error)}`;

@@ -68,6 +68,10 @@ fn setup(for_tests: bool) -> Result {
     ensure_system_packages()?;
     if for_tests {
         for (binary, krate, version) in CARGO_TOOLS_FOR_TESTS {
+            // The WebDriver UI suite runs on Linux (WebKitWebDriver under Xvfb).
+            if *binary == "tauri-driver" && !cfg!(target_os = "linux") {
+                continue;
+            }
             ensure_cargo_tool(binary, krate, version)?;
         }
     }
