@@ -7,8 +7,11 @@
 //!   through the UI (WebDriver) and left idle for `IDLE_SECONDS` (default 5), three
 //!   times.
 //!
-//! `cargo xtask pulse -- cargo bench --bench desktop` (the app opens the sound
-//! devices once signed in). Prints medians.
+//! `CALLPARK_APP_BINARY=target/release/callpark-desktop cargo xtask pulse -- cargo
+//! bench --profile dev --bench desktop` measures the shipped build (made by `npx
+//! --prefix ui tauri build`); without the variable, the bench profile's own build.
+//! The private PulseAudio daemon gives the app sound devices once signed in. Prints
+//! medians.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is the failure report
 
@@ -20,7 +23,6 @@ mod parties;
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -89,7 +91,7 @@ fn time_to_interactive(display: &str) -> (f64, f64) {
     let mut command = Command::new("dbus-run-session");
     command
         .arg("--")
-        .arg(PathBuf::from(env!("CARGO_BIN_EXE_callpark-desktop")))
+        .arg(support::app_binary())
         .env("DISPLAY", display)
         .env("RUST_LOG", "callpark_desktop=info")
         .env("XDG_CONFIG_HOME", home.path().join("config"))
@@ -118,7 +120,7 @@ fn time_to_interactive(display: &str) -> (f64, f64) {
 }
 
 fn app_pid() -> u32 {
-    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_callpark-desktop")).unwrap();
+    let binary = std::fs::canonicalize(support::app_binary()).unwrap();
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
@@ -133,6 +135,10 @@ async fn signed_in_idle_pss(idle: Duration) -> f64 {
     tokio::time::sleep(idle).await;
     let tree = process_tree(app_pid());
     let pss = pss_mib(&tree);
+    for pid in &tree {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        println!("  {pid} {}: {:.1} MiB", name.trim(), pss_mib(&[*pid]));
+    }
     app.run(async |_| Ok(())).await;
     pss
 }

@@ -9,6 +9,7 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match callpark_desktop::run_app(tauri::Builder::default()) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -74,6 +74,10 @@ async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
             })
             .await?;
             app.screenshot("in-call").await;
+            app.click("mute").await?;
+            app.wait_for_text("mute", "Unmute").await?;
+            let mute = app.by_test_id("mute").await?;
+            assert_eq!(mute.attr("aria-pressed").await?.as_deref(), Some("true"));
             dave.wait_for("dave to be connected with bob", |view| {
                 view.calls.values().any(|c| {
                     c.phase == CallPhase::Connected

@@ -92,8 +92,11 @@ fn start_xvfb() -> (ChildGuard, String) {
     (guard, format!(":{number}"))
 }
 
-fn app_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_callpark-desktop"))
+/// The app binary cargo built for these tests, or the one named by
+/// `CALLPARK_APP_BINARY` (the benchmark measures the shipped release build).
+pub fn app_binary() -> PathBuf {
+    std::env::var_os("CALLPARK_APP_BINARY")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_callpark-desktop")), PathBuf::from)
 }
 
 impl Desktop {
