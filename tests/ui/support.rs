@@ -238,6 +238,19 @@ impl Desktop {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot directory");
         let path = dir.join(format!("{}-{label}.png", self.test_name));
+        // The DOM may have changed since the last paint: wait for two frames so the
+        // picture shows what the test just checked.
+        let painted = self
+            .driver
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
+                Vec::new(),
+            )
+            .await;
+        if let Err(error) = painted {
+            eprintln!("waiting for a paint before the screenshot: {error}");
+        }
         if let Err(error) = self.driver.screenshot(&path).await {
             eprintln!("could not save screenshot {}: {error}", path.display());
         }
