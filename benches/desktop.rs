@@ -15,160 +15,176 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is the failure report
 
+#[cfg(target_os = "linux")]
 #[path = "../tests/ui/parties.rs"]
 #[allow(dead_code)]
 mod parties;
+#[cfg(target_os = "linux")]
 #[path = "../tests/ui/support.rs"]
 #[allow(dead_code)]
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::{parties, support};
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// Every process whose parent chain reaches `root`, and `root`.
-fn process_tree(root: u32) -> Vec<u32> {
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // The command name is in parentheses and may hold spaces: the fields
-            // after the last ')' are state, then the parent's pid.
-            let after = &stat[stat.rfind(')')? + 2..];
-            let parent = after.split_whitespace().nth(1)?.parse().ok()?;
-            Some((pid, parent))
-        })
-        .collect();
-    let mut tree = vec![root];
-    let mut index = 0;
-    while index < tree.len() {
-        let parent = tree[index];
-        tree.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(pid, _)| *pid));
-        index += 1;
+    fn env_number(name: &str, default: u64) -> u64 {
+        std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
     }
-    tree
-}
 
-/// Proportional set size of the processes, in MiB.
-fn pss_mib(pids: &[u32]) -> f64 {
-    let kib: u64 = pids
-        .iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
-        .filter_map(|rollup| {
-            let line = rollup.lines().find(|line| line.starts_with("Pss:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .sum();
-    kib as f64 / 1024.0
-}
+    fn median(values: &mut [f64]) -> f64 {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    }
 
-fn start_xvfb() -> (support::ChildGuard, String) {
-    let mut child = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (support::ChildGuard::new("Xvfb", child, false), format!(":{}", line.trim()))
-}
-
-/// Spawns the app and waits for its "interactive" log line: (wall ms, in-app ms).
-fn time_to_interactive(display: &str) -> (f64, f64) {
-    let home = tempfile::tempdir().unwrap();
-    let started = Instant::now();
-    let mut command = Command::new("dbus-run-session");
-    command
-        .arg("--")
-        .arg(support::app_binary())
-        .env("DISPLAY", display)
-        .env("RUST_LOG", "callpark_desktop=info")
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command.spawn().expect("the app");
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let _app = support::ChildGuard::new("callpark-desktop", child, true);
-    for line in stderr.lines() {
-        let line = line.unwrap();
-        if line.contains("interactive") {
-            let wall = started.elapsed().as_secs_f64() * 1e3;
-            let inside = line
-                .split("since_start_ms=")
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|ms| ms.parse().ok())
-                .unwrap_or(f64::NAN);
-            return (wall, inside);
+    /// Every process whose parent chain reaches `root`, and `root`.
+    fn process_tree(root: u32) -> Vec<u32> {
+        let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter_map(|pid| {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                // The command name is in parentheses and may hold spaces: the fields
+                // after the last ')' are state, then the parent's pid.
+                let after = &stat[stat.rfind(')')? + 2..];
+                let parent = after.split_whitespace().nth(1)?.parse().ok()?;
+                Some((pid, parent))
+            })
+            .collect();
+        let mut tree = vec![root];
+        let mut index = 0;
+        while index < tree.len() {
+            let parent = tree[index];
+            tree.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(pid, _)| *pid));
+            index += 1;
         }
+        tree
     }
-    panic!("the app exited before it was interactive");
-}
 
-fn app_pid() -> u32 {
-    let binary = std::fs::canonicalize(support::app_binary()).unwrap();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .find(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary))
-        .expect("the running app")
-}
-
-async fn signed_in_idle_pss(idle: Duration) -> f64 {
-    let service = parties::Service::start().await;
-    let app = support::Desktop::launch("bench-memory").await;
-    app.sign_in(&service.address, "bob").await.expect("signed in");
-    tokio::time::sleep(idle).await;
-    let tree = process_tree(app_pid());
-    let pss = pss_mib(&tree);
-    for pid in &tree {
-        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        println!("  {pid} {}: {:.1} MiB", name.trim(), pss_mib(&[*pid]));
+    /// Proportional set size of the processes, in MiB.
+    fn pss_mib(pids: &[u32]) -> f64 {
+        let kib: u64 = pids
+            .iter()
+            .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
+            .filter_map(|rollup| {
+                let line = rollup.lines().find(|line| line.starts_with("Pss:"))?;
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .sum();
+        kib as f64 / 1024.0
     }
-    app.run(async |_| Ok(())).await;
-    pss
+
+    fn start_xvfb() -> (support::ChildGuard, String) {
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        (support::ChildGuard::new("Xvfb", child, false), format!(":{}", line.trim()))
+    }
+
+    /// Spawns the app and waits for its "interactive" log line: (wall ms, in-app ms).
+    fn time_to_interactive(display: &str) -> (f64, f64) {
+        let home = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let mut command = Command::new("dbus-run-session");
+        command
+            .arg("--")
+            .arg(support::app_binary())
+            .env("DISPLAY", display)
+            .env("RUST_LOG", "callpark_desktop=info")
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().expect("the app");
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let _app = support::ChildGuard::new("callpark-desktop", child, true);
+        for line in stderr.lines() {
+            let line = line.unwrap();
+            if line.contains("interactive") {
+                let wall = started.elapsed().as_secs_f64() * 1e3;
+                let inside = line
+                    .split("since_start_ms=")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(|ms| ms.parse().ok())
+                    .unwrap_or(f64::NAN);
+                return (wall, inside);
+            }
+        }
+        panic!("the app exited before it was interactive");
+    }
+
+    fn app_pid() -> u32 {
+        let binary = std::fs::canonicalize(support::app_binary()).unwrap();
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .find(|pid| {
+                std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+            })
+            .expect("the running app")
+    }
+
+    async fn signed_in_idle_pss(idle: Duration) -> f64 {
+        let service = parties::Service::start().await;
+        let app = support::Desktop::launch("bench-memory").await;
+        app.sign_in(&service.address, "bob").await.expect("signed in");
+        tokio::time::sleep(idle).await;
+        let tree = process_tree(app_pid());
+        let pss = pss_mib(&tree);
+        for pid in &tree {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            println!("  {pid} {}: {:.1} MiB", name.trim(), pss_mib(&[*pid]));
+        }
+        app.run(async |_| Ok(())).await;
+        pss
+    }
+
+    pub fn main() {
+        if std::env::args().any(|arg| arg == "--list") {
+            return;
+        }
+        let runs = env_number("RUNS", 10);
+        let idle = Duration::from_secs(env_number("IDLE_SECONDS", 5));
+        let (_xvfb, display) = start_xvfb();
+        let (mut walls, mut insides) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let (wall, inside) = time_to_interactive(&display);
+            println!("time to interactive: {wall:.0} ms (in-app {inside:.0} ms)");
+            walls.push(wall);
+            insides.push(inside);
+        }
+        println!(
+            "time to interactive, median of {runs}: {:.0} ms (in-app {:.0} ms)",
+            median(&mut walls),
+            median(&mut insides)
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let mut memory: Vec<f64> = (0..3)
+            .map(|_| {
+                let pss = runtime.block_on(signed_in_idle_pss(idle));
+                println!("idle, signed in: {pss:.1} MiB PSS");
+                pss
+            })
+            .collect();
+        println!("idle memory (PSS, process tree), median of 3: {:.1} MiB", median(&mut memory));
+    }
 }
 
 fn main() {
-    if std::env::args().any(|arg| arg == "--list") {
-        return;
-    }
-    let runs = env_number("RUNS", 10);
-    let idle = Duration::from_secs(env_number("IDLE_SECONDS", 5));
-    let (_xvfb, display) = start_xvfb();
-    let (mut walls, mut insides) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let (wall, inside) = time_to_interactive(&display);
-        println!("time to interactive: {wall:.0} ms (in-app {inside:.0} ms)");
-        walls.push(wall);
-        insides.push(inside);
-    }
-    println!(
-        "time to interactive, median of {runs}: {:.0} ms (in-app {:.0} ms)",
-        median(&mut walls),
-        median(&mut insides)
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let mut memory: Vec<f64> = (0..3)
-        .map(|_| {
-            let pss = runtime.block_on(signed_in_idle_pss(idle));
-            println!("idle, signed in: {pss:.1} MiB PSS");
-            pss
-        })
-        .collect();
-    println!("idle memory (PSS, process tree), median of 3: {:.1} MiB", median(&mut memory));
+    #[cfg(target_os = "linux")]
+    linux::main();
+    #[cfg(not(target_os = "linux"))]
+    println!("the desktop benchmark runs on Linux (Xvfb, /proc)");
 }

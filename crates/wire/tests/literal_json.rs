@@ -47,6 +47,7 @@ fn requests() {
         ),
         (json!({"id": 1, "type": "subscribe_parked"}), RequestBody::SubscribeParked),
         (json!({"id": 1, "type": "unsubscribe_parked"}), RequestBody::UnsubscribeParked),
+        (json!({"id": 1, "type": "subscribe_people"}), RequestBody::SubscribePeople),
         (json!({"id": 1, "type": "ping"}), RequestBody::Ping),
     ];
     assert_eq!(cases.len(), RequestBody::TYPES.len(), "every request type is pinned");
@@ -181,6 +182,32 @@ fn events() {
             Event::ParkedCallRemoved { call: 7, code: 12 },
             json!({"event": "parked_call_removed", "call": 7, "code": 12}),
         ),
+        (
+            Event::People {
+                people: vec![Person {
+                    id: 4,
+                    login: "dave".into(),
+                    name: "Dave".into(),
+                    presence: Presence::InCall,
+                }],
+            },
+            json!({"event": "people", "people": [
+                {"id": 4, "login": "dave", "name": "Dave", "presence": "in_call"}
+            ]}),
+        ),
+        (
+            Event::PersonChanged {
+                person: Person {
+                    id: 1,
+                    login: "alice".into(),
+                    name: "Alice".into(),
+                    presence: Presence::Available,
+                },
+            },
+            json!({"event": "person_changed", "person":
+                {"id": 1, "login": "alice", "name": "Alice", "presence": "available"}}),
+        ),
+        (Event::PersonRemoved { id: 4 }, json!({"event": "person_removed", "id": 4})),
     ];
     for (event, mut expected) in cases {
         expected.as_object_mut().unwrap().insert("type".into(), json!("event"));
