@@ -96,6 +96,7 @@ mod linux {
         let started = Instant::now();
         let mut command = Command::new("dbus-run-session");
         command
+            .arg(format!("--config-file={}", support::private_bus_config(home.path()).display()))
             .arg("--")
             .arg(support::app_binary())
             .env("DISPLAY", display)

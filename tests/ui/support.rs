@@ -75,6 +75,29 @@ fn wait_for_port(port: u16, what: &str) {
     }
 }
 
+/// A session bus configuration that starts no services on demand. With the standard
+/// one, WebKit's first D-Bus call activates xdg-desktop-portal, whose document
+/// portal mounts a FUSE file system under `XDG_RUNTIME_DIR` that outlives the test.
+/// The app needs the bus only for its own single-instance name.
+pub fn private_bus_config(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("session-bus.conf");
+    let config = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#;
+    std::fs::write(&path, config).expect("writing the session bus configuration");
+    path
+}
+
 /// A private X display: `Xvfb -displayfd 1` prints the display number it picked.
 fn start_xvfb() -> (ChildGuard, String) {
     let mut child = Command::new("Xvfb")
@@ -113,8 +136,10 @@ impl Desktop {
         let home = tempfile::tempdir().expect("a private directory for the app");
         let port = free_port();
         let native_port = free_port();
+        let bus_config = private_bus_config(home.path());
         let mut command = Command::new("dbus-run-session");
         command
+            .arg(format!("--config-file={}", bus_config.display()))
             .args(["--", "tauri-driver"])
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("DISPLAY", &display)
