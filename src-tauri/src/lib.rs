@@ -74,13 +74,25 @@ pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppE
         .map_err(AppError::Tauri)
 }
 
-/// Registers `callpark://` (installers do it on macOS; on Linux and Windows a
-/// portable or development copy registers itself) and takes the link the app was
-/// started with, if any.
+/// Whether this copy came from the Linux packages (`/usr/bin`), whose desktop entry
+/// already registers the links.
+#[cfg(any(target_os = "linux", windows))]
+fn installed_by_package() -> bool {
+    cfg!(target_os = "linux") && std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr/"))
+}
+
+/// Registers `callpark://` (installers do it on macOS, and the Linux packages through
+/// their desktop entry; a portable or development copy registers itself, off the
+/// start-up path) and takes the link the app was started with, if any.
 fn set_up_links<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     #[cfg(any(target_os = "linux", windows))]
-    if let Err(error) = app.deep_link().register_all() {
-        tracing::info!(%error, "cannot register callpark:// links");
+    if !installed_by_package() {
+        let handle = app.clone();
+        tauri::async_runtime::spawn_blocking(move || {
+            if let Err(error) = handle.deep_link().register_all() {
+                tracing::info!(%error, "cannot register callpark:// links");
+            }
+        });
     }
     if let Ok(Some(links)) = app.deep_link().get_current() {
         deep_link::open(app, links.into_iter().map(String::from));

@@ -1,7 +1,7 @@
 //! The signed-in user of this window: the client engine's softphone, and the tasks
 //! that push its state to the UI and raise notifications.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use callpark_client::audio::{DeviceChoice, Playback};
 use callpark_client::media::CallAudio;
@@ -69,12 +69,13 @@ impl AppState {
     }
 
     pub fn settings(&self) -> Settings {
-        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+        self.settings.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<(), AppError> {
         let saved = {
-            let mut settings = self.settings.lock().map_err(|_| AppError::NotSignedIn)?;
+            // Settings are plain values, whole after any panic: keep using them.
+            let mut settings = self.settings.lock().unwrap_or_else(PoisonError::into_inner);
             change(&mut settings);
             settings.clone()
         };

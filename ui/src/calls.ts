@@ -76,27 +76,22 @@ function setMuted(wanted: boolean): void {
   });
 }
 
+/** The call buttons: which control acts on which call, and how. */
+const callActions: [testId: string, which: "ringing" | "active", act: (call: number) => Promise<unknown>][] = [
+  ["accept-call", "ringing", api.answer],
+  ["answer-ringback", "ringing", api.answer],
+  ["decline-call", "ringing", api.decline],
+  ["hang-up", "active", api.hangUp],
+  ["park", "active", api.park],
+];
+
 export function setUpCalls(): void {
-  byTestId("accept-call").addEventListener("click", () => {
-    const call = current.ringing;
-    if (call) void attempt(() => api.answer(call.call));
-  });
-  byTestId("answer-ringback").addEventListener("click", () => {
-    const call = current.ringing;
-    if (call) void attempt(() => api.answer(call.call));
-  });
-  byTestId("decline-call").addEventListener("click", () => {
-    const call = current.ringing;
-    if (call) void attempt(() => api.decline(call.call));
-  });
-  byTestId("hang-up").addEventListener("click", () => {
-    const call = current.active;
-    if (call) void attempt(() => api.hangUp(call.call));
-  });
-  byTestId("park").addEventListener("click", () => {
-    const call = current.active;
-    if (call) void attempt(() => api.park(call.call));
-  });
+  for (const [testId, which, act] of callActions) {
+    byTestId(testId).addEventListener("click", () => {
+      const call = current[which];
+      if (call) void attempt(() => act(call.call));
+    });
+  }
   byTestId("mute").addEventListener("click", () => setMuted(!muted));
   byTestId("dial-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -26,6 +26,9 @@ const APT_PACKAGES: &[&str] = &[
     "webkit2gtk-driver",
     // dbus-run-session: each UI test's app gets its own session bus.
     "dbus-daemon",
+    // A copy of the app that is not installed registers callpark:// links with these.
+    "xdg-utils",
+    "desktop-file-utils",
 ];
 
 /// Cargo-installed tools: (binary, crate, version requirement).

@@ -56,29 +56,13 @@ impl Softphone {
     ) -> Result<Softphone, ClientError> {
         let reply = login(service, login_name, password).await?;
         let engine = Engine::start(service, &reply.token, device_name);
-        let view = engine
-            .wait_for(SIGN_IN_WAIT, |view| {
-                matches!(view.connection, Connection::Online | Connection::SignedOut { .. })
-            })
-            .await;
-        let view = match view {
-            Ok(view) => view,
+        let user = match online_and_subscribed(&engine).await {
+            Ok(user) => user,
             Err(error) => {
                 engine.stop().await;
                 return Err(error);
             }
         };
-        let user = match (view.connection, view.user) {
-            (Connection::Online, Some(user)) => user,
-            (Connection::SignedOut { reason }, _) => {
-                return Err(ClientError::Protocol(format!(
-                    "the service refused the device: {reason}"
-                )));
-            }
-            _ => return Err(ClientError::Protocol("signed in without a user".into())),
-        };
-        engine.request(RequestBody::SubscribeParked).await?;
-        engine.request(RequestBody::SubscribePeople).await?;
         let media = Media::start(&engine, service, audio);
         let admin = AdminClient::new(service, &reply.token);
         tracing::info!(login = %reply.login, user = user.id, "signed in");
@@ -172,4 +156,24 @@ impl Softphone {
         self.engine.stop().await;
         tracing::info!(login = %self.login, "signed out");
     }
+}
+
+/// Waits for the engine to be online and subscribes to the parked calls and people;
+/// the signed-in user, or why not.
+async fn online_and_subscribed(engine: &Engine) -> Result<UserRef, ClientError> {
+    let view = engine
+        .wait_for(SIGN_IN_WAIT, |view| {
+            matches!(view.connection, Connection::Online | Connection::SignedOut { .. })
+        })
+        .await?;
+    let user = match (view.connection, view.user) {
+        (Connection::Online, Some(user)) => user,
+        (Connection::SignedOut { reason }, _) => {
+            return Err(ClientError::Protocol(format!("the service refused the device: {reason}")));
+        }
+        _ => return Err(ClientError::Protocol("signed in without a user".into())),
+    };
+    engine.request(RequestBody::SubscribeParked).await?;
+    engine.request(RequestBody::SubscribePeople).await?;
+    Ok(user)
 }

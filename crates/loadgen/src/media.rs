@@ -228,9 +228,12 @@ impl Peer {
         let Some(writer) = self.rtc.writer(self.mid) else { return };
         let time = MediaTime::new(self.next_rtp_time, Frequency::FORTY_EIGHT_KHZ);
         self.next_rtp_time += FRAME_TICKS;
-        if writer.write(pt, Instant::now(), time, payload.to_vec()).is_ok() {
+        let now = Instant::now();
+        if writer.write(pt, now, time, payload.to_vec()).is_ok() {
             self.sent += 1;
         }
+        // Packetised only on a timeout: now, not a deadline's wake-up later.
+        let _ = self.rtc.handle_input(Input::Timeout(now));
     }
 
     fn drain(&mut self) -> Result<(), str0m::RtcError> {

@@ -700,12 +700,20 @@ async fn write_loop(store: Store, mut receiver: mpsc::UnboundedReceiver<(Write, 
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     while receiver.recv_many(&mut batch, WRITE_BATCH).await > 0 {
         let (writes, acks): (Vec<Write>, Vec<Option<Ack>>) = batch.drain(..).unzip();
-        let outcome = store.apply(&writes).await.map_err(|error| error.to_string());
-        if let Err(error) = &outcome {
-            tracing::error!(%error, writes = writes.len(), "store write failed");
-        } else {
-            tracing::trace!(writes = writes.len(), "store batch committed");
+        let outcome = store.apply(&writes).await;
+        match &outcome {
+            Ok(()) => tracing::trace!(writes = writes.len(), "store batch committed"),
+            // Connections still closing after the last flush at shutdown end their calls;
+            // the next start finds those parks in the registry and reports them lost.
+            Err(StoreError::Database(sqlx::Error::PoolClosed)) => {
+                tracing::info!(
+                    writes = writes.len(),
+                    "store closed for shutdown; later writes not kept"
+                );
+            }
+            Err(error) => tracing::error!(%error, writes = writes.len(), "store write failed"),
         }
+        let outcome = outcome.map_err(|error| error.to_string());
         for ack in acks.into_iter().flatten() {
             let _ = ack.send(outcome.clone());
         }

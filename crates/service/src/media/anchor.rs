@@ -1,6 +1,12 @@
 //! The media anchor's task: one UDP socket for every device, one str0m `Rtc` per
 //! signed-in device (ICE-lite, DTLS-SRTP, Opus only), kept across calls. Calls,
-//! parks and retrieves only change which frames are written to which track.
+//! parks and retrieves only change which packets are written to which track.
+//!
+//! The peers run in str0m's RTP mode: a relay forwards each Opus packet's payload as
+//! it arrives, with the outgoing track's own sequence numbers and times
+//! (`Timeline`). Frame mode depacketised every packet into a frame and packetised it
+//! again, and sent only on the next timeout; at 2,000 parked callers that was most
+//! of the anchor's core.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -11,8 +17,9 @@ use callpark_park::{DeviceId, MediaCommand};
 use callpark_wire::ErrorBody;
 use str0m::change::SdpOffer;
 use str0m::format::Codec;
-use str0m::media::{Frequency, MediaData, MediaTime, Mid, Pt};
+use str0m::media::{Mid, Pt};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::{RtpPacket, RtpWrite};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
@@ -275,10 +282,9 @@ impl Anchor {
     fn new_peer(&self, now: Instant) -> Result<Peer, str0m::RtcError> {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
+            .set_rtp_mode(true)
             .clear_codecs()
             .enable_opus(true, false)
-            // A relay must not hold frames back waiting for a lost one.
-            .set_reordering_size_audio(0)
             // Per-packet work the anchor has no use for: no header extensions (no
             // transport-wide congestion control for fixed-rate Opus, no audio level),
             // and no buffer of sent packets for retransmission, which voice never asks for.
@@ -333,8 +339,8 @@ impl Anchor {
             self.by_address.insert(source, device);
         }
         let received = self.drain(device, now).await;
-        for frame in received {
-            self.relay(device, frame, now).await;
+        for packet in received {
+            self.relay(device, packet, now).await;
         }
     }
 
@@ -344,33 +350,41 @@ impl Anchor {
             && !matches!(self.routes.source(speaker), Source::Voicemail { .. })
     }
 
-    /// A frame from `speaker`: to voicemail, or to whoever hears it.
-    async fn relay(&mut self, speaker: DeviceId, frame: MediaData, now: Instant) {
+    /// An Opus packet from `speaker`: to voicemail, or to whoever hears it.
+    async fn relay(&mut self, speaker: DeviceId, packet: RtpPacket, now: Instant) {
+        let time = packet.time.numer();
         if matches!(self.routes.source(speaker), Source::Voicemail { .. })
             && self.greeting_over(speaker)
         {
-            self.recorder.frame(speaker, frame.time.numer(), &frame.data);
+            self.recorder.frame(speaker, time, &packet.payload);
         }
         let Some(listener) = self.routes.listener(speaker) else {
             return;
         };
-        self.write(listener, Origin::Peer(speaker, frame.time.numer()), frame.data, now).await;
+        let origin = Origin::Peer { from: speaker, sequence: *packet.seq_no, time };
+        self.write(listener, origin, packet.payload, now).await;
     }
 
-    /// Writes one Opus frame to a device's track and sends what it makes.
-    async fn write(&mut self, device: DeviceId, origin: Origin, data: Arc<[u8]>, now: Instant) {
+    /// Writes one Opus packet to a device's track and sends it.
+    async fn write(&mut self, device: DeviceId, origin: Origin, payload: Arc<[u8]>, now: Instant) {
         let Some(peer) = self.peers.get_mut(&device) else {
             return;
         };
         let Some((mid, pt)) = peer.track.filter(|_| peer.connected) else {
             return;
         };
-        let time = MediaTime::new(peer.timeline.stamp(origin), Frequency::FORTY_EIGHT_KHZ);
-        let Some(writer) = peer.rtc.writer(mid) else {
+        let mut direct = peer.rtc.direct_api();
+        let Some(stream) = direct.stream_tx_by_mid(mid, None) else {
             return;
         };
-        if let Err(error) = writer.write(pt, now, time, data) {
-            tracing::debug!(device = device.0, %error, "media write refused");
+        let stamp = peer.timeline.stamp(origin);
+        // The header carries the low 32 bits of the time: RTP time wraps by design.
+        let time = stamp.time as u32;
+        stream.write_rtp(RtpWrite::new(pt, stamp.sequence.into(), time, now, payload));
+        // str0m sends a written packet only once a timeout has stamped it: now, rather
+        // than at the peer's deadline a wake-up later (which doubled the work per packet).
+        if let Err(error) = peer.rtc.handle_input(Input::Timeout(now)) {
+            tracing::debug!(device = device.0, %error, "media timeout refused");
         }
         self.drain(device, now).await;
     }
@@ -389,15 +403,15 @@ impl Anchor {
                 tracing::debug!(device = device.0, %error, "media timeout refused");
             }
             let received = self.drain(device, now).await;
-            for frame in received {
-                self.relay(device, frame, now).await;
+            for packet in received {
+                self.relay(device, packet, now).await;
             }
         }
     }
 
     /// Runs a peer until it has nothing more to say: sends its datagrams, notes its
-    /// events and its next deadline. Returns the media it received.
-    async fn drain(&mut self, device: DeviceId, now: Instant) -> Vec<MediaData> {
+    /// events and its next deadline. Returns the media packets it received.
+    async fn drain(&mut self, device: DeviceId, now: Instant) -> Vec<RtpPacket> {
         let mut received = Vec::new();
         let Some(peer) = self.peers.get_mut(&device) else {
             return received;
@@ -448,7 +462,7 @@ impl Anchor {
                         peer.connected = false;
                         tracing::info!(device = device.0, "media disconnected");
                     }
-                    Event::MediaData(data) => received.push(data),
+                    Event::RtpPacket(packet) => received.push(packet),
                     _ => {}
                 },
                 Err(error) => {
