@@ -16,6 +16,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is the failure report
 
 #[cfg(target_os = "linux")]
+#[path = "../tests/ui/framebuffer.rs"]
+#[allow(dead_code)]
+mod framebuffer;
+#[cfg(target_os = "linux")]
 #[path = "../tests/ui/parties.rs"]
 #[allow(dead_code)]
 mod parties;

@@ -44,6 +44,10 @@ pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppE
             let config_dir = app.path().app_config_dir()?;
             app.manage(session::AppState::new(settings::SettingsFile::in_dir(&config_dir)));
             set_up_links(app.handle());
+            #[cfg(target_os = "linux")]
+            if let Some(window) = app.get_webview_window("main") {
+                lighten_web_view(&window);
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -72,6 +76,28 @@ pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppE
         ])
         .run(tauri::generate_context!())
         .map_err(AppError::Tauri)
+}
+
+/// WebKitGTK's GPU compositing costs its web process ~80 MiB (docs/benchmarks.md)
+/// and buys nothing for a page of text, lists and buttons; nor do the caches of a
+/// browser (one page, never navigated away from).
+#[cfg(target_os = "linux")]
+fn lighten_web_view<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
+    let changed = window.with_webview(|webview| {
+        use webkit2gtk::{
+            CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+        };
+        let view = webview.inner();
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+    });
+    if let Err(error) = changed {
+        tracing::warn!(%error, "cannot set up the web view for low memory");
+    }
 }
 
 /// Whether this copy came from the Linux packages (`/usr/bin`), whose desktop entry

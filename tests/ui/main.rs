@@ -9,6 +9,7 @@
 
 mod app_window;
 mod connection;
+mod framebuffer;
 mod park_and_pickup;
 mod parties;
 mod people;

@@ -4,12 +4,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use thirtyfour::prelude::*;
+
+use crate::framebuffer::{Area, Screen};
 
 /// How long to wait for something the user would see.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
@@ -53,6 +55,8 @@ impl Drop for ChildGuard {
 pub struct Desktop {
     pub driver: WebDriver,
     test_name: String,
+    /// Where Xvfb keeps its screen (for screenshots).
+    fbdir: PathBuf,
     // Dropped after `driver`, in this order: tauri-driver, then the display, then
     // the app's private config and data directories.
     _tauri_driver: ChildGuard,
@@ -98,10 +102,14 @@ pub fn private_bus_config(dir: &std::path::Path) -> PathBuf {
     path
 }
 
-/// A private X display: `Xvfb -displayfd 1` prints the display number it picked.
-fn start_xvfb() -> (ChildGuard, String) {
+/// A private X display: `Xvfb -displayfd 1` prints the display number it picked;
+/// it keeps its screen in a file in `fbdir`.
+fn start_xvfb(fbdir: &Path) -> (ChildGuard, String) {
+    std::fs::create_dir_all(fbdir).expect("a directory for the X screen");
     let mut child = Command::new("Xvfb")
         .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .arg("-fbdir")
+        .arg(fbdir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -132,8 +140,9 @@ impl Desktop {
     /// app gets its own config and data directories, and its own session bus (so
     /// the single-instance check sees only this test's app).
     pub async fn launch_with_args(test_name: &str, args: &[&str]) -> Desktop {
-        let (xvfb, display) = start_xvfb();
         let home = tempfile::tempdir().expect("a private directory for the app");
+        let fbdir = home.path().join("screen");
+        let (xvfb, display) = start_xvfb(&fbdir);
         let port = free_port();
         let native_port = free_port();
         let bus_config = private_bus_config(home.path());
@@ -169,6 +178,7 @@ impl Desktop {
         Desktop {
             driver,
             test_name: test_name.to_owned(),
+            fbdir,
             _tauri_driver: tauri_driver,
             _xvfb: xvfb,
             _home: home,
@@ -276,7 +286,17 @@ impl Desktop {
         if let Err(error) = painted {
             eprintln!("waiting for a paint before the screenshot: {error}");
         }
-        if let Err(error) = self.driver.screenshot(&path).await {
+        // The app's window (no window manager: no frame), else the whole screen.
+        let area = match self.driver.get_window_rect().await {
+            Ok(rect) => Area {
+                x: u32::try_from(rect.x).unwrap_or(0),
+                y: u32::try_from(rect.y).unwrap_or(0),
+                width: u32::try_from(rect.width).unwrap_or(u32::MAX),
+                height: u32::try_from(rect.height).unwrap_or(u32::MAX),
+            },
+            Err(_) => Area { x: 0, y: 0, width: u32::MAX, height: u32::MAX },
+        };
+        if let Err(error) = Screen::read(&self.fbdir).and_then(|s| s.save_png(area, &path)) {
             eprintln!("could not save screenshot {}: {error}", path.display());
         }
         path

@@ -78,6 +78,12 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Show the people of your organisation and whether they can take a call, live
+    /// (or once).
+    People {
+        #[arg(long)]
+        once: bool,
+    },
     /// Print every event for your account as it happens.
     Watch,
     /// List the microphones and speakers (for --mic and --speaker).
@@ -199,6 +205,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Failure> {
             phone::retrieve(&Session::load(&target)?, &code, hangup_after, &audio, out).await
         }
         Command::Parked { once } => phone::parked(&Session::load(&target)?, once, out).await,
+        Command::People { once } => phone::people(&Session::load(&target)?, once, out).await,
         Command::Watch => phone::watch(&Session::load(&target)?, out).await,
         Command::Devices => phone::devices(out),
         Command::Policy(command) => {

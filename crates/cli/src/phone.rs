@@ -1,5 +1,5 @@
-//! The headless softphone: call, answer, park, retrieve, the live parked list and an
-//! event log, all on the client engine. Calls carry real audio through the service:
+//! The headless softphone: call, answer, park, retrieve, the live parked list, the
+//! people with their presence and an event log, all on the client engine. Calls carry real audio through the service:
 //! by default silence out and nothing played (a headless phone); `--tone`, `--play`
 //! or `--mic` choose what it says, `--speaker` or `--record` where what it hears goes.
 
@@ -13,8 +13,8 @@ use callpark_client::audio::{
     SilentSource, Speaker, ToneSource, WavSink, WavSource,
 };
 use callpark_client::media::{CallAudio, Media};
-use callpark_client::{Connection, Engine, EngineEvent};
-use callpark_wire::{CallEndReason, Event, ReplyBody, RequestBody};
+use callpark_client::{Connection, Engine, EngineEvent, ViewModel};
+use callpark_wire::{CallEndReason, Event, Presence, ReplyBody, RequestBody};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::broadcast;
 
@@ -317,40 +317,79 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 }
 
 pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Failure> {
+    let list = |view: &ViewModel| {
+        view.parked.as_ref().map(|parked| parked.values().cloned().collect::<Vec<_>>())
+    };
+    show_live(session, once, out, RequestBody::SubscribeParked, list, |view, calls| {
+        let now_ms = table::now_ms();
+        let rows: Vec<Vec<String>> = calls
+            .iter()
+            .map(|p| {
+                vec![
+                    p.code.to_string(),
+                    p.caller.name.clone(),
+                    p.parked_by.name.clone(),
+                    table::minutes(now_ms.saturating_sub(p.parked_at_ms)),
+                    if p.ringing_back {
+                        "ringing back".into()
+                    } else {
+                        table::minutes(p.ringback_at_ms.saturating_sub(now_ms))
+                    },
+                ]
+            })
+            .collect();
+        let policy = view.policy.clone().unwrap_or_else(|| "no park policy".into());
+        format!(
+            "{policy}\n{}",
+            table::render(&["CODE", "CALLER", "PARKED BY", "WAITING", "RINGBACK IN"], &rows)
+        )
+    })
+    .await
+}
+
+pub async fn people(session: &Session, once: bool, out: &Out) -> Result<(), Failure> {
+    let list = |view: &ViewModel| {
+        view.people.as_ref().map(|people| people.values().cloned().collect::<Vec<_>>())
+    };
+    show_live(session, once, out, RequestBody::SubscribePeople, list, |_, people| {
+        let rows: Vec<Vec<String>> = people
+            .iter()
+            .map(|person| {
+                let presence = match person.presence {
+                    Presence::Available => "available",
+                    Presence::InCall => "in a call",
+                    Presence::Offline => "offline",
+                };
+                vec![person.login.clone(), person.name.clone(), presence.into()]
+            })
+            .collect();
+        table::render(&["LOGIN", "NAME", "PRESENCE"], &rows)
+    })
+    .await
+}
+
+/// Prints a list the service keeps current (parked calls, people): once, or again
+/// after every change until Ctrl-C.
+async fn show_live<T: serde::Serialize>(
+    session: &Session,
+    once: bool,
+    out: &Out,
+    subscription: RequestBody,
+    list: impl Fn(&ViewModel) -> Option<T>,
+    render: impl Fn(&ViewModel, &T) -> String,
+) -> Result<(), Failure> {
     let engine = online(session).await?;
     let mut snapshots = engine.snapshots();
-    engine.request(RequestBody::SubscribeParked).await?;
+    engine.request(subscription).await?;
     loop {
-        let list = snapshots
-            .wait_for(|view| view.parked.is_some())
+        let view = snapshots
+            .wait_for(|view| list(view).is_some())
             .await
             .map_err(|_| Failure::NotSignedIn("The engine stopped.".into()))?
             .clone();
-        let calls: Vec<_> = list.parked.unwrap_or_default().into_values().collect();
-        out.print(&calls, || {
-            let now_ms = table::now_ms();
-            let rows: Vec<Vec<String>> = calls
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.code.to_string(),
-                        p.caller.name.clone(),
-                        p.parked_by.name.clone(),
-                        table::minutes(now_ms.saturating_sub(p.parked_at_ms)),
-                        if p.ringing_back {
-                            "ringing back".into()
-                        } else {
-                            table::minutes(p.ringback_at_ms.saturating_sub(now_ms))
-                        },
-                    ]
-                })
-                .collect();
-            let policy = list.policy.clone().unwrap_or_else(|| "no park policy".into());
-            format!(
-                "{policy}\n{}",
-                table::render(&["CODE", "CALLER", "PARKED BY", "WAITING", "RINGBACK IN"], &rows)
-            )
-        });
+        if let Some(items) = list(&view) {
+            out.print(&items, || render(&view, &items));
+        }
         if once {
             engine.stop().await;
             return Ok(());

@@ -252,6 +252,22 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
     assert_eq!(list[0]["code"].to_string(), code);
     assert_eq!(list[0]["parked_by"]["name"], "Bob Okafor");
 
+    // The people list: Dave waits in a call, Carol has no device on, Alice asks.
+    let people = world.run("alice", &["--json", "people", "--once"]).await;
+    assert_eq!(people.code, 0, "{}", people.stderr);
+    let people: Value = serde_json::from_str(&people.stdout).unwrap();
+    let presence_of = |login: &str| {
+        people
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["login"] == login)
+            .map(|p| p["presence"].clone())
+    };
+    assert_eq!(presence_of("dave"), Some("in_call".into()), "{people}");
+    assert_eq!(presence_of("carol"), Some("offline".into()), "{people}");
+    assert_eq!(presence_of("alice"), Some("available".into()), "{people}");
+
     // Dave is not in a park group: refused, with why.
     let refused = world.run("dave", &["retrieve", &code]).await;
     assert_eq!(refused.code, 1);
