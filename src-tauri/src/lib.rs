@@ -102,17 +102,21 @@ fn lighten_web_view<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
 
 /// Whether this copy came from the Linux packages (`/usr/bin`), whose desktop entry
 /// already registers the links.
-#[cfg(any(target_os = "linux", windows))]
+#[cfg(target_os = "linux")]
 fn installed_by_package() -> bool {
-    cfg!(target_os = "linux") && std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr/"))
+    std::env::current_exe().is_ok_and(|exe| exe.starts_with("/usr/"))
 }
 
 /// Registers `callpark://` (installers do it on macOS, and the Linux packages through
 /// their desktop entry; a portable or development copy registers itself, off the
 /// start-up path) and takes the link the app was started with, if any.
 fn set_up_links<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    #[cfg(target_os = "linux")]
+    let register = !installed_by_package();
+    #[cfg(windows)]
+    let register = true;
     #[cfg(any(target_os = "linux", windows))]
-    if !installed_by_package() {
+    if register {
         let handle = app.clone();
         tauri::async_runtime::spawn_blocking(move || {
             if let Err(error) = handle.deep_link().register_all() {

@@ -20,3 +20,24 @@ async fn the_app_opens_on_the_sign_in_screen_with_the_embedded_ui() {
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_opens_where_and_as_large_as_it_was_left() {
+    let home = tempfile::tempdir().expect("a directory the app keeps between runs");
+    // What the app saved when it last quit (the window-state plugin's file).
+    let config = home.path().join("config/app.callpark.desktop");
+    std::fs::create_dir_all(&config).expect("the app's config directory");
+    let left = serde_json::json!({ "main": {
+        "x": 140, "y": 90, "width": 820, "height": 600, "prev_x": 140, "prev_y": 90,
+        "maximized": false, "visible": true, "decorated": true, "fullscreen": false,
+    }});
+    std::fs::write(config.join(".window-state.json"), left.to_string()).expect("window state");
+    Desktop::launch_at(home.path(), "window_state", &[])
+        .await
+        .run(async |app| {
+            let rect = app.driver.get_window_rect().await?;
+            assert_eq!((rect.x, rect.y, rect.width, rect.height), (140, 90, 820, 600));
+            Ok(())
+        })
+        .await;
+}

@@ -9,6 +9,7 @@
 
 mod app_window;
 mod connection;
+mod desktop_bus;
 mod framebuffer;
 mod park_and_pickup;
 mod parties;

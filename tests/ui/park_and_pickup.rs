@@ -144,3 +144,20 @@ async fn a_pickup_link_opens_the_pickup_dialog_with_its_code() {
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_clicked_while_the_app_runs_opens_its_pickup_dialog_there() {
+    let service = Service::start().await;
+    Desktop::launch("pickup_link_running")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "bob").await?;
+            // What the desktop does for a clicked callpark:// link: start the app again.
+            let second = app.start_second_copy(&["callpark://pickup/57"]).await;
+            assert!(second.success(), "the second copy handed the link over and exited: {second}");
+            let input = app.by_test_id("pickup-code").await?;
+            assert_eq!(input.prop("value").await?.as_deref(), Some("57"));
+            Ok(())
+        })
+        .await;
+}

@@ -1,4 +1,5 @@
-//! A parked call nobody picks up rings back in the app, which can answer it.
+//! A parked call nobody picks up rings back in the app, which can answer it; the
+//! incoming call and the ringback raise native notifications.
 
 use callpark_wire::admin::{PolicyFields, UserChanges};
 
@@ -21,6 +22,8 @@ async fn an_unanswered_park_rings_back_and_the_app_answers_it() {
         .run(async |app| {
             app.sign_in(&service.address, "bob").await?;
             dave.phone.dial("bob").await.expect("dave dials bob");
+            let incoming = app.notifications.wait_for("Call from Dave Park-less").await?;
+            assert_eq!(incoming.body, "Open Callpark to answer.");
             app.click("accept-call").await?;
             app.wait_for_text_containing("call-peer", "Dave").await?;
             app.click("park").await?;
@@ -28,6 +31,11 @@ async fn an_unanswered_park_rings_back_and_the_app_answers_it() {
 
             app.wait_for_text("ringback-caller", "Dave Park-less is still waiting").await?;
             app.wait_for_text("ringback-code", &code).await?;
+            let ringback = app.notifications.wait_for("Dave Park-less is still waiting").await?;
+            assert_eq!(
+                ringback.body,
+                format!("Nobody picked up code {code}. Answer to take the call back.")
+            );
             app.screenshot("ringing").await;
             app.click("answer-ringback").await?;
             app.wait_for_text("call-phase", "In call").await?;

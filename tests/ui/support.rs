@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use thirtyfour::prelude::*;
 
+use crate::desktop_bus::{Notifications, SessionBus};
 use crate::framebuffer::{Area, Screen};
 
 /// How long to wait for something the user would see.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
-const POLL: Duration = Duration::from_millis(50);
+pub const POLL: Duration = Duration::from_millis(50);
 
 /// A child process that is killed (and reaped) when dropped; with `group`, its whole
 /// process group, because tauri-driver does not stop the WebKitWebDriver it starts.
@@ -54,14 +55,19 @@ impl Drop for ChildGuard {
 /// The app under test, with the processes that host it.
 pub struct Desktop {
     pub driver: WebDriver,
+    /// The native notifications the app raised.
+    pub notifications: Notifications,
     test_name: String,
     /// Where Xvfb keeps its screen (for screenshots).
     fbdir: PathBuf,
-    // Dropped after `driver`, in this order: tauri-driver, then the display, then
-    // the app's private config and data directories.
+    /// What the app runs with: its display, bus and private directories.
+    app_env: Vec<(&'static str, String)>,
+    // Dropped after `driver`, in this order: tauri-driver, then the display, the
+    // session bus, then the app's private config and data directories.
     _tauri_driver: ChildGuard,
     _xvfb: ChildGuard,
-    _home: tempfile::TempDir,
+    _bus: SessionBus,
+    owned_home: Option<tempfile::TempDir>,
 }
 
 pub fn free_port() -> u16 {
@@ -138,23 +144,36 @@ impl Desktop {
 
     /// Opens the app with command-line arguments (a `callpark://` link, say). The
     /// app gets its own config and data directories, and its own session bus (so
-    /// the single-instance check sees only this test's app).
+    /// the single-instance check sees only this test's app) with a notification
+    /// service that records what the app shows.
     pub async fn launch_with_args(test_name: &str, args: &[&str]) -> Desktop {
         let home = tempfile::tempdir().expect("a private directory for the app");
-        let fbdir = home.path().join("screen");
+        let mut desktop = Self::launch_at(home.path(), test_name, args).await;
+        desktop.owned_home = Some(home);
+        desktop
+    }
+
+    /// Opens the app with its config and data directories in `home`, which outlives
+    /// it (to start the app again where it left off).
+    pub async fn launch_at(home: &Path, test_name: &str, args: &[&str]) -> Desktop {
+        let fbdir = home.join("screen");
         let (xvfb, display) = start_xvfb(&fbdir);
+        let bus = SessionBus::start(home);
+        let notifications = Notifications::serve(&bus).await;
+        let directory = |name: &str| home.join(name).display().to_string();
+        let app_env = vec![
+            ("DISPLAY", display),
+            ("DBUS_SESSION_BUS_ADDRESS", bus.address.clone()),
+            ("XDG_CONFIG_HOME", directory("config")),
+            ("XDG_DATA_HOME", directory("data")),
+            ("XDG_CACHE_HOME", directory("cache")),
+        ];
         let port = free_port();
         let native_port = free_port();
-        let bus_config = private_bus_config(home.path());
-        let mut command = Command::new("dbus-run-session");
+        let mut command = Command::new("tauri-driver");
         command
-            .arg(format!("--config-file={}", bus_config.display()))
-            .args(["--", "tauri-driver"])
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("DISPLAY", &display)
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .envs(app_env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         #[cfg(unix)]
@@ -177,11 +196,35 @@ impl Desktop {
             .expect("WebDriver session with the desktop app");
         Desktop {
             driver,
+            notifications,
             test_name: test_name.to_owned(),
             fbdir,
+            app_env,
             _tauri_driver: tauri_driver,
             _xvfb: xvfb,
-            _home: home,
+            _bus: bus,
+            owned_home: None,
+        }
+    }
+
+    /// Starts a second copy of the app the way a desktop would for a clicked link,
+    /// and returns how it exited (it should hand its arguments to the running app
+    /// and exit); killed if it is still running after [`UI_TIMEOUT`].
+    pub async fn start_second_copy(&self, args: &[&str]) -> std::process::ExitStatus {
+        let mut child = tokio::process::Command::new(app_binary())
+            .args(args)
+            .envs(self.app_env.iter().map(|(name, value)| (name, value)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("a second copy of the app");
+        match tokio::time::timeout(UI_TIMEOUT, child.wait()).await {
+            Ok(status) => status.expect("waiting for the second copy"),
+            Err(_) => {
+                let _ = child.kill().await;
+                panic!("the second copy of the app did not exit within {UI_TIMEOUT:?}");
+            }
         }
     }
 

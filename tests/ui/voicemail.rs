@@ -1,5 +1,5 @@
 //! Declining sends the caller to voicemail; the message appears in the app at once
-//! and plays through the app's speaker.
+//! (with a native notification) and plays through the app's speaker.
 
 use std::time::Duration;
 
@@ -33,6 +33,11 @@ async fn a_declined_call_leaves_a_voicemail_that_appears_and_plays() {
                 .wait(UI_TIMEOUT, Duration::from_millis(50))
                 .first()
                 .await?;
+            let notice = app.notifications.wait_for("New voicemail").await?;
+            assert!(
+                notice.body.starts_with("Dave Park-less left a "),
+                "voicemail notification: {notice:?}"
+            );
             let play = entry.find(By::Css("[data-testid^=\"play-voicemail-\"]")).await?;
             let play_id = play.attr("data-testid").await?.expect("a test id");
             play.click().await?;

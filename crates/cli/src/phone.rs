@@ -1,20 +1,21 @@
 //! The headless softphone: call, answer, park, retrieve, the live parked list, the
-//! people with their presence and an event log, all on the client engine. Calls carry real audio through the service:
-//! by default silence out and nothing played (a headless phone); `--tone`, `--play`
-//! or `--mic` choose what it says, `--speaker` or `--record` where what it hears goes.
+//! people with their presence and an event log, all on the client engine. Calls carry
+//! real audio through the service: by default silence out and nothing played (a
+//! headless phone); `--tone`, `--play` or `--mic` choose what it says, `--speaker` or
+//! `--record` where what it hears goes.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use callpark_client::audio::io::SAMPLE_RATE;
-use std::path::PathBuf;
-
 use callpark_client::audio::{
     AudioSink, AudioSource, DeviceChoice, DiscardSink, Gate, GatedSink, GatedSource, Microphone,
     SilentSource, Speaker, ToneSource, WavSink, WavSource,
 };
 use callpark_client::media::{CallAudio, Media};
 use callpark_client::{Connection, Engine, EngineEvent, ViewModel};
-use callpark_wire::{CallEndReason, Event, Presence, ReplyBody, RequestBody};
+use callpark_wire::{CallEndReason, Event, ParkedCall, Person, Presence, ReplyBody, RequestBody};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::broadcast;
 
@@ -317,9 +318,9 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 }
 
 pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Failure> {
-    let list = |view: &ViewModel| {
-        view.parked.as_ref().map(|parked| parked.values().cloned().collect::<Vec<_>>())
-    };
+    fn list(view: &ViewModel) -> Option<&BTreeMap<u16, ParkedCall>> {
+        view.parked.as_ref()
+    }
     show_live(session, once, out, RequestBody::SubscribeParked, list, |view, calls| {
         let now_ms = table::now_ms();
         let rows: Vec<Vec<String>> = calls
@@ -348,9 +349,9 @@ pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Fail
 }
 
 pub async fn people(session: &Session, once: bool, out: &Out) -> Result<(), Failure> {
-    let list = |view: &ViewModel| {
-        view.people.as_ref().map(|people| people.values().cloned().collect::<Vec<_>>())
-    };
+    fn list(view: &ViewModel) -> Option<&BTreeMap<u64, Person>> {
+        view.people.as_ref()
+    }
     show_live(session, once, out, RequestBody::SubscribePeople, list, |_, people| {
         let rows: Vec<Vec<String>> = people
             .iter()
@@ -370,13 +371,13 @@ pub async fn people(session: &Session, once: bool, out: &Out) -> Result<(), Fail
 
 /// Prints a list the service keeps current (parked calls, people): once, or again
 /// after every change until Ctrl-C.
-async fn show_live<T: serde::Serialize>(
+async fn show_live<K, T: serde::Serialize>(
     session: &Session,
     once: bool,
     out: &Out,
     subscription: RequestBody,
-    list: impl Fn(&ViewModel) -> Option<T>,
-    render: impl Fn(&ViewModel, &T) -> String,
+    list: fn(&ViewModel) -> Option<&BTreeMap<K, T>>,
+    render: impl Fn(&ViewModel, &[&T]) -> String,
 ) -> Result<(), Failure> {
     let engine = online(session).await?;
     let mut snapshots = engine.snapshots();
@@ -388,6 +389,7 @@ async fn show_live<T: serde::Serialize>(
             .map_err(|_| Failure::NotSignedIn("The engine stopped.".into()))?
             .clone();
         if let Some(items) = list(&view) {
+            let items: Vec<&T> = items.values().collect();
             out.print(&items, || render(&view, &items));
         }
         if once {

@@ -386,7 +386,17 @@ impl Anchor {
         if let Err(error) = peer.rtc.handle_input(Input::Timeout(now)) {
             tracing::debug!(device = device.0, %error, "media timeout refused");
         }
-        self.drain(device, now).await;
+        // In RTP mode str0m hands out a received packet on the poll right after its
+        // datagram, which `receive` drains; none is expected here, and one is not
+        // relayed from here (that would recurse), so say so if str0m ever changes.
+        let unrelayed = self.drain(device, now).await;
+        if !unrelayed.is_empty() {
+            tracing::warn!(
+                device = device.0,
+                packets = unrelayed.len(),
+                "received packets dropped after a write"
+            );
+        }
     }
 
     async fn handle_timeouts(&mut self) {

@@ -47,24 +47,26 @@ struct Last {
 impl Timeline {
     /// The outgoing sequence number and RTP time for the next packet.
     pub fn stamp(&mut self, origin: Origin) -> Stamp {
-        let Some(last) = self.last else {
-            let out = Stamp { sequence: 0, time: 0 };
-            self.last = Some(Last { out, origin });
-            return out;
+        let (out, newest) = match self.last {
+            None => (Stamp { sequence: 0, time: 0 }, true),
+            Some(last) => match offset_within_source(last.origin, origin) {
+                Some((sequence, time)) => {
+                    let out = Stamp {
+                        sequence: last.out.sequence.saturating_add_signed(sequence),
+                        time: last.out.time.saturating_add_signed(time),
+                    };
+                    // A late packet keeps its place; the stream goes on from the newest.
+                    (out, sequence > 0)
+                }
+                None => (
+                    Stamp { sequence: last.out.sequence + 1, time: last.out.time + FRAME_TICKS },
+                    true,
+                ),
+            },
         };
-        if let Some((sequence, time)) = offset_within_source(last.origin, origin) {
-            let out = Stamp {
-                sequence: last.out.sequence.saturating_add_signed(sequence),
-                time: last.out.time.saturating_add_signed(time),
-            };
-            // A late packet keeps its place; the stream goes on from the newest.
-            if sequence > 0 {
-                self.last = Some(Last { out, origin });
-            }
-            return out;
+        if newest {
+            self.last = Some(Last { out, origin });
         }
-        let out = Stamp { sequence: last.out.sequence + 1, time: last.out.time + FRAME_TICKS };
-        self.last = Some(Last { out, origin });
         out
     }
 }
