@@ -20,3 +20,4 @@ mod settings;
 mod sign_in;
 mod support;
 mod voicemail;
+mod window_manager;

@@ -22,7 +22,7 @@ async fn an_unanswered_park_rings_back_and_the_app_answers_it() {
         .run(async |app| {
             app.sign_in(&service.address, "bob").await?;
             dave.phone.dial("bob").await.expect("dave dials bob");
-            let incoming = app.notifications.wait_for("Call from Dave Park-less").await?;
+            let incoming = app.place.notifications.wait_for("Call from Dave Park-less").await?;
             assert_eq!(incoming.body, "Open Callpark to answer.");
             app.click("accept-call").await?;
             app.wait_for_text_containing("call-peer", "Dave").await?;
@@ -31,7 +31,8 @@ async fn an_unanswered_park_rings_back_and_the_app_answers_it() {
 
             app.wait_for_text("ringback-caller", "Dave Park-less is still waiting").await?;
             app.wait_for_text("ringback-code", &code).await?;
-            let ringback = app.notifications.wait_for("Dave Park-less is still waiting").await?;
+            let ringback =
+                app.place.notifications.wait_for("Dave Park-less is still waiting").await?;
             assert_eq!(
                 ringback.body,
                 format!("Nobody picked up code {code}. Answer to take the call back.")

@@ -52,21 +52,71 @@ impl Drop for ChildGuard {
     }
 }
 
-/// The app under test, with the processes that host it.
-pub struct Desktop {
-    pub driver: WebDriver,
+/// Where the app runs: a private display, a private session bus (with the
+/// notification recorder) and private config, data and cache directories in `home`.
+pub struct Surroundings {
     /// The native notifications the app raised.
     pub notifications: Notifications,
-    test_name: String,
+    /// The X display, as `DISPLAY` names it.
+    pub display: String,
     /// Where Xvfb keeps its screen (for screenshots).
     fbdir: PathBuf,
     /// What the app runs with: its display, bus and private directories.
     app_env: Vec<(&'static str, String)>,
-    // Dropped after `driver`, in this order: tauri-driver, then the display, the
-    // session bus, then the app's private config and data directories.
-    _tauri_driver: ChildGuard,
+    // Dropped in this order: the display, then the session bus.
     _xvfb: ChildGuard,
     _bus: SessionBus,
+}
+
+impl Surroundings {
+    pub async fn prepare(home: &Path) -> Surroundings {
+        let fbdir = home.join("screen");
+        let (xvfb, display) = start_xvfb(&fbdir);
+        let bus = SessionBus::start(home);
+        let notifications = Notifications::serve(&bus).await;
+        let directory = |name: &str| home.join(name).display().to_string();
+        let app_env = vec![
+            ("DISPLAY", display.clone()),
+            ("DBUS_SESSION_BUS_ADDRESS", bus.address.clone()),
+            ("XDG_CONFIG_HOME", directory("config")),
+            ("XDG_DATA_HOME", directory("data")),
+            ("XDG_CACHE_HOME", directory("cache")),
+        ];
+        Surroundings { notifications, display, fbdir, app_env, _xvfb: xvfb, _bus: bus }
+    }
+
+    /// The app itself, without WebDriver (what a person starts from the menu).
+    pub fn start_app(&self, args: &[&str]) -> tokio::process::Child {
+        tokio::process::Command::new(app_binary())
+            .args(args)
+            .envs(self.app_env.iter().map(|(name, value)| (name, value)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the app binary")
+    }
+}
+
+/// Waits up to [`UI_TIMEOUT`] for a started app to exit; kills it if it does not.
+pub async fn wait_for_exit(mut app: tokio::process::Child, what: &str) -> std::process::ExitStatus {
+    match tokio::time::timeout(UI_TIMEOUT, app.wait()).await {
+        Ok(status) => status.expect("waiting for the app"),
+        Err(_) => {
+            let _ = app.kill().await;
+            panic!("{what}: the app was still running after {UI_TIMEOUT:?}");
+        }
+    }
+}
+
+/// The app under test, with the processes that host it.
+pub struct Desktop {
+    pub driver: WebDriver,
+    test_name: String,
+    // Dropped after `driver`, in this order: tauri-driver, then the display and the
+    // session bus, then the app's private config and data directories.
+    _tauri_driver: ChildGuard,
+    pub place: Surroundings,
     owned_home: Option<tempfile::TempDir>,
 }
 
@@ -156,24 +206,13 @@ impl Desktop {
     /// Opens the app with its config and data directories in `home`, which outlives
     /// it (to start the app again where it left off).
     pub async fn launch_at(home: &Path, test_name: &str, args: &[&str]) -> Desktop {
-        let fbdir = home.join("screen");
-        let (xvfb, display) = start_xvfb(&fbdir);
-        let bus = SessionBus::start(home);
-        let notifications = Notifications::serve(&bus).await;
-        let directory = |name: &str| home.join(name).display().to_string();
-        let app_env = vec![
-            ("DISPLAY", display),
-            ("DBUS_SESSION_BUS_ADDRESS", bus.address.clone()),
-            ("XDG_CONFIG_HOME", directory("config")),
-            ("XDG_DATA_HOME", directory("data")),
-            ("XDG_CACHE_HOME", directory("cache")),
-        ];
+        let place = Surroundings::prepare(home).await;
         let port = free_port();
         let native_port = free_port();
         let mut command = Command::new("tauri-driver");
         command
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .envs(app_env.iter().map(|(name, value)| (name, value)))
+            .envs(place.app_env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         #[cfg(unix)]
@@ -196,13 +235,9 @@ impl Desktop {
             .expect("WebDriver session with the desktop app");
         Desktop {
             driver,
-            notifications,
             test_name: test_name.to_owned(),
-            fbdir,
-            app_env,
             _tauri_driver: tauri_driver,
-            _xvfb: xvfb,
-            _bus: bus,
+            place,
             owned_home: None,
         }
     }
@@ -211,21 +246,7 @@ impl Desktop {
     /// and returns how it exited (it should hand its arguments to the running app
     /// and exit); killed if it is still running after [`UI_TIMEOUT`].
     pub async fn start_second_copy(&self, args: &[&str]) -> std::process::ExitStatus {
-        let mut child = tokio::process::Command::new(app_binary())
-            .args(args)
-            .envs(self.app_env.iter().map(|(name, value)| (name, value)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("a second copy of the app");
-        match tokio::time::timeout(UI_TIMEOUT, child.wait()).await {
-            Ok(status) => status.expect("waiting for the second copy"),
-            Err(_) => {
-                let _ = child.kill().await;
-                panic!("the second copy of the app did not exit within {UI_TIMEOUT:?}");
-            }
-        }
+        wait_for_exit(self.place.start_app(args), "the second copy").await
     }
 
     /// The element with this `data-testid`, once it is displayed.
@@ -339,7 +360,7 @@ impl Desktop {
             },
             Err(_) => Area { x: 0, y: 0, width: u32::MAX, height: u32::MAX },
         };
-        if let Err(error) = Screen::read(&self.fbdir).and_then(|s| s.save_png(area, &path)) {
+        if let Err(error) = Screen::read(&self.place.fbdir).and_then(|s| s.save_png(area, &path)) {
             eprintln!("could not save screenshot {}: {error}", path.display());
         }
         path

@@ -33,7 +33,7 @@ async fn a_declined_call_leaves_a_voicemail_that_appears_and_plays() {
                 .wait(UI_TIMEOUT, Duration::from_millis(50))
                 .first()
                 .await?;
-            let notice = app.notifications.wait_for("New voicemail").await?;
+            let notice = app.place.notifications.wait_for("New voicemail").await?;
             assert!(
                 notice.body.starts_with("Dave Park-less left a "),
                 "voicemail notification: {notice:?}"
