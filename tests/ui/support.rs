@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use thirtyfour::error::WebDriverErrorInner;
 use thirtyfour::prelude::*;
 
 use crate::desktop_bus::{Notifications, SessionBus};
@@ -118,6 +119,23 @@ pub struct Desktop {
     _tauri_driver: ChildGuard,
     pub place: Surroundings,
     owned_home: Option<tempfile::TempDir>,
+}
+
+/// Runs a query again when the UI replaced an element between finding it and
+/// looking at it (it re-renders on every update, the countdowns every second): a
+/// stale element is not an answer. Bounded by [`UI_TIMEOUT`].
+async fn again_if_replaced<T>(
+    mut query: impl AsyncFnMut() -> WebDriverResult<T>,
+) -> WebDriverResult<T> {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        match query().await {
+            Err(error)
+                if matches!(error.as_inner(), WebDriverErrorInner::StaleElementReference(_))
+                    && Instant::now() < deadline => {}
+            answer => return answer,
+        }
+    }
 }
 
 pub fn free_port() -> u16 {
@@ -251,35 +269,44 @@ impl Desktop {
 
     /// The element with this `data-testid`, once it is displayed.
     pub async fn by_test_id(&self, id: &str) -> WebDriverResult<WebElement> {
-        self.driver
-            .query(By::Css(format!("[data-testid=\"{id}\"]")))
-            .wait(UI_TIMEOUT, POLL)
-            .and_displayed()
-            .first()
-            .await
+        again_if_replaced(async || {
+            self.driver
+                .query(By::Css(format!("[data-testid=\"{id}\"]")))
+                .wait(UI_TIMEOUT, POLL)
+                .and_displayed()
+                .first()
+                .await
+        })
+        .await
     }
 
     /// Waits until the element with this `data-testid` shows exactly `text`.
     pub async fn wait_for_text(&self, id: &str, text: &str) -> WebDriverResult<WebElement> {
-        self.driver
-            .query(By::Css(format!("[data-testid=\"{id}\"]")))
-            .with_text(text.to_owned())
-            .wait(UI_TIMEOUT, POLL)
-            .and_displayed()
-            .first()
-            .await
+        again_if_replaced(async || {
+            self.driver
+                .query(By::Css(format!("[data-testid=\"{id}\"]")))
+                .with_text(text.to_owned())
+                .wait(UI_TIMEOUT, POLL)
+                .and_displayed()
+                .first()
+                .await
+        })
+        .await
     }
 
     /// Clicks the element with this `data-testid` once it is displayed.
     pub async fn click(&self, id: &str) -> WebDriverResult<()> {
-        self.by_test_id(id).await?.click().await
+        again_if_replaced(async || self.by_test_id(id).await?.click().await).await
     }
 
     /// Replaces the text of the input with this `data-testid`.
     pub async fn type_into(&self, id: &str, text: &str) -> WebDriverResult<()> {
-        let input = self.by_test_id(id).await?;
-        input.clear().await?;
-        if text.is_empty() { Ok(()) } else { input.send_keys(text).await }
+        again_if_replaced(async || {
+            let input = self.by_test_id(id).await?;
+            input.clear().await?;
+            if text.is_empty() { Ok(()) } else { input.send_keys(text).await }
+        })
+        .await
     }
 
     /// Waits until the element with this `data-testid` shows text containing `part`.
@@ -288,13 +315,16 @@ impl Desktop {
         id: &str,
         part: &str,
     ) -> WebDriverResult<WebElement> {
-        self.driver
-            .query(By::Css(format!("[data-testid=\"{id}\"]")))
-            .with_text(thirtyfour::stringmatch::StringMatch::new(part).partial())
-            .wait(UI_TIMEOUT, POLL)
-            .and_displayed()
-            .first()
-            .await
+        again_if_replaced(async || {
+            self.driver
+                .query(By::Css(format!("[data-testid=\"{id}\"]")))
+                .with_text(thirtyfour::stringmatch::StringMatch::new(part).partial())
+                .wait(UI_TIMEOUT, POLL)
+                .and_displayed()
+                .first()
+                .await
+        })
+        .await
     }
 
     /// Waits until the element with this `data-testid` shows text that `ok` accepts.
@@ -303,23 +333,29 @@ impl Desktop {
         id: &str,
         ok: impl Fn(&str) -> bool + Clone + Send + Sync + 'static,
     ) -> WebDriverResult<WebElement> {
-        self.driver
-            .query(By::Css(format!("[data-testid=\"{id}\"]")))
-            .with_text(ok)
-            .wait(UI_TIMEOUT, POLL)
-            .and_displayed()
-            .first()
-            .await
+        again_if_replaced(async || {
+            self.driver
+                .query(By::Css(format!("[data-testid=\"{id}\"]")))
+                .with_text(ok.clone())
+                .wait(UI_TIMEOUT, POLL)
+                .and_displayed()
+                .first()
+                .await
+        })
+        .await
     }
 
     /// Waits until nothing with this `data-testid` is displayed.
     pub async fn wait_until_gone(&self, id: &str) -> WebDriverResult<()> {
-        self.driver
-            .query(By::Css(format!("[data-testid=\"{id}\"]")))
-            .wait(UI_TIMEOUT, POLL)
-            .and_displayed()
-            .wait_until_gone()
-            .await
+        again_if_replaced(async || {
+            self.driver
+                .query(By::Css(format!("[data-testid=\"{id}\"]")))
+                .wait(UI_TIMEOUT, POLL)
+                .and_displayed()
+                .wait_until_gone()
+                .await
+        })
+        .await
     }
 
     /// Signs in through the sign-in screen and waits for the home screen.
