@@ -90,15 +90,10 @@ mod linux {
     }
 
     fn start_xvfb() -> (support::ChildGuard, String) {
-        let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        (support::ChildGuard::new("Xvfb", child, false), format!(":{}", line.trim()))
+        let mut command = Command::new("Xvfb");
+        command.args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"]);
+        let (guard, number) = support::start_reporting("Xvfb", &mut command);
+        (guard, format!(":{number}"))
     }
 
     /// Spawns the app and waits for its "interactive" log line: (wall ms, in-app ms).

@@ -3,15 +3,14 @@
 //! so a test can see which native notifications the app raised.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use thirtyfour::error::{WebDriverError, WebDriverResult};
 
-use crate::support::{ChildGuard, POLL, UI_TIMEOUT, private_bus_config};
+use crate::support::{ChildGuard, POLL, UI_TIMEOUT, private_bus_config, start_reporting};
 
 /// A notification as the app asked the desktop to show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,19 +27,10 @@ pub struct SessionBus {
 
 impl SessionBus {
     pub fn start(dir: &Path) -> SessionBus {
-        let mut child = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", private_bus_config(dir).display()))
-            .args(["--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon is not installed: run the README's test command");
-        let stdout = child.stdout.take().expect("dbus-daemon stdout");
-        let daemon = ChildGuard::new("dbus-daemon", child, false);
-        let mut address = String::new();
-        BufReader::new(stdout).read_line(&mut address).expect("reading the bus address");
-        let address = address.trim().to_owned();
-        assert!(!address.is_empty(), "dbus-daemon did not print its address");
+        let mut command = Command::new("dbus-daemon");
+        command.arg(format!("--config-file={}", private_bus_config(dir).display()));
+        let (daemon, address) =
+            start_reporting("dbus-daemon", command.args(["--nofork", "--print-address=1"]));
         SessionBus { address, _daemon: daemon }
     }
 }

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use thirtyfour::error::WebDriverErrorInner;
+use thirtyfour::extensions::query::ElementQuery;
 use thirtyfour::prelude::*;
+use thirtyfour::stringmatch::{Needle, StringMatch};
 
 use crate::desktop_bus::{Notifications, SessionBus};
 use crate::framebuffer::{Area, Screen};
@@ -180,21 +182,30 @@ pub fn private_bus_config(dir: &std::path::Path) -> PathBuf {
 /// it keeps its screen in a file in `fbdir`.
 fn start_xvfb(fbdir: &Path) -> (ChildGuard, String) {
     std::fs::create_dir_all(fbdir).expect("a directory for the X screen");
-    let mut child = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .arg("-fbdir")
-        .arg(fbdir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb is not installed: run the README's test command, which installs it");
-    let stdout = child.stdout.take().expect("Xvfb stdout");
-    let guard = ChildGuard::new("Xvfb", child, false);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("reading Xvfb's display number");
-    let number = line.trim();
-    assert!(!number.is_empty(), "Xvfb did not report a display");
+    let mut command = Command::new("Xvfb");
+    command.args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"]);
+    let (guard, number) = start_reporting("Xvfb", command.arg("-fbdir").arg(fbdir));
     (guard, format!(":{number}"))
+}
+
+/// Starts a daemon that says where to reach it on its first line of output (Xvfb
+/// its display number, dbus-daemon its address); stopped by PID when the guard drops.
+pub fn start_reporting(name: &'static str, command: &mut Command) -> (ChildGuard, String) {
+    let mut child =
+        command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap_or_else(|error| {
+            panic!(
+                "{name} did not start ({error}): run the README's test command, which installs it"
+            )
+        });
+    let stdout = child.stdout.take().expect("a piped stdout");
+    let guard = ChildGuard::new(name, child, false);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap_or_else(|error| panic!("reading where {name} is: {error}"));
+    let line = line.trim().to_owned();
+    assert!(!line.is_empty(), "{name} did not say where it is");
+    (guard, line)
 }
 
 /// The app binary cargo built for these tests, or the one named by
@@ -267,31 +278,32 @@ impl Desktop {
         wait_for_exit(self.place.start_app(args), "the second copy").await
     }
 
+    /// What is displayed with this `data-testid`, waited for up to [`UI_TIMEOUT`].
+    fn displayed(&self, id: &str) -> ElementQuery {
+        self.driver
+            .query(By::Css(format!("[data-testid=\"{id}\"]")))
+            .wait(UI_TIMEOUT, POLL)
+            .and_displayed()
+    }
+
+    /// The element with this `data-testid` once it is displayed with text `text`
+    /// matches.
+    async fn displayed_with_text(
+        &self,
+        id: &str,
+        text: impl Needle + Clone + Send + Sync + 'static,
+    ) -> WebDriverResult<WebElement> {
+        again_if_replaced(async || self.displayed(id).with_text(text.clone()).first().await).await
+    }
+
     /// The element with this `data-testid`, once it is displayed.
     pub async fn by_test_id(&self, id: &str) -> WebDriverResult<WebElement> {
-        again_if_replaced(async || {
-            self.driver
-                .query(By::Css(format!("[data-testid=\"{id}\"]")))
-                .wait(UI_TIMEOUT, POLL)
-                .and_displayed()
-                .first()
-                .await
-        })
-        .await
+        again_if_replaced(async || self.displayed(id).first().await).await
     }
 
     /// Waits until the element with this `data-testid` shows exactly `text`.
     pub async fn wait_for_text(&self, id: &str, text: &str) -> WebDriverResult<WebElement> {
-        again_if_replaced(async || {
-            self.driver
-                .query(By::Css(format!("[data-testid=\"{id}\"]")))
-                .with_text(text.to_owned())
-                .wait(UI_TIMEOUT, POLL)
-                .and_displayed()
-                .first()
-                .await
-        })
-        .await
+        self.displayed_with_text(id, text.to_owned()).await
     }
 
     /// Clicks the element with this `data-testid` once it is displayed.
@@ -315,16 +327,7 @@ impl Desktop {
         id: &str,
         part: &str,
     ) -> WebDriverResult<WebElement> {
-        again_if_replaced(async || {
-            self.driver
-                .query(By::Css(format!("[data-testid=\"{id}\"]")))
-                .with_text(thirtyfour::stringmatch::StringMatch::new(part).partial())
-                .wait(UI_TIMEOUT, POLL)
-                .and_displayed()
-                .first()
-                .await
-        })
-        .await
+        self.displayed_with_text(id, StringMatch::new(part).partial()).await
     }
 
     /// Waits until the element with this `data-testid` shows text that `ok` accepts.
@@ -333,29 +336,12 @@ impl Desktop {
         id: &str,
         ok: impl Fn(&str) -> bool + Clone + Send + Sync + 'static,
     ) -> WebDriverResult<WebElement> {
-        again_if_replaced(async || {
-            self.driver
-                .query(By::Css(format!("[data-testid=\"{id}\"]")))
-                .with_text(ok.clone())
-                .wait(UI_TIMEOUT, POLL)
-                .and_displayed()
-                .first()
-                .await
-        })
-        .await
+        self.displayed_with_text(id, ok).await
     }
 
     /// Waits until nothing with this `data-testid` is displayed.
     pub async fn wait_until_gone(&self, id: &str) -> WebDriverResult<()> {
-        again_if_replaced(async || {
-            self.driver
-                .query(By::Css(format!("[data-testid=\"{id}\"]")))
-                .wait(UI_TIMEOUT, POLL)
-                .and_displayed()
-                .wait_until_gone()
-                .await
-        })
-        .await
+        again_if_replaced(async || self.displayed(id).wait_until_gone().await).await
     }
 
     /// Signs in through the sign-in screen and waits for the home screen.
