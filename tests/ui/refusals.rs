@@ -1,8 +1,8 @@
 //! Every refusal in plain words, and nothing lost: wrong and taken codes, park not
-//! enabled, no free codes (the call stays connected).
+//! enabled, no enterprise voice, no free codes (the call stays connected).
 
 use callpark_client::CallPhase;
-use callpark_wire::admin::PolicyFields;
+use callpark_wire::admin::{PolicyFields, UserChanges};
 use thirtyfour::prelude::*;
 
 use crate::parties::{Party, Service};
@@ -64,6 +64,44 @@ async fn park_off_for_the_user_is_explained_and_the_call_stays_connected() {
             app.wait_for_text("call-phase", "In call").await?;
             let view = alice.wait_for("the call", |view| view.calls.contains_key(&call)).await;
             assert_eq!(view.calls[&call].phase, CallPhase::Connected, "still connected");
+            Ok(())
+        })
+        .await;
+}
+
+const NEEDS_VOICE: &str =
+    "Call park needs enterprise voice, which is not enabled for you. Ask your admin to enable it.";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_enterprise_voice_park_is_explained_until_the_admin_turns_it_on() {
+    let service = Service::start().await;
+    let admin = service.admin().await;
+    let voice = |enabled| UserChanges { enterprise_voice: Some(enabled), ..UserChanges::default() };
+    admin.set_user("bob", &voice(false)).await.expect("enterprise voice off for bob");
+    let alice = Party::sign_in(&service, "alice", 550.0).await;
+    Desktop::launch("not_enterprise_voice")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "bob").await?;
+            app.wait_for_text("parked-off", NEEDS_VOICE).await?;
+
+            let call = alice.phone.dial("bob").await.expect("alice dials bob");
+            app.click("accept-call").await?;
+            app.wait_for_text("call-phase", "In call").await?;
+            app.click("park").await?;
+            app.wait_for_text("banner-text", NEEDS_VOICE).await?;
+            app.screenshot("refused").await;
+            app.wait_for_text("call-phase", "In call").await?;
+            let view = alice.wait_for("the call", |view| view.calls.contains_key(&call)).await;
+            assert_eq!(view.calls[&call].phase, CallPhase::Connected, "still connected");
+
+            // Turned on while Bob is in the call: the side panel follows and Park works.
+            admin.set_user("bob", &voice(true)).await.expect("enterprise voice on for bob");
+            app.wait_until_gone("parked-off").await?;
+            app.wait_for_text_containing("parked-policy", "Front desk").await?;
+            app.click("park").await?;
+            let code = app.by_test_id("park-code").await?.text().await?;
+            assert!(code.parse::<u16>().is_ok_and(|code| (10..=99).contains(&code)), "{code:?}");
             Ok(())
         })
         .await;

@@ -30,6 +30,8 @@ export interface ViewModel {
   connection: Connection;
   user: UserRef | null;
   policy: string | null;
+  /** Why this user may not park or retrieve, when they may not. */
+  park_off: AppError | null;
   calls: Record<string, CallView>;
   my_parks: Record<string, MyPark>;
   parked: Record<string, ParkedCall> | null;

@@ -67,7 +67,9 @@ function renderParkedList(snapshot: Snapshot, now: number): void {
   const list = snapshot.view.parked;
   const allowed = snapshot.view.policy !== null;
   setText(byTestId("parked-policy"), snapshot.view.policy ? `· ${policyName(snapshot.view.policy)}` : "");
-  show(byTestId("parked-off"), list !== null && !allowed);
+  const parkedOff = byTestId("parked-off");
+  if (snapshot.view.park_off) setText(parkedOff, snapshot.view.park_off.message);
+  show(parkedOff, list !== null && !allowed);
   const calls = list ? Object.values(list).sort((a, b) => a.code - b.code) : [];
   show(byTestId("parked-table"), calls.length > 0);
   show(byTestId("parked-empty"), allowed && list !== null && calls.length === 0);

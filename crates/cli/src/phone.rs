@@ -339,9 +339,12 @@ pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Fail
                 ]
             })
             .collect();
-        let policy = view.policy.clone().unwrap_or_else(|| "no park policy".into());
+        let heading = view
+            .policy_name()
+            .or(view.park_off.as_ref().map(|why| why.message.as_str()))
+            .unwrap_or("no park policy");
         format!(
-            "{policy}\n{}",
+            "{heading}\n{}",
             table::render(&["CODE", "CALLER", "PARKED BY", "WAITING", "RINGBACK IN"], &rows)
         )
     })

@@ -251,6 +251,22 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
     let list: Value = serde_json::from_str(&list.stdout).unwrap();
     assert_eq!(list[0]["code"].to_string(), code);
     assert_eq!(list[0]["parked_by"]["name"], "Bob Okafor");
+    let table = world.run("alice", &["parked", "--once"]).await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let mut lines = table.stdout.lines();
+    assert_eq!(lines.next(), Some("Front desk"), "the group as people name it: {}", table.stdout);
+    assert!(
+        lines.any(|row| row.starts_with(&code) && row.contains("Dave Park-less")),
+        "{}",
+        table.stdout
+    );
+    let off = world.run("dave", &["parked", "--once"]).await;
+    assert_eq!(off.code, 0, "{}", off.stderr);
+    assert!(
+        off.stdout.starts_with("Call park is not enabled for you. Ask your admin"),
+        "why Dave sees no calls: {}",
+        off.stdout
+    );
 
     // The people list: Dave waits in a call, Carol has no device on, Alice asks.
     let people = world.run("alice", &["--json", "people", "--once"]).await;

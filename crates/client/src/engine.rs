@@ -264,11 +264,12 @@ impl Driver {
             device_name: self.device_name.clone(),
         };
         match self.ask_directly(&mut socket, hello).await? {
-            ReplyResult::Ok(ReplyBody::Welcome { user, policy, .. }) => {
+            ReplyResult::Ok(ReplyBody::Welcome { user, policy, park_off, .. }) => {
                 self.snapshots.send_modify(|view| {
                     view.connection = Connection::Online;
                     view.user = Some(user);
                     view.policy = policy;
+                    view.park_off = park_off;
                 });
             }
             ReplyResult::Ok(other) => {

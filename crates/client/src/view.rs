@@ -65,6 +65,8 @@ pub struct ViewModel {
     pub user: Option<UserRef>,
     /// The policy that lets this user park, if any.
     pub policy: Option<String>,
+    /// Why this user may not park or retrieve, when they may not.
+    pub park_off: Option<callpark_wire::ErrorBody>,
     pub calls: BTreeMap<u64, CallView>,
     pub my_parks: BTreeMap<u64, MyPark>,
     /// The live parked-calls list, when subscribed, by code.
@@ -77,6 +79,11 @@ pub struct ViewModel {
 }
 
 impl ViewModel {
+    /// The policy as people name it: `Front desk` for the identity `Tag:Front desk`.
+    pub fn policy_name(&self) -> Option<&str> {
+        self.policy.as_deref().map(|identity| identity.strip_prefix("Tag:").unwrap_or(identity))
+    }
+
     /// The device is offline: its calls ended on the service's side.
     pub fn went_offline(&mut self, connection: Connection) {
         self.connection = connection;
@@ -133,8 +140,9 @@ impl ViewModel {
             Event::ParkEnded { call, .. } => {
                 self.my_parks.remove(call);
             }
-            Event::ParkedList { policy, calls } => {
+            Event::ParkedList { policy, park_off, calls } => {
                 self.policy.clone_from(policy);
+                self.park_off.clone_from(park_off);
                 self.parked = Some(calls.iter().map(|p| (p.code, p.clone())).collect());
             }
             Event::ParkedCallAdded { parked } | Event::ParkedCallUpdated { parked } => {
@@ -214,7 +222,18 @@ mod tests {
         };
         view.apply(&Event::ParkedCallAdded { parked: parked.clone() });
         assert_eq!(view.parked, None);
-        view.apply(&Event::ParkedList { policy: Some("Tag:Sales".into()), calls: vec![] });
+        view.apply(&Event::ParkedList {
+            policy: None,
+            park_off: Some(callpark_wire::ErrorBody::new("park_not_allowed", "Park is off.")),
+            calls: vec![],
+        });
+        assert_eq!(view.park_off.as_ref().map(|why| why.code.as_str()), Some("park_not_allowed"));
+        view.apply(&Event::ParkedList {
+            policy: Some("Tag:Sales".into()),
+            park_off: None,
+            calls: vec![],
+        });
+        assert_eq!((view.policy_name(), &view.park_off), (Some("Sales"), &None));
         view.apply(&Event::ParkedCallAdded { parked });
         assert_eq!(view.parked.as_ref().map(BTreeMap::len), Some(1));
         view.apply(&Event::ParkedCallRemoved { call: 3, code: 11 });

@@ -67,8 +67,9 @@ async fn the_engine_reconnects_and_resubscribes_after_the_connection_drops() {
         .wait_for(Duration::from_secs(10), |v| v.connection == Connection::Online)
         .await
         .unwrap();
-    assert_eq!(view.user.unwrap().name, "Carol Lindqvist");
     assert_eq!(view.policy.as_deref(), Some("Tag:Front desk"));
+    assert_eq!(view.policy_name(), Some("Front desk"));
+    assert_eq!(view.user.unwrap().name, "Carol Lindqvist");
     assert_eq!(engine.request(RequestBody::SubscribeParked).await.unwrap(), ReplyBody::Done);
     engine.wait_for(Duration::from_secs(10), |v| v.parked.is_some()).await.unwrap();
 

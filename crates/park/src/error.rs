@@ -193,7 +193,9 @@ impl fmt::Display for ExpiredReason {
 pub enum CallError {
     #[error("Call park is not enabled for you. Ask your admin to assign a call park policy.")]
     ParkNotAllowed,
-    #[error("You are not enabled for calling (enterprise voice). Ask your admin to enable it.")]
+    #[error(
+        "Call park needs enterprise voice, which is not enabled for you. Ask your admin to enable it."
+    )]
     NotEnterpriseVoice,
     #[error("All pickup codes {start}–{end} are in use; the call is still connected.")]
     NoFreeCode { start: u16, end: u16 },

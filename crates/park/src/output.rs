@@ -1,5 +1,6 @@
 //! What the switchboard asks its driver to do. Drain with `Switchboard::poll_output`.
 
+use crate::CallError;
 use crate::directory::UnansweredAction;
 use crate::ids::{CallId, DeviceId, PolicyId, UserId};
 use crate::time::Timestamp;
@@ -64,10 +65,11 @@ pub struct ParkedCallView {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParkedListChange {
-    /// The whole list (after subscribing, or when the device's policy changed).
-    /// `policy` is `None` when the user may not see any parked calls.
+    /// The whole list (after subscribing, or when the device's policy or the user's
+    /// right to park changed): the policy whose calls these are, or why the user
+    /// may not park or retrieve (and sees none).
     Snapshot {
-        policy: Option<PolicyId>,
+        access: Result<PolicyId, CallError>,
         calls: Vec<ParkedCallView>,
     },
     Added(ParkedCallView),

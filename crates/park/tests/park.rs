@@ -189,6 +189,10 @@ fn park_needs_enterprise_voice_and_a_policy_with_park_on() {
     world.sb.update_user(ALICE, UserSettings::new("Alice")).unwrap();
     let error = world.sb.handle_park(world.now, A1, call).unwrap_err();
     assert_eq!(error.code(), "not_enterprise_voice");
+    assert_eq!(
+        error.to_string(),
+        "Call park needs enterprise voice, which is not enabled for you. Ask your admin to enable it."
+    );
     assert!(matches!(world.sb.call(call), Some(CallView::Connected { .. })));
 }
 
@@ -342,6 +346,36 @@ fn ended_codes_are_forgotten_after_a_while() {
 }
 
 #[test]
+fn the_live_list_says_why_it_is_empty_and_follows_the_enterprise_voice_switch() {
+    let mut world = World::new();
+    world.parked_by_alice();
+    world.sb.handle_subscribe_parked(B1, true).unwrap();
+    let sales = world.sales();
+    world.take();
+    let bob = world.sb.directory().user(BOB).unwrap().clone();
+
+    world.sb.update_user(BOB, bob.clone().with_enterprise_voice(false)).unwrap();
+    assert_eq!(
+        notices_to(&world.take(), B1),
+        vec![Notice::ParkedList(ParkedListChange::Snapshot {
+            access: Err(CallError::NotEnterpriseVoice),
+            calls: vec![]
+        })]
+    );
+    world.sb.update_user(BOB, bob.clone().with_enterprise_voice(false)).unwrap();
+    assert!(notices_to(&world.take(), B1).is_empty(), "nothing changed for Bob");
+
+    world.sb.update_user(BOB, bob.with_enterprise_voice(true)).unwrap();
+    match &notices_to(&world.take(), B1)[..] {
+        [Notice::ParkedList(ParkedListChange::Snapshot { access: Ok(policy), calls })] => {
+            assert_eq!(*policy, sales);
+            assert_eq!(calls.iter().map(|c| c.code).collect::<Vec<_>>(), vec![10]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn typed_codes_are_parsed_with_a_clear_error() {
     assert_eq!(Switchboard::parse_code(" 12 "), Ok(12));
     assert_eq!(Switchboard::parse_code("9999"), Ok(9999));
@@ -361,11 +395,14 @@ fn the_live_list_shows_my_policys_parked_calls_and_every_change() {
     let sales = world.sales();
     assert_eq!(
         notices_to(&out, B1),
-        vec![Notice::ParkedList(ParkedListChange::Snapshot { policy: Some(sales), calls: vec![] })]
+        vec![Notice::ParkedList(ParkedListChange::Snapshot { access: Ok(sales), calls: vec![] })]
     );
     assert_eq!(
         notices_to(&out, D1),
-        vec![Notice::ParkedList(ParkedListChange::Snapshot { policy: None, calls: vec![] })]
+        vec![Notice::ParkedList(ParkedListChange::Snapshot {
+            access: Err(CallError::ParkNotAllowed),
+            calls: vec![]
+        })]
     );
 
     let (call, receipt) = world.parked_by_alice();
@@ -402,7 +439,7 @@ fn the_live_list_shows_my_policys_parked_calls_and_every_change() {
     world.sb.add_group_member(SALES, DAVE).unwrap();
     let out = world.take();
     match &notices_to(&out, D1)[..] {
-        [Notice::ParkedList(ParkedListChange::Snapshot { policy: Some(p), calls })] => {
+        [Notice::ParkedList(ParkedListChange::Snapshot { access: Ok(p), calls })] => {
             assert_eq!(*p, sales);
             assert_eq!(calls.iter().map(|c| c.call).collect::<Vec<_>>(), vec![call2]);
         }

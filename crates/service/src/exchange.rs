@@ -22,7 +22,7 @@ use crate::media::MediaHandle;
 use crate::refusal::Refusal;
 use crate::store::{AuditRow, ParkRow, StoreWriter, Write};
 use crate::tenant::{Account, AdminOp, AdminReply, Tenant};
-use crate::translate::{call_error, notice_to_event, user_ref};
+use crate::translate::{call_error, notice_to_event, park_access, user_ref};
 
 /// How many events may wait for a slow device before it is treated as gone.
 pub const DEVICE_QUEUE: usize = 256;
@@ -390,17 +390,14 @@ impl Exchange {
                 let user = sb
                     .device_owner(device)
                     .ok_or_else(|| refused(callpark_park::CallError::UnknownDevice))?;
-                let policy = sb
-                    .directory()
-                    .park_policy(user)
-                    .ok()
-                    .and_then(|id| sb.directory().policy(id))
-                    .map(|p| p.identity.to_string());
+                let (policy, park_off) =
+                    park_access(sb.directory(), &sb.directory().park_policy(user));
                 let welcome = ReplyBody::Welcome {
                     protocol: PROTOCOL_VERSION,
                     user: user_ref(sb.directory(), user),
                     device: device.0,
                     policy,
+                    park_off,
                 };
                 self.report_lost_parks(device, user);
                 Ok(welcome)

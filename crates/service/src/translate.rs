@@ -3,7 +3,7 @@
 
 use callpark_park::{
     CallEnded, CallError, Directory, Notice, ParkOutcome, ParkedCallView, ParkedListChange,
-    PeopleChange, Presence, RingingStopped, UnansweredAction, UserId,
+    PeopleChange, PolicyId, Presence, RingingStopped, UnansweredAction, UserId,
 };
 use callpark_wire::{self as wire, ErrorBody, Event, UserRef};
 
@@ -13,6 +13,18 @@ pub fn user_ref(directory: &Directory, user: UserId) -> UserRef {
 
 pub fn call_error(error: &CallError) -> ErrorBody {
     ErrorBody::new(error.code(), error.to_string())
+}
+
+/// A user's right to park as the wire says it: the policy's identity, or why park
+/// is off for them.
+pub fn park_access(
+    directory: &Directory,
+    access: &Result<PolicyId, CallError>,
+) -> (Option<String>, Option<ErrorBody>) {
+    match access {
+        Ok(policy) => (directory.policy(*policy).map(|p| p.identity.to_string()), None),
+        Err(refusal) => (None, Some(call_error(refusal))),
+    }
 }
 
 fn parked_call(directory: &Directory, view: &ParkedCallView) -> wire::ParkedCall {
@@ -137,12 +149,14 @@ pub fn notice_to_event(
             Event::VoicemailStarted { call: call.0, owner: user(*owner) }
         }
         Notice::ParkedList(change) => match change {
-            ParkedListChange::Snapshot { policy, calls } => Event::ParkedList {
-                policy: policy
-                    .and_then(|id| directory.policy(id))
-                    .map(|policy| policy.identity.to_string()),
-                calls: calls.iter().map(|view| parked_call(directory, view)).collect(),
-            },
+            ParkedListChange::Snapshot { access, calls } => {
+                let (policy, park_off) = park_access(directory, access);
+                Event::ParkedList {
+                    policy,
+                    park_off,
+                    calls: calls.iter().map(|view| parked_call(directory, view)).collect(),
+                }
+            }
             ParkedListChange::Added(view) => {
                 Event::ParkedCallAdded { parked: parked_call(directory, view) }
             }

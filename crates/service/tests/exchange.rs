@@ -90,8 +90,16 @@ async fn park_retrieve_and_ringback_through_the_exchange() {
         .ask(RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "Desk".into() })
         .await;
     assert!(
-        matches!(&welcome, Ok(ReplyBody::Welcome { user, policy: Some(policy), .. })
+        matches!(&welcome, Ok(ReplyBody::Welcome { user, policy: Some(policy), park_off: None, .. })
         if user.name == "Alice" && policy == "Tag:Sales"),
+        "{welcome:?}"
+    );
+    let welcome = dave
+        .ask(RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "Desk".into() })
+        .await;
+    assert!(
+        matches!(&welcome, Ok(ReplyBody::Welcome { policy: None, park_off: Some(why), .. })
+        if why.code == "park_not_allowed"),
         "{welcome:?}"
     );
     let refused = dave.ask(RequestBody::Hello { protocol: 99, device_name: "Old".into() }).await;
@@ -219,10 +227,14 @@ async fn the_live_list_and_a_lost_device_through_the_exchange() {
 
     carol.ask(RequestBody::SubscribeParked).await.unwrap();
     assert!(
-        matches!(carol.next_event().await, Event::ParkedList { policy: Some(p), calls } if p == "Tag:Sales" && calls.is_empty())
+        matches!(carol.next_event().await, Event::ParkedList { policy: Some(p), park_off: None, calls } if p == "Tag:Sales" && calls.is_empty())
     );
     dave.ask(RequestBody::SubscribeParked).await.unwrap();
-    assert!(matches!(dave.next_event().await, Event::ParkedList { policy: None, .. }));
+    assert!(matches!(
+        dave.next_event().await,
+        Event::ParkedList { policy: None, park_off: Some(why), .. }
+            if why.message == "Call park is not enabled for you. Ask your admin to assign a call park policy."
+    ));
 
     let Ok(ReplyBody::Dialing { call }) = dave.ask(RequestBody::Dial { to: "alice".into() }).await
     else {

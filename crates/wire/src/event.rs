@@ -137,10 +137,13 @@ pub enum Event {
     VoicemailLeft {
         voicemail: crate::admin::VoicemailEntry,
     },
-    /// The whole live list (after subscribing, or when the user's policy changed);
-    /// `policy` is null when the user may not park or retrieve.
+    /// The whole live list (after subscribing, or when the user's policy or their
+    /// right to park changed); `policy` is null when the user may not park or
+    /// retrieve, and `park_off` then says why.
     ParkedList {
         policy: Option<String>,
+        #[serde(default)]
+        park_off: Option<crate::ErrorBody>,
         calls: Vec<ParkedCall>,
     },
     ParkedCallAdded {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::{ParkedCall, UserRef};
+use crate::event::UserRef;
 use crate::{ErrorBody, MAX_FRAME_BYTES, ReplyResult, ServerMessage};
 
 /// A request: an id chosen by the client, echoed in the one reply it gets.
@@ -98,12 +98,33 @@ impl RequestBody {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReplyBody {
     Done,
-    Welcome { protocol: u32, user: UserRef, device: u64, policy: Option<String> },
-    MediaAnswer { sdp: String },
-    Dialing { call: u64 },
-    Parked { call: u64, code: u16, ringback_at_ms: u64 },
-    Retrieved { call: u64, code: u16, caller: UserRef, parked_by: UserRef },
-    ParkedList { policy: Option<String>, calls: Vec<ParkedCall> },
+    /// `policy` is null when the user may not park or retrieve, and `park_off` then
+    /// says why (`park_not_allowed`, `not_enterprise_voice`).
+    Welcome {
+        protocol: u32,
+        user: UserRef,
+        device: u64,
+        policy: Option<String>,
+        #[serde(default)]
+        park_off: Option<ErrorBody>,
+    },
+    MediaAnswer {
+        sdp: String,
+    },
+    Dialing {
+        call: u64,
+    },
+    Parked {
+        call: u64,
+        code: u16,
+        ringback_at_ms: u64,
+    },
+    Retrieved {
+        call: u64,
+        code: u16,
+        caller: UserRef,
+        parked_by: UserRef,
+    },
     Pong,
 }
 

@@ -71,10 +71,27 @@ fn replies() {
                 user: alice(),
                 device: 9,
                 policy: Some("Tag:Sales".into()),
+                park_off: None,
             },
         ),
         json!({"type": "reply", "id": 1, "ok": {"kind": "welcome", "protocol": 1,
-            "user": {"id": 1, "name": "Alice"}, "device": 9, "policy": "Tag:Sales"}}),
+            "user": {"id": 1, "name": "Alice"}, "device": 9, "policy": "Tag:Sales",
+            "park_off": null}}),
+    );
+    pin_server(
+        reply_ok(
+            1,
+            ReplyBody::Welcome {
+                protocol: 1,
+                user: alice(),
+                device: 9,
+                policy: None,
+                park_off: Some(ErrorBody::new("not_enterprise_voice", "Needs enterprise voice.")),
+            },
+        ),
+        json!({"type": "reply", "id": 1, "ok": {"kind": "welcome", "protocol": 1,
+            "user": {"id": 1, "name": "Alice"}, "device": 9, "policy": null,
+            "park_off": {"code": "not_enterprise_voice", "message": "Needs enterprise voice."}}}),
     );
     pin_server(
         reply_ok(5, ReplyBody::Parked { call: 7, code: 12, ringback_at_ms: 1_700_000_300_000 }),
@@ -167,8 +184,22 @@ fn events() {
             json!({"event": "voicemail_started", "call": 7, "owner": {"id": 1, "name": "Alice"}}),
         ),
         (
-            Event::ParkedList { policy: Some("Tag:Sales".into()), calls: vec![parked.clone()] },
-            json!({"event": "parked_list", "policy": "Tag:Sales", "calls": [parked_json.clone()]}),
+            Event::ParkedList {
+                policy: Some("Tag:Sales".into()),
+                park_off: None,
+                calls: vec![parked.clone()],
+            },
+            json!({"event": "parked_list", "policy": "Tag:Sales", "park_off": null,
+                "calls": [parked_json.clone()]}),
+        ),
+        (
+            Event::ParkedList {
+                policy: None,
+                park_off: Some(ErrorBody::new("park_not_allowed", "Park is off.")),
+                calls: vec![],
+            },
+            json!({"event": "parked_list", "policy": null,
+                "park_off": {"code": "park_not_allowed", "message": "Park is off."}, "calls": []}),
         ),
         (
             Event::ParkedCallAdded { parked: parked.clone() },

@@ -130,8 +130,9 @@ struct Device {
     /// Calls ringing on this device (incoming or ringback).
     ringing: Vec<CallId>,
     subscribed: bool,
-    /// The policy whose parked-calls list this device is shown, when subscribed.
-    visible_policy: Option<PolicyId>,
+    /// When subscribed: the policy whose parked-calls list this device is shown, or
+    /// why it is shown none.
+    shown: Option<Result<PolicyId, CallError>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -304,13 +305,7 @@ impl Switchboard {
         }
         self.devices.insert(
             device,
-            Device {
-                user,
-                call: None,
-                ringing: Vec::new(),
-                subscribed: false,
-                visible_policy: None,
-            },
+            Device { user, call: None, ringing: Vec::new(), subscribed: false, shown: None },
         );
         self.user_devices.entry(user).or_default().push(device);
         self.presence.touch(user);
@@ -331,7 +326,7 @@ impl Switchboard {
                 self.user_devices.remove(&gone.user);
             }
         }
-        if let Some(policy) = gone.visible_policy {
+        if let Some(Ok(policy)) = gone.shown {
             self.unsubscribe_index(policy, device);
         }
         for call in gone.ringing {
@@ -351,7 +346,7 @@ impl Switchboard {
     ) -> Result<(), CallError> {
         let dev = self.devices.get_mut(&device).ok_or(CallError::UnknownDevice)?;
         dev.subscribed = subscribe;
-        if let Some(policy) = dev.visible_policy.take() {
+        if let Some(Ok(policy)) = dev.shown.take() {
             self.unsubscribe_index(policy, device);
         }
         if subscribe {
@@ -652,25 +647,22 @@ impl Switchboard {
         let Some(dev) = self.devices.get(&device) else {
             return;
         };
-        let current = dev.visible_policy;
-        let visible = self.directory.park_policy(dev.user).ok();
-        if visible == current && !always_send {
+        let access = self.directory.park_policy(dev.user);
+        if dev.shown.as_ref() == Some(&access) && !always_send {
             return;
         }
-        if let Some(old) = current {
+        if let Some(Ok(old)) = dev.shown {
             self.unsubscribe_index(old, device);
         }
-        if let Some(new) = visible {
+        if let Ok(new) = access {
             self.subscribers.entry(new).or_default().insert(device);
         }
         if let Some(dev) = self.devices.get_mut(&device) {
-            dev.visible_policy = visible;
+            dev.shown = Some(access.clone());
         }
-        let calls = visible.map_or_else(Vec::new, |policy| self.parked_calls(policy));
-        self.notify(
-            device,
-            Notice::ParkedList(ParkedListChange::Snapshot { policy: visible, calls }),
-        );
+        let calls =
+            access.as_ref().map_or_else(|_| Vec::new(), |policy| self.parked_calls(*policy));
+        self.notify(device, Notice::ParkedList(ParkedListChange::Snapshot { access, calls }));
     }
 }
 
