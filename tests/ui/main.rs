@@ -7,6 +7,7 @@
 
 #![cfg(target_os = "linux")]
 
+mod accessibility;
 mod app_window;
 mod connection;
 mod desktop_bus;
