@@ -270,11 +270,8 @@ async fn in_call(
     hangup_after: Option<u64>,
     out: &Out,
 ) -> Result<(), Failure> {
-    if let Event::Connected { peer, .. } = &connected {
-        out.print(&serde_json::json!({"connected": call, "peer": peer.name}), || {
-            format!("Connected with {}.", peer.name)
-        });
-    }
+    let mut talking_to = None;
+    say_connected(call, &connected, &mut talking_to, out);
     let outcome = if park {
         park_now(engine, call, out).await
     } else {
@@ -291,12 +288,17 @@ async fn in_call(
                     Ok(Some(line)) => eprintln!("type \"park\" or \"hangup\", not {line:?}"),
                     Ok(None) | Err(_) => stdin_open = false,
                 },
-                event = next_about(&mut events, |e| matches!(e, Event::CallEnded { call: c, .. } if *c == call)) => {
-                    if let Ok(Event::CallEnded { reason, .. }) = &event {
-                        out.print(&serde_json::json!({"ended": call, "reason": reason}), || format!("Call ended: {}.", ended_in_words(*reason)));
+                event = next_about(&mut events, |e| about(e, call)) => match event {
+                    Ok(Event::CallEnded { reason, .. }) => {
+                        out.print(&serde_json::json!({"ended": call, "reason": reason}), || format!("Call ended: {}.", ended_in_words(reason)));
+                        break Ok(());
                     }
-                    break event.map(|_| ());
-                }
+                    Ok(Event::OnHold { .. }) => out.print(&serde_json::json!({"on_hold": call}), || {
+                        "On hold: the other side parked the call (you hear music until someone picks it up).".into()
+                    }),
+                    Ok(connected) => say_connected(call, &connected, &mut talking_to, out),
+                    Err(failure) => break Err(failure),
+                },
                 () = sleep_until(hangup_at) => {
                     break engine.request(RequestBody::Hangup { call }).await.map(|_| ()).map_err(Failure::from);
                 }
@@ -308,6 +310,27 @@ async fn in_call(
     };
     engine.stop().await;
     outcome
+}
+
+/// What a party of `call` hears about it while talking: the end, being parked
+/// (held), and whom they talk to after a pickup.
+fn about(event: &Event, call: u64) -> bool {
+    matches!(event,
+        Event::CallEnded { call: c, .. } | Event::OnHold { call: c } | Event::Connected { call: c, .. }
+            if *c == call)
+}
+
+/// Says whom the call connects with, once per peer (a retriever hears of the
+/// connection in the reply and again as an event).
+fn say_connected(call: u64, event: &Event, talking_to: &mut Option<u64>, out: &Out) {
+    if let Event::Connected { peer, .. } = event
+        && *talking_to != Some(peer.id)
+    {
+        *talking_to = Some(peer.id);
+        out.print(&serde_json::json!({"connected": call, "peer": peer.name}), || {
+            format!("Connected with {}.", peer.name)
+        });
+    }
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {

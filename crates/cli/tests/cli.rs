@@ -292,17 +292,21 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
     // Carol picks it up, talks a second, hangs up; Dave's softphone sees the end.
     let carol = world.run("carol", &["--json", "retrieve", &code, "--hangup-after", "1"]).await;
     assert_eq!(carol.code, 0, "{}", carol.stderr);
-    assert!(carol.stdout.contains("\"peer\":\"Dave Park-less\""), "{}", carol.stdout);
+    assert_eq!(carol.stdout.matches("\"peer\":\"Dave Park-less\"").count(), 1, "{}", carol.stdout);
     let dave_out = tokio::time::timeout(Duration::from_secs(10), dave.wait_with_output())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(dave_out.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&dave_out.stdout).contains("peer_hung_up"),
-        "{}",
-        String::from_utf8_lossy(&dave_out.stdout)
-    );
+    let dave_said: Vec<Value> = String::from_utf8_lossy(&dave_out.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let said = |key: &str| dave_said.iter().position(|line| line.get(key).is_some());
+    let (held, ended) = (said("on_hold"), said("ended"));
+    let with_carol = dave_said.iter().position(|line| line["peer"] == "Carol Lindqvist");
+    assert!(held.is_some() && held < with_carol && with_carol < ended, "{dave_said:?}");
+    assert_eq!(dave_said[ended.unwrap()]["reason"], "peer_hung_up", "{dave_said:?}");
 
     let again = world.run("carol", &["retrieve", &code]).await;
     assert_eq!(again.code, 1);
