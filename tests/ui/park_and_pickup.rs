@@ -1,4 +1,5 @@
-//! Park from the app, pick up in the app, and the live parked-calls list.
+//! Park from the app, pick up in the app, the caller parked in the app, and the live
+//! parked-calls list.
 
 use callpark_client::CallPhase;
 use thirtyfour::prelude::*;
@@ -157,6 +158,37 @@ async fn a_link_clicked_while_the_app_runs_opens_its_pickup_dialog_there() {
             assert!(second.success(), "the second copy handed the link over and exited: {second}");
             let input = app.by_test_id("pickup-code").await?;
             assert_eq!(input.prop("value").await?.as_deref(), Some("57"));
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_in_the_app_is_told_of_the_hold_and_of_who_picked_up() {
+    let service = Service::start().await;
+    let bob = Party::sign_in(&service, "bob", 440.0).await;
+    let carol = Party::sign_in(&service, "carol", 660.0).await;
+    Desktop::launch("parked_caller")
+        .await
+        .run(async |app| {
+            app.sign_in(&service.address, "dave").await?;
+            app.type_into("dial-input", "bob").await?;
+            app.click("dial-button").await?;
+            let call = bob.call_in(CallPhase::Incoming).await;
+            bob.phone.answer(call).await.expect("bob answers");
+            app.wait_for_text("call-phase", "In call").await?;
+            app.wait_for_text_containing("call-peer", "Bob").await?;
+
+            let code = bob.phone.park(call).await.expect("bob parks dave").code;
+            app.wait_for_text("call-phase", "On hold").await?;
+            app.wait_for_text("call-peer", "Parked by Bob Okafor").await?;
+            assert!(!app.by_test_id("park").await?.is_enabled().await?, "nothing to park on hold");
+            app.screenshot("on-hold").await;
+
+            carol.phone.retrieve(&code.to_string()).await.expect("carol picks up");
+            app.wait_for_text("call-phase", "In call").await?;
+            app.wait_for_text("call-peer", "Carol Lindqvist").await?;
+            assert!(app.by_test_id("park").await?.is_enabled().await?);
             Ok(())
         })
         .await;

@@ -47,7 +47,8 @@ export function renderCalls(snapshot: Snapshot, now: number): void {
     voicemail: "Leaving a message",
   };
   setText(byTestId("call-phase"), phaseText[active.phase] ?? "In call");
-  setText(byTestId("call-peer"), peer);
+  // Only a park puts a call on hold here, and the peer is then whoever parked it.
+  setText(byTestId("call-peer"), active.phase === "on_hold" && peer ? `Parked by ${peer}` : peer);
   const since = connectedAt.get(active.call);
   setText(byTestId("call-duration"), since === undefined ? "" : clock(now - since));
   const parkButton = byTestId<HTMLButtonElement>("park");
