@@ -293,9 +293,13 @@ async fn in_call(
                         out.print(&serde_json::json!({"ended": call, "reason": reason}), || format!("Call ended: {}.", ended_in_words(reason)));
                         break Ok(());
                     }
-                    Ok(Event::OnHold { .. }) => out.print(&serde_json::json!({"on_hold": call}), || {
-                        "On hold: the other side parked the call (you hear music until someone picks it up).".into()
-                    }),
+                    Ok(Event::OnHold { .. }) => {
+                        // Whoever takes the call next is announced, the parker on a ringback too.
+                        talking_to = None;
+                        out.print(&serde_json::json!({"on_hold": call}), || {
+                            "On hold: the other side parked the call (you hear music until someone picks it up).".into()
+                        });
+                    }
                     Ok(connected) => say_connected(call, &connected, &mut talking_to, out),
                     Err(failure) => break Err(failure),
                 },

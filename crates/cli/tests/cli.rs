@@ -29,20 +29,27 @@ struct Output {
 impl World {
     async fn start() -> World {
         let dir = tempfile::tempdir().unwrap();
-        World::start_in(dir, None).await
+        World::start_in(dir, None, 1).await
+    }
+
+    /// A service whose park timers run `speedup` times faster than the wall clock.
+    async fn start_fast(speedup: u32) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        World::start_in(dir, None, speedup).await
     }
 
     /// A service that speaks only https, with a certificate from a private CA.
     async fn start_tls() -> (World, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let (ca, files) = private_pki(dir.path(), "ca");
-        (World::start_in(dir, Some(files)).await, ca)
+        (World::start_in(dir, Some(files), 1).await, ca)
     }
 
-    async fn start_in(dir: tempfile::TempDir, tls: Option<TlsFiles>) -> World {
+    async fn start_in(dir: tempfile::TempDir, tls: Option<TlsFiles>, speedup: u32) -> World {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let mut config = ServiceConfig::for_tests(&dir.path().join("data"));
         config.tls = tls;
+        config.test_clock_speedup = speedup;
         let started = start(&config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = format!("{scheme}://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -109,11 +116,18 @@ fn private_pki(dir: &Path, name: &str) -> (PathBuf, TlsFiles) {
     (ca_path, files)
 }
 
-async fn first_json_line(child: &mut Child, wanted: &str) -> Value {
-    let stdout = child.stdout.as_mut().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
+/// What a spawned command prints, line by line (read through one buffer, so no
+/// line is lost between two waits).
+type Says = tokio::io::Lines<BufReader<tokio::process::ChildStdout>>;
+
+fn says(child: &mut Child) -> Says {
+    BufReader::new(child.stdout.take().unwrap()).lines()
+}
+
+/// The next JSON line that has the field `wanted`.
+async fn first_json_line(says: &mut Says, wanted: &str) -> Value {
     loop {
-        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        let line = tokio::time::timeout(Duration::from_secs(20), says.next_line())
             .await
             .unwrap()
             .unwrap()
@@ -235,10 +249,11 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
     // Bob waits for a call and parks it as soon as it connects.
     let mut bob =
         world.command("bob", &["--json", "answer", "--park", "--timeout", "20"]).spawn().unwrap();
-    first_json_line(&mut bob, "waiting").await;
+    let mut bob_says = says(&mut bob);
+    first_json_line(&mut bob_says, "waiting").await;
     // Dave calls bob and stays on the line.
     let dave = world.command("dave", &["--json", "call", "bob"]).spawn().unwrap();
-    let parked = first_json_line(&mut bob, "code").await;
+    let parked = first_json_line(&mut bob_says, "code").await;
     let code = parked["code"].as_u64().unwrap().to_string();
     assert_eq!(
         tokio::time::timeout(Duration::from_secs(10), bob.wait()).await.unwrap().unwrap().code(),
@@ -320,6 +335,35 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_caller_hears_of_the_hold_and_of_the_parker_answering_the_ringback() {
+    // The demo policy rings back after 300 s: 5 s here.
+    let world = World::start_fast(60).await;
+    for login in ["bob", "dave"] {
+        world.login(login).await;
+    }
+    let mut bob =
+        world.command("bob", &["--json", "answer", "--park", "--timeout", "20"]).spawn().unwrap();
+    let mut bob_says = says(&mut bob);
+    first_json_line(&mut bob_says, "waiting").await;
+    let mut dave = world.command("dave", &["--json", "call", "bob"]).spawn().unwrap();
+    let mut dave_says = says(&mut dave);
+    assert_eq!(first_json_line(&mut dave_says, "connected").await["peer"], "Bob Okafor");
+    first_json_line(&mut dave_says, "on_hold").await;
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(10), bob.wait()).await.unwrap().unwrap().code(),
+        Some(0)
+    );
+
+    // Nobody picks up: the call rings Bob back, he answers, Dave is told.
+    let mut bob_again =
+        world.command("bob", &["--json", "answer", "--timeout", "20"]).spawn().unwrap();
+    let mut bob_again_says = says(&mut bob_again);
+    let again = first_json_line(&mut bob_again_says, "connected").await;
+    assert_eq!(again["peer"], "Dave Park-less");
+    assert_eq!(first_json_line(&mut dave_says, "connected").await["peer"], "Bob Okafor");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_tls_the_cli_trusts_the_named_ca_and_nothing_else() {
     let (world, ca) = World::start_tls().await;
     let ca = ca.to_str().unwrap();
@@ -386,13 +430,14 @@ async fn one_softphone_plays_a_file_and_the_other_records_it() {
         .command("bob", &["--json", "answer", "--timeout", "20", "--record", heard_arg])
         .spawn()
         .unwrap();
-    first_json_line(&mut bob, "waiting").await;
+    let mut bob_says = says(&mut bob);
+    first_json_line(&mut bob_says, "waiting").await;
     let mut dave = world
         .command("dave", &["--json", "call", "bob", "--play", said.to_str().unwrap()])
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    first_json_line(&mut bob, "connected").await;
+    first_json_line(&mut bob_says, "connected").await;
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let mut stdin = dave.stdin.take().unwrap();
     stdin.write_all(b"hangup\n").await.unwrap();
