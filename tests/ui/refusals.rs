@@ -45,6 +45,31 @@ async fn wrong_and_already_taken_codes_show_their_messages() {
         .await;
 }
 
+const PARK_OFF: &str =
+    "Call park is not enabled for you. Ask your admin to assign a call park policy.";
+const NEEDS_VOICE: &str =
+    "Call park needs enterprise voice, which is not enabled for you. Ask your admin to enable it.";
+
+/// Alice calls `login` in the app, who answers and presses Park: the banner says
+/// `refusal` and the call stays connected on both sides.
+async fn park_is_refused_and_the_call_stays(
+    app: &Desktop,
+    alice: &Party,
+    login: &str,
+    refusal: &str,
+) -> WebDriverResult<()> {
+    let call = alice.phone.dial(login).await.expect("alice dials");
+    app.click("accept-call").await?;
+    app.wait_for_text("call-phase", "In call").await?;
+    app.click("park").await?;
+    app.wait_for_text("banner-text", refusal).await?;
+    app.screenshot("refused").await;
+    app.wait_for_text("call-phase", "In call").await?;
+    let view = alice.wait_for("the call", |view| view.calls.contains_key(&call)).await;
+    assert_eq!(view.calls[&call].phase, CallPhase::Connected, "still connected");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn park_off_for_the_user_is_explained_and_the_call_stays_connected() {
     let service = Service::start().await;
@@ -53,24 +78,12 @@ async fn park_off_for_the_user_is_explained_and_the_call_stays_connected() {
         .await
         .run(async |app| {
             app.sign_in(&service.address, "dave").await?;
-            app.wait_for_text_containing("parked-off", "Call park is not enabled for you").await?;
+            app.wait_for_text("parked-off", PARK_OFF).await?;
 
-            let call = alice.phone.dial("dave").await.expect("alice dials dave");
-            app.click("accept-call").await?;
-            app.wait_for_text("call-phase", "In call").await?;
-            app.click("park").await?;
-            app.wait_for_text_containing("banner-text", "Call park is not enabled for you").await?;
-            app.screenshot("refused").await;
-            app.wait_for_text("call-phase", "In call").await?;
-            let view = alice.wait_for("the call", |view| view.calls.contains_key(&call)).await;
-            assert_eq!(view.calls[&call].phase, CallPhase::Connected, "still connected");
-            Ok(())
+            park_is_refused_and_the_call_stays(app, &alice, "dave", PARK_OFF).await
         })
         .await;
 }
-
-const NEEDS_VOICE: &str =
-    "Call park needs enterprise voice, which is not enabled for you. Ask your admin to enable it.";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_enterprise_voice_park_is_explained_until_the_admin_turns_it_on() {
@@ -85,15 +98,7 @@ async fn without_enterprise_voice_park_is_explained_until_the_admin_turns_it_on(
             app.sign_in(&service.address, "bob").await?;
             app.wait_for_text("parked-off", NEEDS_VOICE).await?;
 
-            let call = alice.phone.dial("bob").await.expect("alice dials bob");
-            app.click("accept-call").await?;
-            app.wait_for_text("call-phase", "In call").await?;
-            app.click("park").await?;
-            app.wait_for_text("banner-text", NEEDS_VOICE).await?;
-            app.screenshot("refused").await;
-            app.wait_for_text("call-phase", "In call").await?;
-            let view = alice.wait_for("the call", |view| view.calls.contains_key(&call)).await;
-            assert_eq!(view.calls[&call].phase, CallPhase::Connected, "still connected");
+            park_is_refused_and_the_call_stays(app, &alice, "bob", NEEDS_VOICE).await?;
 
             // Turned on while Bob is in the call: the side panel follows and Park works.
             admin.set_user("bob", &voice(true)).await.expect("enterprise voice on for bob");
