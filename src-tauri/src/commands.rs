@@ -151,3 +151,10 @@ pub async fn choose_devices(
 pub fn copy_text<R: Runtime>(app: AppHandle<R>, text: String) -> Result<(), AppError> {
     app.clipboard().write_text(text).map_err(|e| AppError::Clipboard(e.to_string()))
 }
+
+/// Copies the `callpark://pickup/<code>` link that picks up the call parked under
+/// `code`, for sharing.
+#[tauri::command]
+pub fn copy_pickup_link<R: Runtime>(app: AppHandle<R>, code: u16) -> Result<(), AppError> {
+    copy_text(app, callpark_client::pickup_link(code))
+}

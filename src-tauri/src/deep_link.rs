@@ -1,10 +1,9 @@
 //! `callpark://pickup/<code>` links: they open the pickup dialog for that code, in
 //! the running app (a second launch hands its link over and exits).
 
+use callpark_client::code_in_pickup_link;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-
-pub const SCHEME: &str = "callpark";
 /// The UI's event carrying a code from a link.
 pub const PICKUP_EVENT: &str = "pickup-link";
 
@@ -16,9 +15,7 @@ pub struct PickupLink {
 
 /// The pickup a link asks for, if it is one.
 pub fn pickup_from(link: &str) -> Option<PickupLink> {
-    let rest = link.trim().strip_prefix(SCHEME)?.strip_prefix("://")?;
-    let code = rest.strip_prefix("pickup/")?.trim_end_matches('/');
-    (!code.is_empty()).then(|| PickupLink { code: code.to_owned() })
+    code_in_pickup_link(link).map(|code| PickupLink { code: code.to_owned() })
 }
 
 /// Brings the window forward and hands the links' pickups to the UI.
@@ -59,11 +56,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_pickup_links_give_a_code() {
+    fn a_pickup_link_becomes_the_code_the_ui_gets_and_other_links_nothing() {
         assert_eq!(pickup_from("callpark://pickup/42"), Some(PickupLink { code: "42".into() }));
-        assert_eq!(pickup_from("callpark://pickup/42/"), Some(PickupLink { code: "42".into() }));
-        assert_eq!(pickup_from("callpark://pickup/"), None);
         assert_eq!(pickup_from("callpark://call/42"), None);
-        assert_eq!(pickup_from("https://pickup/42"), None);
     }
 }

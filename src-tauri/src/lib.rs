@@ -71,6 +71,7 @@ pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppE
             commands::devices,
             commands::choose_devices,
             commands::copy_text,
+            commands::copy_pickup_link,
             deep_link::take_pickup_link,
             ui_ready,
         ])

@@ -35,6 +35,10 @@ async fn an_incoming_call_is_answered_parked_and_picked_up_by_a_headless_client(
             app.wait_for_text_containing("ringback-countdown", "Rings back in").await?;
             app.click(&format!("copy-code-{code}")).await?;
             app.wait_for_text(&format!("copy-code-{code}"), "Copied").await?;
+            assert_eq!(pasted_into_the_dial_box(app).await?, code.to_string());
+            app.click(&format!("copy-link-{code}")).await?;
+            app.wait_for_text(&format!("copy-link-{code}"), "Link copied").await?;
+            assert_eq!(pasted_into_the_dial_box(app).await?, format!("callpark://pickup/{code}"));
             app.screenshot("parked").await;
             app.by_test_id("idle").await?; // the call view is gone, the dial box is back
             dave.wait_for("dave to be on hold", |view| {
@@ -192,4 +196,15 @@ async fn a_caller_in_the_app_is_told_of_the_hold_and_of_who_picked_up() {
             Ok(())
         })
         .await;
+}
+
+/// What the clipboard holds, as a person would see it: pasted (Ctrl+V) into the
+/// dial box, which is then emptied again.
+async fn pasted_into_the_dial_box(app: &Desktop) -> WebDriverResult<String> {
+    let dial = app.by_test_id("dial-input").await?;
+    dial.clear().await?;
+    dial.send_keys(Key::Control + "v").await?;
+    let pasted = dial.prop("value").await?.unwrap_or_default();
+    dial.clear().await?;
+    Ok(pasted)
 }

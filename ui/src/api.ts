@@ -89,6 +89,7 @@ export const api = {
   chooseDevices: (microphone: string | null, speaker: string | null) =>
     invoke<string[]>("choose_devices", { microphone, speaker }),
   copyText: (text: string) => invoke<void>("copy_text", { text }),
+  copyPickupLink: (code: number) => invoke<void>("copy_pickup_link", { code }),
   uiReady: () => invoke<void>("ui_ready"),
   takePickupLink: () => invoke<{ code: string } | null>("take_pickup_link"),
 };

@@ -1,5 +1,6 @@
-// Calls I parked (the code, large and copyable, and the ringback countdown) and the
-// live list of my park group's parked calls, each one click from being picked up.
+// Calls I parked (the code, large and copyable, a pickup link to share, and the
+// ringback countdown) and the live list of my park group's parked calls, each one
+// click from being picked up.
 import { api, type MyPark, type ParkedCall, type Snapshot } from "./api";
 import { attempt } from "./banner";
 import { byTestId, h, setText, show, syncList } from "./dom";
@@ -25,11 +26,20 @@ function myParkItem(park: MyPark): HTMLElement {
       copy.textContent = "Copied";
     });
   });
+  const copyLink = h("button", { type: "button", testid: `copy-link-${park.code}`,
+    "aria-label": `Copy a pickup link for code ${park.code}` }, "Copy link");
+  copyLink.addEventListener("click", () => {
+    void attempt(async () => {
+      await api.copyPickupLink(park.code);
+      copyLink.textContent = "Link copied";
+    });
+  });
   return h(
     "li",
     { testid: `my-park-${park.code}`, class: "park" },
     h("span", { class: "code", testid: "park-code", "data-cell": "code", "aria-label": "Pickup code" }),
     copy,
+    copyLink,
     h("span", { testid: "parked-for", "data-cell": "for" }),
     h("span", { testid: "ringback-countdown", "data-cell": "countdown", class: "countdown" }),
   );

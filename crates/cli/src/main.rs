@@ -66,6 +66,7 @@ enum Command {
     },
     /// Pick up a parked call by its code; stays in the call until it ends.
     Retrieve {
+        /// The pickup code, or the `callpark://pickup/<code>` link the parker shared.
         code: String,
         /// Hang up this many seconds after connecting (default: stay).
         #[arg(long)]

@@ -233,6 +233,7 @@ pub async fn retrieve(
     let engine = online(session).await?;
     let link = start_audio(&engine, session, audio).await?;
     let events = engine.events();
+    let code = callpark_client::code_in_pickup_link(code).unwrap_or(code);
     let reply = engine.request(RequestBody::Retrieve { code: code.to_owned() }).await;
     let reply = match reply {
         Ok(reply) => reply,
@@ -252,9 +253,10 @@ async fn park_now(engine: &Engine, call: u64, out: &Out) -> Result<(), Failure> 
     let ReplyBody::Parked { code, ringback_at_ms, .. } = reply else {
         return Err(unexpected(&reply));
     };
+    let link = callpark_client::pickup_link(code);
     out.print(
-        &serde_json::json!({"parked": call, "code": code, "ringback_at_ms": ringback_at_ms}),
-        || format!("Parked. Pickup code: {code}"),
+        &serde_json::json!({"parked": call, "code": code, "link": link, "ringback_at_ms": ringback_at_ms}),
+        || format!("Parked. Pickup code: {code} (to share: {link})"),
     );
     Ok(())
 }

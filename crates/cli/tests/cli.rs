@@ -241,7 +241,7 @@ async fn admin_commands_mirror_the_cmdlets_with_clear_refusals_and_exit_codes() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_softphone_parks_and_another_picks_up_by_code() {
+async fn one_softphone_parks_and_another_picks_up_with_the_shared_link() {
     let world = World::start().await;
     for login in ["alice", "bob", "carol", "dave"] {
         world.login(login).await;
@@ -255,6 +255,8 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
     let dave = world.command("dave", &["--json", "call", "bob"]).spawn().unwrap();
     let parked = first_json_line(&mut bob_says, "code").await;
     let code = parked["code"].as_u64().unwrap().to_string();
+    let link = format!("callpark://pickup/{code}");
+    assert_eq!(parked["link"], link.as_str(), "{parked}");
     assert_eq!(
         tokio::time::timeout(Duration::from_secs(10), bob.wait()).await.unwrap().unwrap().code(),
         Some(0)
@@ -304,8 +306,9 @@ async fn one_softphone_parks_and_another_picks_up_by_code() {
     assert_eq!(refused.code, 1);
     assert!(refused.stderr.contains("not enabled"), "{}", refused.stderr);
 
-    // Carol picks it up, talks a second, hangs up; Dave's softphone sees the end.
-    let carol = world.run("carol", &["--json", "retrieve", &code, "--hangup-after", "1"]).await;
+    // Carol picks it up with the link Bob shared, talks a second, hangs up; Dave's
+    // softphone sees the end.
+    let carol = world.run("carol", &["--json", "retrieve", &link, "--hangup-after", "1"]).await;
     assert_eq!(carol.code, 0, "{}", carol.stderr);
     assert_eq!(carol.stdout.matches("\"peer\":\"Dave Park-less\"").count(), 1, "{}", carol.stdout);
     let dave_out = tokio::time::timeout(Duration::from_secs(10), dave.wait_with_output())
