@@ -51,6 +51,12 @@ pub fn take_pickup_link(pending: tauri::State<'_, PendingPickup>) -> Option<Pick
     pending.0.lock().ok().and_then(|mut pending| pending.take())
 }
 
+/// The code in a pickup link pasted into the pickup dialog, if the text is one.
+#[tauri::command]
+pub fn pickup_code_in(text: String) -> Option<String> {
+    code_in_pickup_link(&text).map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,7 @@ pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppE
             commands::copy_text,
             commands::copy_pickup_link,
             deep_link::take_pickup_link,
+            deep_link::pickup_code_in,
             ui_ready,
         ])
         .run(tauri::generate_context!())

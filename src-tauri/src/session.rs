@@ -31,6 +31,8 @@ pub struct Account {
 pub struct Snapshot {
     pub account: Account,
     pub view: ViewModel,
+    /// My park group as people name it ("Front desk"), when park is on for me.
+    pub park_group: Option<String>,
     /// Sound devices that could not be opened (calls go on without them).
     pub sound_problems: Vec<String>,
 }
@@ -191,6 +193,7 @@ impl AppState {
 fn snapshot(account: &Account, view: ViewModel, problems: &Mutex<Vec<String>>) -> Snapshot {
     Snapshot {
         account: account.clone(),
+        park_group: view.policy_name().map(str::to_owned),
         view,
         sound_problems: problems.lock().map(|p| p.clone()).unwrap_or_default(),
     }

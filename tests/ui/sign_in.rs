@@ -25,7 +25,7 @@ async fn sign_in_explains_refusals_and_remembers_the_server_and_login() {
 
             app.sign_in(&service.address, "bob").await?;
             app.wait_for_text("signed-in-as", "Bob Okafor (bob)").await?;
-            app.wait_for_text_containing("parked-policy", "Front desk").await?;
+            app.wait_for_text("parked-policy", "· Front desk").await?; // the name, not "Tag:Front desk"
 
             app.click("sign-out").await?;
             let server = app.by_test_id("sign-in-server").await?;

@@ -40,7 +40,13 @@ export interface ViewModel {
 }
 
 export interface Account { server: string; login: string; user: UserRef }
-export interface Snapshot { account: Account; view: ViewModel; sound_problems: string[] }
+export interface Snapshot {
+  account: Account;
+  view: ViewModel;
+  /** My park group as people name it, when park is on for me. */
+  park_group: string | null;
+  sound_problems: string[];
+}
 export interface Settings { server: string | null; login: string | null; microphone: string | null; speaker: string | null }
 export interface Parked { call: number; code: number; ringback_at_ms: number }
 export interface Retrieved { call: number; code: number; caller: UserRef; parked_by: UserRef }
@@ -92,6 +98,7 @@ export const api = {
   copyPickupLink: (code: number) => invoke<void>("copy_pickup_link", { code }),
   uiReady: () => invoke<void>("ui_ready"),
   takePickupLink: () => invoke<{ code: string } | null>("take_pickup_link"),
+  pickupCodeIn: (text: string) => invoke<string | null>("pickup_code_in", { text }),
 };
 
 export function onView(handler: (snapshot: Snapshot) => void): Promise<UnlistenFn> {

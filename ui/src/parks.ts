@@ -7,11 +7,6 @@ import { byTestId, h, setText, show, syncList } from "./dom";
 import { clock } from "./format";
 import { pickUp } from "./pickup";
 
-/** A policy as people name it: without the "Tag:" that policy identities carry. */
-function policyName(identity: string): string {
-  return identity.replace(/^Tag:/, "");
-}
-
 function cell(element: HTMLElement, name: string): HTMLElement {
   const found = element.querySelector<HTMLElement>(`[data-cell="${name}"]`);
   if (!found) throw new Error(`missing cell ${name}`);
@@ -48,7 +43,7 @@ function myParkItem(park: MyPark): HTMLElement {
 function renderMyParks(snapshot: Snapshot, now: number): void {
   const parks = Object.values(snapshot.view.my_parks).sort((a, b) => a.code - b.code);
   show(byTestId("my-parks"), parks.length > 0);
-  const group = snapshot.view.policy ? ` (${policyName(snapshot.view.policy)})` : "";
+  const group = snapshot.park_group ? ` (${snapshot.park_group})` : "";
   syncList(byTestId("my-parks-list"), parks, (p) => String(p.call), myParkItem, (element, park) => {
     setText(cell(element, "code"), String(park.code));
     setText(cell(element, "for"), `${park.caller.name} is waiting to be picked up${group}.`);
@@ -76,7 +71,7 @@ function parkedRow(parked: ParkedCall): HTMLElement {
 function renderParkedList(snapshot: Snapshot, now: number): void {
   const list = snapshot.view.parked;
   const allowed = snapshot.view.policy !== null;
-  setText(byTestId("parked-policy"), snapshot.view.policy ? `· ${policyName(snapshot.view.policy)}` : "");
+  setText(byTestId("parked-policy"), snapshot.park_group ? `· ${snapshot.park_group}` : "");
   const parkedOff = byTestId("parked-off");
   if (snapshot.view.park_off) setText(parkedOff, snapshot.view.park_off.message);
   show(parkedOff, list !== null && !allowed);

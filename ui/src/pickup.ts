@@ -1,4 +1,5 @@
-// The pickup dialog: a code (digits only), Enter submits, refusals inline.
+// The pickup dialog: a code (digits only, or a pasted pickup link), Enter submits,
+// refusals inline.
 import { api, asAppError } from "./api";
 import { clearReport } from "./banner";
 import { byTestId, show } from "./dom";
@@ -47,6 +48,21 @@ export function setUpPickup(): void {
     } else {
       showError(null);
     }
+  });
+  // A shared callpark://pickup/<code> link pasted here gives its code (the field
+  // would otherwise keep its first four characters, none of them digits).
+  input().addEventListener("paste", (event) => {
+    const text = event.clipboardData?.getData("text") ?? "";
+    if (/^\s*\d*\s*$/.test(text)) return;
+    event.preventDefault();
+    void api.pickupCodeIn(text).then((code) => {
+      if (code !== null && /^\d{1,4}$/.test(code)) {
+        input().value = code;
+        showError(null);
+      } else {
+        showError("Paste a pickup code or a callpark://pickup/… link.");
+      }
+    });
   });
   byTestId("pickup-form").addEventListener("submit", (event) => {
     event.preventDefault();
