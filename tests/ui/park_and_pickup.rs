@@ -41,8 +41,8 @@ async fn an_incoming_call_is_answered_parked_and_picked_up_by_a_headless_client(
             assert_eq!(pasted_into_the_dial_box(app).await?, format!("callpark://pickup/{code}"));
             // The link pasted into Pick up gives the code, with no complaint.
             app.click("open-pickup").await?;
-            app.by_test_id("pickup-code").await?.send_keys(Key::Control + "v").await?;
             let field = app.by_test_id("pickup-code").await?;
+            field.send_keys(Key::Control + "v").await?;
             field.wait_until().has_value(code.to_string()).await?;
             let error = app.driver.find(By::Css("[data-testid='pickup-error']")).await?;
             assert!(!error.is_displayed().await?, "{}", error.text().await?);

@@ -13,22 +13,24 @@ function cell(element: HTMLElement, name: string): HTMLElement {
   return found;
 }
 
+/** A button that copies something and then says it did. */
+function copyButton(testid: string, label: string, name: string, done: string,
+                    copy: () => Promise<void>): HTMLElement {
+  const button = h("button", { type: "button", testid, "aria-label": name }, label);
+  button.addEventListener("click", () => {
+    void attempt(async () => {
+      await copy();
+      button.textContent = done;
+    });
+  });
+  return button;
+}
+
 function myParkItem(park: MyPark): HTMLElement {
-  const copy = h("button", { type: "button", testid: `copy-code-${park.code}`, "aria-label": `Copy code ${park.code}` }, "Copy");
-  copy.addEventListener("click", () => {
-    void attempt(async () => {
-      await api.copyText(String(park.code));
-      copy.textContent = "Copied";
-    });
-  });
-  const copyLink = h("button", { type: "button", testid: `copy-link-${park.code}`,
-    "aria-label": `Copy a pickup link for code ${park.code}` }, "Copy link");
-  copyLink.addEventListener("click", () => {
-    void attempt(async () => {
-      await api.copyPickupLink(park.code);
-      copyLink.textContent = "Link copied";
-    });
-  });
+  const copy = copyButton(`copy-code-${park.code}`, "Copy", `Copy code ${park.code}`, "Copied",
+    () => api.copyText(String(park.code)));
+  const copyLink = copyButton(`copy-link-${park.code}`, "Copy link",
+    `Copy a pickup link for code ${park.code}`, "Link copied", () => api.copyPickupLink(park.code));
   return h(
     "li",
     { testid: `my-park-${park.code}`, class: "park" },

@@ -18,6 +18,6 @@ pub use address::{ServiceAddress, Trust};
 pub use admin::{AdminClient, login};
 pub use engine::{Engine, EngineEvent};
 pub use error::ClientError;
-pub use pickup_link::{SCHEME, code_in_pickup_link, pickup_link};
+pub use pickup_link::{code_in_pickup_link, pickup_link};
 pub use softphone::{Parked, Retrieved, SIGN_IN_WAIT, Softphone};
 pub use view::{CallPhase, CallView, Connection, MyPark, ViewModel};

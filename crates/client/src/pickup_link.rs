@@ -2,8 +2,8 @@
 //! group can pick the call up with a click (the desktop app opens its pickup dialog
 //! for the code) or paste it into `callpark retrieve`.
 
-/// The URL scheme the desktop app registers.
-pub const SCHEME: &str = "callpark";
+/// The URL scheme the desktop app registers (tauri.conf.json).
+const SCHEME: &str = "callpark";
 
 /// The link that picks up the call parked under `code`.
 pub fn pickup_link(code: u16) -> String {
