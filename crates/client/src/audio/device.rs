@@ -22,10 +22,11 @@ use super::resample::{RateConverter, ResampleError};
 /// How long opening a stream may take before the device is reported unavailable.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Device periods. Playback's queue is two periods on PulseAudio, so a short period
-/// there is delay saved; capture delivers a period at a time, and every callback
-/// costs a round of the sound server's protocol, so it gets a longer one.
-const SPEAKER_PERIOD: Duration = Duration::from_millis(5);
-const MICROPHONE_PERIOD: Duration = Duration::from_millis(10);
+/// there is delay saved. Every callback costs a round of the sound server's
+/// protocol; capture is one whole frame per callback, as a frame leaves only once
+/// complete anyway, so a longer period there costs no delay.
+pub const SPEAKER_PERIOD: Duration = Duration::from_millis(5);
+const MICROPHONE_PERIOD: Duration = Duration::from_millis(20);
 /// The ring holds this much device audio; anything beyond is a stalled reader.
 const RING: Duration = Duration::from_millis(500);
 
@@ -339,7 +340,7 @@ fn stream_config(
         Direction::Microphone => MICROPHONE_PERIOD,
         Direction::Speaker => SPEAKER_PERIOD,
     };
-    let period = u32::try_from(u128::from(rate) * period.as_micros() / 1_000_000).unwrap_or(480);
+    let period = u32::try_from(samples_in(rate, period)).unwrap_or(480);
     let buffer_size = match supported.buffer_size() {
         cpal::SupportedBufferSize::Range { min, max } if (*min..=*max).contains(&period) => {
             cpal::BufferSize::Fixed(period)
@@ -351,9 +352,13 @@ fn stream_config(
     Ok((config, supported.sample_format()))
 }
 
+/// Samples in `span` at `rate` (mono).
+fn samples_in(rate: u32, span: Duration) -> usize {
+    usize::try_from(u128::from(rate) * span.as_micros() / 1_000_000).unwrap_or(usize::MAX)
+}
+
 fn ring_for(rate: u32) -> (HeapProd<f32>, HeapCons<f32>) {
-    let samples = usize::try_from(u128::from(rate) * RING.as_millis() / 1000).unwrap_or(24_000);
-    HeapRb::<f32>::new(samples.max(FRAME_SAMPLES * 4)).split()
+    HeapRb::<f32>::new(samples_in(rate, RING).max(FRAME_SAMPLES * 4)).split()
 }
 
 fn open_error(direction: Direction, name: &str) -> impl Fn(cpal::Error) -> DeviceError + '_ {
@@ -559,6 +564,8 @@ pub struct Speaker {
     converter: RateConverter,
     device_delay: DeviceDelay,
     converted: Vec<f32>,
+    /// Device samples the next writes leave out.
+    skipping: usize,
 }
 
 impl std::fmt::Debug for Speaker {
@@ -590,6 +597,7 @@ impl Speaker {
             samples,
             device_delay,
             converted: Vec::with_capacity(FRAME_SAMPLES * 2),
+            skipping: 0,
         })
     }
 
@@ -612,8 +620,14 @@ impl AudioSink for Speaker {
             tracing::warn!(%error, "speaker resampling failed");
             return;
         }
+        let skipped = self.skipping.min(self.converted.len());
+        self.skipping -= skipped;
         // A full ring means the device stopped pulling; what does not fit is dropped.
-        let _ = self.samples.push_slice(&self.converted);
+        let _ = self.samples.push_slice(&self.converted[skipped..]);
+    }
+
+    fn skip_ahead(&mut self, by: Duration) {
+        self.skipping += samples_in(self.format.sample_rate, by);
     }
 
     fn queued(&self) -> Option<Duration> {

@@ -36,6 +36,10 @@ pub trait AudioSink: Send {
     fn queued(&self) -> Option<std::time::Duration> {
         None
     }
+
+    /// Gives up `by` of the delay queued at a device: the next audio written loses
+    /// that much from its start. Sinks without a queue of their own ignore it.
+    fn skip_ahead(&mut self, _by: std::time::Duration) {}
 }
 
 impl AudioSource for ToneSource {
@@ -113,6 +117,12 @@ impl AudioSink for GatedSink {
 
     fn queued(&self) -> Option<std::time::Duration> {
         if self.open.is_open() { self.inner.queued() } else { None }
+    }
+
+    fn skip_ahead(&mut self, by: std::time::Duration) {
+        if self.open.is_open() {
+            self.inner.skip_ahead(by);
+        }
     }
 }
 

@@ -223,6 +223,11 @@ impl JitterBuffer {
         }
     }
 
+    /// The measured interarrival jitter.
+    pub fn jitter(&self) -> Duration {
+        Duration::from_secs_f64(self.jitter_rtp / RTP_CLOCK_HZ as f64)
+    }
+
     /// RFC 3550 section 6.4.1, in RTP clock units.
     fn measure_jitter(&mut self, now: Duration, timestamp: u32) {
         if let Some((then, previous_timestamp)) = self.previous {
@@ -236,8 +241,7 @@ impl JitterBuffer {
 
     /// Enough delay to absorb about three times the measured jitter, in whole frames.
     fn target_delay(&self) -> Duration {
-        let jitter = Duration::from_secs_f64(self.jitter_rtp / RTP_CLOCK_HZ as f64);
-        let frames = (3 * jitter).as_micros().div_ceil(self.config.frame.as_micros().max(1));
+        let frames = (3 * self.jitter()).as_micros().div_ceil(self.config.frame.as_micros().max(1));
         let wanted = self.config.frame * u32::try_from(frames).unwrap_or(u32::MAX);
         wanted.clamp(self.config.min_delay, self.config.max_delay)
     }
@@ -256,7 +260,8 @@ impl JitterBuffer {
         extended
     }
 
-    fn buffered(&self) -> Duration {
+    /// Audio waiting to be played.
+    pub fn buffered(&self) -> Duration {
         self.frame_time(self.packets.len() as u64)
     }
 

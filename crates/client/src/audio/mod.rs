@@ -8,6 +8,7 @@ pub mod jitter;
 pub mod ogg_opus;
 pub mod playback;
 pub mod resample;
+pub mod slack;
 pub mod tone;
 pub mod voice;
 pub mod wav;
@@ -22,6 +23,7 @@ pub use io::{
 pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 pub use ogg_opus::{OggOpusError, SamplesSource, decode_ogg_opus};
 pub use playback::Playback;
+pub use slack::SlackMeter;
 pub use tone::{ToneSource, tone_present, tone_share};
 pub use voice::{VoiceDecoder, VoiceEncoder, level_dbfs};
 pub use wav::{WavError, WavSink, WavSource};

@@ -1,13 +1,17 @@
 //! One call's audio processing, between the sound I/O and the network: encode what
-//! the source gives every 20 ms, and play what the jitter buffer releases.
+//! the source gives every 20 ms, and play what the jitter buffer releases, giving up
+//! playout delay at a speaker that packets do not need (`SlackMeter`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::ClientError;
+use crate::audio::device::SPEAKER_PERIOD;
 use crate::audio::io::{FRAME_SAMPLES, Frame};
-use crate::audio::{JitterBuffer, JitterConfig, VoiceDecoder, VoiceEncoder, level_dbfs};
+use crate::audio::{
+    JitterBuffer, JitterConfig, Playout, SlackMeter, VoiceDecoder, VoiceEncoder, level_dbfs,
+};
 
 use super::CallAudio;
 
@@ -18,6 +22,8 @@ const FRAME_TICKS: u64 = 960;
 /// A device sink gets another frame once less than this is queued: one poll period
 /// (5 ms) and one device period (5 ms) with a little to spare.
 const PLAYOUT_LOW_WATER: Duration = Duration::from_millis(12);
+/// A frame this quiet can be played short without anyone hearing the cut.
+const QUIET_DBFS: f32 = -45.0;
 /// Frames handled in one go at most, so a stalled device cannot spin the loop.
 pub const MAX_FRAMES_AT_ONCE: usize = 3;
 
@@ -108,6 +114,8 @@ pub struct Pipeline {
     encoder: VoiceEncoder,
     decoder: VoiceDecoder,
     jitter: JitterBuffer,
+    slack: SlackMeter,
+    newest_arrival: Option<Instant>,
     origin: Instant,
     input: Box<Frame>,
     output: Box<Frame>,
@@ -130,6 +138,8 @@ impl Pipeline {
             encoder: VoiceEncoder::new().map_err(media)?,
             decoder: VoiceDecoder::new().map_err(media)?,
             jitter: JitterBuffer::new(JitterConfig::default()),
+            slack: SlackMeter::new(SPEAKER_PERIOD),
+            newest_arrival: None,
             origin: now,
             input: Box::new([0.0; FRAME_SAMPLES]),
             output: Box::new([0.0; FRAME_SAMPLES]),
@@ -157,22 +167,44 @@ impl Pipeline {
                     if queued >= PLAYOUT_LOW_WATER {
                         break;
                     }
-                    self.play_one(audio);
+                    self.play_one(audio, Some(now));
                     queued += FRAME;
                 }
             }
             None => {
                 if self.play_clock.due(now) {
-                    self.play_one(audio);
+                    self.play_one(audio, None);
                 }
             }
         }
     }
 
-    fn play_one(&mut self, audio: &mut CallAudio) {
+    /// Plays the next frame. `device_time` is given for a sink that keeps its own
+    /// queue: its delay is then watched, and given up in a quiet frame when packets
+    /// wait for their turn longer than they need to.
+    fn play_one(&mut self, audio: &mut CallAudio, device_time: Option<Instant>) {
         let playout = self.jitter.poll_playout();
         self.decoder.play(&playout, &mut self.output);
         self.output_dbfs = level_dbfs(&self.output[..]);
+        if let Some(now) = device_time {
+            // The newest packet's wait from arrival until it is played: so far, plus
+            // the frames still ahead of it.
+            let waited = self
+                .newest_arrival
+                .filter(|_| matches!(playout, Playout::Decode(_)))
+                .map(|at| now.saturating_duration_since(at) + self.jitter.buffered());
+            self.slack.played(waited, self.jitter.jitter());
+            if self.output_dbfs < QUIET_DBFS {
+                let spare = self.slack.take();
+                if !spare.is_zero() {
+                    tracing::debug!(
+                        spare_ms = spare.as_secs_f64() * 1000.0,
+                        "playout delay given up"
+                    );
+                    audio.sink.skip_ahead(spare);
+                }
+            }
+        }
         audio.sink.write_frame(&self.output);
     }
 
@@ -205,6 +237,7 @@ impl Pipeline {
     /// A packet arrived.
     pub fn receive(&mut self, at: Instant, sequence: u16, rtp_time: u32, payload: &[u8]) {
         self.log.arrivals.record(at);
+        self.newest_arrival = Some(at);
         self.jitter.handle_packet(at - self.origin, sequence, rtp_time, payload.to_vec());
     }
 
@@ -262,5 +295,146 @@ mod tests {
         assert!(clock.due(at(500)));
         assert!(!clock.due(at(501)), "no burst of the 24 missed periods");
         assert!(clock.due(at(520)));
+    }
+}
+
+/// The pipeline against a simulated sound device, on a simulated clock: packets
+/// arrive every 20 ms at a chosen phase, the device takes a period of audio every
+/// period, and the pipeline is polled every 5 ms, as the peer does.
+#[cfg(test)]
+mod playout_delay {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::audio::{AudioSink, SilentSource};
+
+    const STEP: Duration = Duration::from_millis(1);
+
+    #[derive(Debug, Default)]
+    struct Device {
+        written: Duration,
+        played: Duration,
+        skipping: Duration,
+        skipped: Duration,
+        underruns: u32,
+    }
+
+    struct SimulatedSpeaker(Arc<Mutex<Device>>);
+
+    impl AudioSink for SimulatedSpeaker {
+        fn write_frame(&mut self, _frame: &Frame) {
+            let mut device = self.0.lock().unwrap();
+            let skipped = device.skipping.min(FRAME);
+            device.skipping -= skipped;
+            device.skipped += skipped;
+            device.written += FRAME - skipped;
+        }
+
+        fn queued(&self) -> Option<Duration> {
+            let device = self.0.lock().unwrap();
+            Some(device.written.saturating_sub(device.played))
+        }
+
+        fn skip_ahead(&mut self, by: Duration) {
+            self.0.lock().unwrap().skipping += by;
+        }
+    }
+
+    struct Run {
+        /// Audio ahead of each packet's first sample when it arrives, over the
+        /// first and the last second.
+        delay_first_second: Duration,
+        delay_last_second: Duration,
+        device: Device,
+        /// Frames concealed after the first cut.
+        concealed: u64,
+    }
+
+    /// Four seconds of a call: packets arriving `phase` after each 20 ms mark,
+    /// spread by `spread` (a fixed pattern, 0 to `spread`).
+    fn run(phase: Duration, spread: Duration) -> Run {
+        let device = Arc::new(Mutex::new(Device::default()));
+        let mut audio = CallAudio {
+            source: Box::new(SilentSource),
+            sink: Box::new(SimulatedSpeaker(device.clone())),
+        };
+        let mut pipeline = Pipeline::new(false, PacketLog::default()).unwrap();
+        let mut encoder = VoiceEncoder::new().unwrap();
+        let packet = encoder.encode(&[0.0; FRAME_SAMPLES]).unwrap().to_vec();
+        let start = Instant::now();
+        let pattern = [0u32, 3, 1, 4, 2];
+        let arrivals: Vec<(u32, u32)> = (0..200u32)
+            .map(|k| {
+                let jitter = spread * pattern[k as usize % pattern.len()] / 4;
+                let at = FRAME * k + phase + jitter;
+                (u32::try_from(at.as_millis()).unwrap(), k)
+            })
+            .collect();
+        let pull_every = u32::try_from(SPEAKER_PERIOD.as_millis()).unwrap();
+        let mut delays = Vec::new();
+        let mut concealed_before_first_cut = None;
+        for ms in 0..4_000u32 {
+            let now = start + STEP * ms;
+            if ms % pull_every == 0 {
+                let mut device = device.lock().unwrap();
+                if device.written >= device.played + SPEAKER_PERIOD {
+                    device.played += SPEAKER_PERIOD;
+                } else if device.played > Duration::ZERO {
+                    device.underruns += 1;
+                }
+            }
+            for &(_, k) in arrivals.iter().filter(|(at, _)| *at == ms) {
+                pipeline.receive(now, k as u16, k * 960, &packet);
+                let queued = audio.sink.queued().unwrap_or_default();
+                delays.push((ms, (queued + pipeline.jitter.buffered()).saturating_sub(FRAME)));
+            }
+            if ms % 5 == 2 {
+                pipeline.play(&mut audio, now);
+            }
+            if concealed_before_first_cut.is_none()
+                && device.lock().unwrap().skipped > Duration::ZERO
+            {
+                let stats = pipeline.jitter.stats();
+                concealed_before_first_cut = Some(stats.concealed + stats.expanded);
+            }
+        }
+        let mean = |from: u32, to: u32| {
+            let chosen: Vec<Duration> =
+                delays.iter().filter(|(ms, _)| (from..to).contains(ms)).map(|(_, d)| *d).collect();
+            chosen.iter().sum::<Duration>() / u32::try_from(chosen.len()).unwrap()
+        };
+        let stats = pipeline.jitter.stats();
+        Run {
+            delay_first_second: mean(200, 1_200),
+            delay_last_second: mean(3_000, 4_000),
+            device: std::mem::take(&mut *device.lock().unwrap()),
+            concealed: stats.concealed + stats.expanded
+                - concealed_before_first_cut.unwrap_or(stats.concealed + stats.expanded),
+        }
+    }
+
+    #[test]
+    fn whatever_the_phase_a_steady_stream_ends_with_at_most_a_frame_queued_ahead() {
+        for phase in 0..20 {
+            let run = run(Duration::from_millis(phase), Duration::ZERO);
+            assert!(
+                run.delay_last_second <= Duration::from_millis(20),
+                "phase {phase} ms: {:?} queued ahead of each packet at the end (given up: {:?})",
+                run.delay_last_second,
+                run.device.skipped
+            );
+            assert_eq!(run.device.underruns, 0, "phase {phase} ms");
+            assert_eq!(run.concealed, 0, "phase {phase} ms: a cut made a packet late");
+        }
+    }
+
+    #[test]
+    fn with_jitter_delay_is_only_ever_given_up_where_no_packet_misses_its_turn() {
+        for phase in 0..20 {
+            let run = run(Duration::from_millis(phase), Duration::from_millis(4));
+            assert_eq!(run.device.underruns, 0, "phase {phase} ms");
+            assert_eq!(run.concealed, 0, "phase {phase} ms: a cut made a packet late");
+            assert!(run.delay_last_second <= run.delay_first_second, "phase {phase} ms");
+        }
     }
 }
