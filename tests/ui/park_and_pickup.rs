@@ -36,6 +36,8 @@ async fn an_incoming_call_is_answered_parked_and_picked_up_by_a_headless_client(
             app.click(&format!("copy-code-{code}")).await?;
             app.wait_for_text(&format!("copy-code-{code}"), "Copied").await?;
             assert_eq!(pasted_into_the_dial_box(app).await?, code.to_string());
+            // The confirmation is a moment, not a new label: the button offers to copy again.
+            app.wait_for_text(&format!("copy-code-{code}"), "Copy").await?;
             app.click(&format!("copy-link-{code}")).await?;
             app.wait_for_text(&format!("copy-link-{code}"), "Link copied").await?;
             assert_eq!(pasted_into_the_dial_box(app).await?, format!("callpark://pickup/{code}"));

@@ -13,14 +13,21 @@ function cell(element: HTMLElement, name: string): HTMLElement {
   return found;
 }
 
-/** A button that copies something and then says it did. */
+/** How long a copy button says it copied before it reads as a button again. */
+const COPIED_SHOWN_MS = 2000;
+
+/** A button that copies something, says it did for a moment, then offers it again. */
 function copyButton(testid: string, label: string, name: string, done: string,
                     copy: () => Promise<void>): HTMLElement {
   const button = h("button", { type: "button", testid, "aria-label": name }, label);
+  let restore: number | undefined;
   button.addEventListener("click", () => {
     void attempt(async () => {
       await copy();
       button.textContent = done;
+      // A second copy within the moment restarts it rather than cutting it short.
+      window.clearTimeout(restore);
+      restore = window.setTimeout(() => { button.textContent = label; }, COPIED_SHOWN_MS);
     });
   });
   return button;
