@@ -149,3 +149,25 @@ async fn an_unknown_device_is_refused_with_the_ones_there_are() {
     assert!(message.contains("no microphone matches \"no such microphone\""), "{message}");
     assert!(message.contains(&format!("{}.monitor", bob_mic.name)), "lists what exists: {message}");
 }
+
+/// The pipeline keeps one device period of playout delay; the period must be what
+/// the sound system grants, which need not be what was asked (this PulseAudio
+/// server takes 10 ms per callback where 5 ms are asked).
+#[tokio::test]
+async fn a_speaker_reports_the_period_the_sound_system_grants() {
+    let carol_speaker = NullSink::load("period");
+    let mut speaker = Speaker::open(&carol_speaker.sink()).unwrap();
+    let mut tone = ToneSource::new(440.0, SAMPLE_RATE, 0.3);
+    let mut frame = [0.0; FRAME_SAMPLES];
+    let mut period = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..25 {
+        period.tick().await;
+        tone.read_frame(&mut frame);
+        speaker.write_frame(&frame);
+    }
+    let granted = speaker.period().expect("the speaker has taken audio for half a second");
+    assert!(
+        (Duration::from_millis(1)..=Duration::from_millis(100)).contains(&granted),
+        "a device period of {granted:?}"
+    );
+}

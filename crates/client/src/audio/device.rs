@@ -6,7 +6,7 @@
 //! only copies.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -241,6 +241,22 @@ impl DeviceDelay {
 
     fn get(&self) -> Duration {
         Duration::from_micros(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// The most audio a playback callback has taken at once, in device samples (0 until
+/// the first callback): the period the sound system actually granted.
+#[derive(Clone, Debug, Default)]
+struct DevicePeriod(Arc<AtomicUsize>);
+
+impl DevicePeriod {
+    fn taken(&self, samples: usize) {
+        self.0.fetch_max(samples, Ordering::Relaxed);
+    }
+
+    fn get(&self, rate: u32) -> Option<Duration> {
+        let samples = self.0.load(Ordering::Relaxed);
+        (samples > 0).then(|| Duration::from_secs_f64(samples as f64 / f64::from(rate.max(1))))
     }
 }
 
@@ -563,6 +579,7 @@ pub struct Speaker {
     samples: HeapProd<f32>,
     converter: RateConverter,
     device_delay: DeviceDelay,
+    period: DevicePeriod,
     converted: Vec<f32>,
     /// Device samples the next writes leave out.
     skipping: usize,
@@ -577,7 +594,8 @@ impl std::fmt::Debug for Speaker {
 impl Speaker {
     pub fn open(choice: &DeviceChoice) -> Result<Self, DeviceError> {
         let device_delay = DeviceDelay::default();
-        let delay = device_delay.clone();
+        let period = DevicePeriod::default();
+        let (delay, taken) = (device_delay.clone(), period.clone());
         let (stream, format, samples) =
             spawn_stream(Direction::Speaker, choice, move |device, config, sample_format| {
                 let (producer, consumer) = ring_for(config.sample_rate);
@@ -587,6 +605,7 @@ impl Speaker {
                     mono: Vec::new(),
                     level: PlaybackLevel::new(config.sample_rate),
                     delay,
+                    period: taken,
                 };
                 Ok((playback.start(device, config, sample_format)?, producer))
             })?;
@@ -596,6 +615,7 @@ impl Speaker {
             format,
             samples,
             device_delay,
+            period,
             converted: Vec::with_capacity(FRAME_SAMPLES * 2),
             skipping: 0,
         })
@@ -634,6 +654,10 @@ impl AudioSink for Speaker {
         let queued = self.samples.occupied_len() as f64 / f64::from(self.format.sample_rate);
         Some(Duration::from_secs_f64(queued))
     }
+
+    fn period(&self) -> Option<Duration> {
+        self.period.get(self.format.sample_rate)
+    }
 }
 
 /// The playback callback's state.
@@ -643,6 +667,7 @@ struct Playback {
     mono: Vec<f32>,
     level: PlaybackLevel,
     delay: DeviceDelay,
+    period: DevicePeriod,
 }
 
 impl Playback {
@@ -675,6 +700,7 @@ impl Playback {
                 self.delay.set(stamp.playback.saturating_duration_since(stamp.callback));
                 let channels = self.channels.max(1);
                 let wanted = data.len() / channels;
+                self.period.taken(wanted);
                 self.mono.clear();
                 self.mono.resize(wanted, 0.0);
                 let skip = self.level.before_read(self.consumer.occupied_len(), wanted);

@@ -40,6 +40,13 @@ pub trait AudioSink: Send {
     /// Gives up `by` of the delay queued at a device: the next audio written loses
     /// that much from its start. Sinks without a queue of their own ignore it.
     fn skip_ahead(&mut self, _by: std::time::Duration) {}
+
+    /// For a device with its own clock, how much audio it takes at a time, once it
+    /// has taken some. A device may not grant the period asked for (WASAPI and
+    /// CoreAudio pick their own), and the playout delay given up must leave it.
+    fn period(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 impl AudioSource for ToneSource {
@@ -123,6 +130,10 @@ impl AudioSink for GatedSink {
         if self.open.is_open() {
             self.inner.skip_ahead(by);
         }
+    }
+
+    fn period(&self) -> Option<std::time::Duration> {
+        self.inner.period()
     }
 }
 

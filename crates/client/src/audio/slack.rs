@@ -37,6 +37,11 @@ impl SlackMeter {
         Self { step, shortest: None, seen: 0, due: Duration::ZERO }
     }
 
+    /// The device turned out to take its audio `step` at a time.
+    pub fn set_step(&mut self, step: Duration) {
+        self.step = step;
+    }
+
     /// A frame was played. `waited` is how long the newest packet waits from its
     /// arrival until it is played; `None` for concealment, FEC or silence, after
     /// which nothing is given up until a whole window has gone well again.

@@ -138,6 +138,7 @@ impl Pipeline {
             encoder: VoiceEncoder::new().map_err(media)?,
             decoder: VoiceDecoder::new().map_err(media)?,
             jitter: JitterBuffer::new(JitterConfig::default()),
+            // The period asked of the speaker, until it has said what it takes.
             slack: SlackMeter::new(SPEAKER_PERIOD),
             newest_arrival: None,
             origin: now,
@@ -193,6 +194,9 @@ impl Pipeline {
                 .newest_arrival
                 .filter(|_| matches!(playout, Playout::Decode(_)))
                 .map(|at| now.saturating_duration_since(at) + self.jitter.buffered());
+            if let Some(period) = audio.sink.period() {
+                self.slack.set_step(period);
+            }
             self.slack.played(waited, self.jitter.jitter());
             if self.output_dbfs < QUIET_DBFS {
                 let spare = self.slack.take();
@@ -312,6 +316,7 @@ mod playout_delay {
 
     #[derive(Debug, Default)]
     struct Device {
+        period: Duration,
         written: Duration,
         played: Duration,
         skipping: Duration,
@@ -338,6 +343,11 @@ mod playout_delay {
         fn skip_ahead(&mut self, by: Duration) {
             self.0.lock().unwrap().skipping += by;
         }
+
+        fn period(&self) -> Option<Duration> {
+            let device = self.0.lock().unwrap();
+            (device.played > Duration::ZERO).then_some(device.period)
+        }
     }
 
     struct Run {
@@ -351,9 +361,10 @@ mod playout_delay {
     }
 
     /// Four seconds of a call: packets arriving `phase` after each 20 ms mark,
-    /// spread by `spread` (a fixed pattern, 0 to `spread`).
-    fn run(phase: Duration, spread: Duration) -> Run {
-        let device = Arc::new(Mutex::new(Device::default()));
+    /// spread by `spread` (a fixed pattern, 0 to `spread`), played by a device that
+    /// takes `period` at a time.
+    fn run_with_period(phase: Duration, spread: Duration, period: Duration) -> Run {
+        let device = Arc::new(Mutex::new(Device { period, ..Device::default() }));
         let mut audio = CallAudio {
             source: Box::new(SilentSource),
             sink: Box::new(SimulatedSpeaker(device.clone())),
@@ -370,15 +381,15 @@ mod playout_delay {
                 (u32::try_from(at.as_millis()).unwrap(), k)
             })
             .collect();
-        let pull_every = u32::try_from(SPEAKER_PERIOD.as_millis()).unwrap();
+        let pull_every = u32::try_from(period.as_millis()).unwrap();
         let mut delays = Vec::new();
         let mut concealed_before_first_cut = None;
         for ms in 0..4_000u32 {
             let now = start + STEP * ms;
             if ms % pull_every == 0 {
                 let mut device = device.lock().unwrap();
-                if device.written >= device.played + SPEAKER_PERIOD {
-                    device.played += SPEAKER_PERIOD;
+                if device.written >= device.played + period {
+                    device.played += period;
                 } else if device.played > Duration::ZERO {
                     device.underruns += 1;
                 }
@@ -413,6 +424,11 @@ mod playout_delay {
         }
     }
 
+    /// The same with the period the speaker is asked for.
+    fn run(phase: Duration, spread: Duration) -> Run {
+        run_with_period(phase, spread, SPEAKER_PERIOD)
+    }
+
     #[test]
     fn whatever_the_phase_a_steady_stream_ends_with_at_most_a_frame_queued_ahead() {
         for phase in 0..20 {
@@ -435,6 +451,22 @@ mod playout_delay {
             assert_eq!(run.device.underruns, 0, "phase {phase} ms");
             assert_eq!(run.concealed, 0, "phase {phase} ms: a cut made a packet late");
             assert!(run.delay_last_second <= run.delay_first_second, "phase {phase} ms");
+        }
+    }
+
+    #[test]
+    fn a_device_that_takes_a_longer_period_than_asked_is_never_cut_short() {
+        // A sound system may grant its own period where 5 ms were asked (ALSA's
+        // common 1,024 samples are 21 ms at 48 kHz): the delay kept must follow the
+        // period the device reports, or cuts make packets late (seen failing at
+        // 15 and 20 ms with the 5 ms assumed).
+        let granted = Duration::from_millis(20);
+        for phase in 0..20 {
+            for spread in [Duration::ZERO, Duration::from_millis(4)] {
+                let run = run_with_period(Duration::from_millis(phase), spread, granted);
+                assert_eq!(run.device.underruns, 0, "phase {phase} ms, spread {spread:?}");
+                assert_eq!(run.concealed, 0, "phase {phase} ms, spread {spread:?}: a packet late");
+            }
         }
     }
 }
