@@ -62,19 +62,22 @@ impl Drop for NullSink {
     }
 }
 
-/// Plays a tone into `speaker` in real time (one frame per 20 ms) until stopped.
+/// Plays `frames` of a tone into `speaker` in real time (one frame per 20 ms).
+async fn feed_tone(speaker: &mut Speaker, hz: f32, frames: u32) {
+    let mut tone = ToneSource::new(hz, SAMPLE_RATE, 0.3);
+    let mut frame = [0.0; FRAME_SAMPLES];
+    let mut period = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..frames {
+        period.tick().await;
+        tone.read_frame(&mut frame);
+        speaker.write_frame(&frame);
+    }
+}
+
+/// Plays a tone into `speaker` in real time until stopped.
 fn play_tone(mut speaker: Speaker, hz: f32) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tone = ToneSource::new(hz, SAMPLE_RATE, 0.3);
-        let mut frame = [0.0; FRAME_SAMPLES];
-        let mut period = tokio::time::interval(Duration::from_millis(20));
-        // Bounded: a test that forgets to stop it still ends.
-        for _ in 0..1_500 {
-            period.tick().await;
-            tone.read_frame(&mut frame);
-            speaker.write_frame(&frame);
-        }
-    })
+    // Bounded: a test that forgets to stop it still ends.
+    tokio::spawn(async move { feed_tone(&mut speaker, hz, 1_500).await })
 }
 
 /// Records `microphone` for `length`.
@@ -157,14 +160,7 @@ async fn an_unknown_device_is_refused_with_the_ones_there_are() {
 async fn a_speaker_reports_the_period_the_sound_system_grants() {
     let carol_speaker = NullSink::load("period");
     let mut speaker = Speaker::open(&carol_speaker.sink()).unwrap();
-    let mut tone = ToneSource::new(440.0, SAMPLE_RATE, 0.3);
-    let mut frame = [0.0; FRAME_SAMPLES];
-    let mut period = tokio::time::interval(Duration::from_millis(20));
-    for _ in 0..25 {
-        period.tick().await;
-        tone.read_frame(&mut frame);
-        speaker.write_frame(&frame);
-    }
+    feed_tone(&mut speaker, 440.0, 25).await;
     let granted = speaker.period().expect("the speaker has taken audio for half a second");
     assert!(
         (Duration::from_millis(1)..=Duration::from_millis(100)).contains(&granted),
