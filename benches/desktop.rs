@@ -5,7 +5,11 @@
 //! - idle memory: the whole process tree (the app and its WebKit web and network
 //!   processes), PSS from /proc/<pid>/smaps_rollup, signed in to a real service
 //!   through the UI (WebDriver) and left idle for `IDLE_SECONDS` (default 5), three
-//!   times.
+//!   times; each time beside a minimal Tauri app of the same Tauri build (one window,
+//!   one static page: this binary run with `--minimal-shell`) measured the same way,
+//!   and the ratio of the two;
+//! - idle CPU: the process tree's CPU time while signed in and idle (no call, so no
+//!   sound device open) over `IDLE_CPU_SECONDS` (default 60), as a share of a core.
 //!
 //! `CALLPARK_APP_BINARY=target/release/callpark-desktop cargo xtask pulse -- cargo
 //! bench --profile dev --bench desktop` measures the shipped build (made by `npx
@@ -89,6 +93,27 @@ mod linux {
         kib as f64 / 1024.0
     }
 
+    /// CPU time the processes have used so far (user and system).
+    fn cpu_time(pids: &[u32]) -> Duration {
+        let ticks: u64 = pids
+            .iter()
+            .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+            .filter_map(|stat| {
+                // After the ')' that ends the command name: state is field 3, utime 14,
+                // stime 15 (proc(5)).
+                let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
+                Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+            })
+            .sum();
+        let per_second = Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse::<u64>().ok())
+            .unwrap_or(100);
+        Duration::from_secs_f64(ticks as f64 / per_second as f64)
+    }
+
     fn start_xvfb() -> (support::ChildGuard, String) {
         let mut command = Command::new("Xvfb");
         command.args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"]);
@@ -160,23 +185,107 @@ mod linux {
             .expect("the running app")
     }
 
-    async fn signed_in_idle_pss(idle: Duration) -> f64 {
+    fn print_tree(tree: &[u32]) {
+        for pid in tree {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            println!("  {pid} {}: {:.1} MiB", name.trim(), pss_mib(&[*pid]));
+        }
+    }
+
+    /// Signed in through the UI and idle for `idle`: the tree's PSS, and its share of
+    /// a core over `cpu_window` after that (none measured when zero).
+    async fn signed_in_idle(idle: Duration, cpu_window: Duration) -> (f64, Option<f64>) {
         let service = parties::Service::start().await;
         let app = support::Desktop::launch("bench-memory").await;
         app.sign_in(&service.address, "bob").await.expect("signed in");
         tokio::time::sleep(idle).await;
         let tree = process_tree(app_pid());
         let pss = pss_mib(&tree);
-        for pid in &tree {
-            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            println!("  {pid} {}: {:.1} MiB", name.trim(), pss_mib(&[*pid]));
+        print_tree(&tree);
+        let mut cpu = None;
+        if !cpu_window.is_zero() {
+            let before = cpu_time(&tree);
+            tokio::time::sleep(cpu_window).await;
+            let used = cpu_time(&process_tree(app_pid())).saturating_sub(before);
+            cpu = Some(100.0 * used.as_secs_f64() / cpu_window.as_secs_f64());
         }
         app.run(async |_| Ok(())).await;
-        pss
+        (pss, cpu)
+    }
+
+    /// The minimal Tauri app (this binary with `--minimal-shell`), idle for `idle`
+    /// after its page loaded: its tree's PSS.
+    fn minimal_shell_idle_pss(display: &str, idle: Duration) -> f64 {
+        let home = tempfile::tempdir().unwrap();
+        let mut command = Command::new("dbus-run-session");
+        command
+            .arg(format!("--config-file={}", support::private_bus_config(home.path()).display()))
+            .arg("--")
+            .arg(std::env::current_exe().unwrap())
+            .arg("--minimal-shell")
+            .env("DISPLAY", display)
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command.spawn().expect("the minimal app");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let root = child.id();
+        let _app = support::ChildGuard::new("minimal-shell", child, true);
+        // It prints its pid once the page has loaded.
+        let (lines, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let loaded = received.recv_timeout(STARTUP_LIMIT).expect("the minimal app's page loads");
+        assert!(loaded.starts_with("loaded"), "{loaded}");
+        std::thread::sleep(idle);
+        let tree = process_tree(root);
+        print_tree(&tree);
+        pss_mib(&tree)
+    }
+
+    /// One window, one static page: what any Tauri app of this build costs.
+    pub fn minimal_shell() {
+        const PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\">\
+            <title>Minimal</title></head><body><p>A minimal Tauri app.</p></body></html>";
+        let mut context = tauri::generate_context!();
+        context.config_mut().app.windows.clear();
+        tauri::Builder::default()
+            .register_uri_scheme_protocol("minimal", |_, _| {
+                tauri::http::Response::builder()
+                    .header("Content-Type", "text/html")
+                    .body(PAGE.as_bytes().to_vec())
+                    .unwrap()
+            })
+            .setup(|app| {
+                let url = tauri::WebviewUrl::CustomProtocol("minimal://localhost/".parse()?);
+                tauri::WebviewWindowBuilder::new(app, "main", url)
+                    .title("Minimal")
+                    .on_page_load(|_, payload| {
+                        if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                            println!("loaded {}", std::process::id());
+                        }
+                    })
+                    .build()?;
+                Ok(())
+            })
+            .run(context)
+            .expect("the minimal app runs");
     }
 
     pub fn main() {
         if std::env::args().any(|arg| arg == "--list") {
+            return;
+        }
+        if std::env::args().any(|arg| arg == "--minimal-shell") {
+            minimal_shell();
             return;
         }
         let runs = env_number("RUNS", 10);
@@ -195,14 +304,32 @@ mod linux {
             median(&mut insides)
         );
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        let mut memory: Vec<f64> = (0..3)
-            .map(|_| {
-                let pss = runtime.block_on(signed_in_idle_pss(idle));
-                println!("idle, signed in: {pss:.1} MiB PSS");
-                pss
-            })
-            .collect();
-        println!("idle memory (PSS, process tree), median of 3: {:.1} MiB", median(&mut memory));
+        let (mut memory, mut minimal, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..3 {
+            let baseline = minimal_shell_idle_pss(&display, idle);
+            println!("minimal Tauri app, idle: {baseline:.1} MiB PSS");
+            let (pss, _) = runtime.block_on(signed_in_idle(idle, Duration::ZERO));
+            println!("idle, signed in: {pss:.1} MiB PSS ({:.2} × the minimal app)", pss / baseline);
+            memory.push(pss);
+            minimal.push(baseline);
+            ratios.push(pss / baseline);
+        }
+        println!(
+            "idle memory (PSS, process tree), median of 3: {:.1} MiB; minimal Tauri app {:.1} MiB; \
+             ratio {:.2}",
+            median(&mut memory),
+            median(&mut minimal),
+            median(&mut ratios)
+        );
+        let cpu_window = Duration::from_secs(env_number("IDLE_CPU_SECONDS", 60));
+        if !cpu_window.is_zero() {
+            let (_, cpu) = runtime.block_on(signed_in_idle(idle, cpu_window));
+            println!(
+                "idle CPU, signed in, no call, over {} s: {:.2} % of a core (process tree)",
+                cpu_window.as_secs(),
+                cpu.unwrap_or(f64::NAN)
+            );
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 # per scenario, every server stopped by PID.
 #
 #   scripts/bench-load.sh            # the signaling scenarios: latency throughput idle
-#   scripts/bench-load.sh latency    # or: throughput, idle, media-parked, media-bridged
+#   scripts/bench-load.sh latency    # or: throughput, idle, media-idle, media-parked, media-bridged
 #
 # The media scenarios take CALLS (default 2000 parked, 1000 bridged) and SECONDS_MEASURED (20); SILENT=1 makes parked callers send nothing.
 #
@@ -59,8 +59,9 @@ for scenario in ${scenarios[*]}; do
     throughput) load throughput --lanes "${LANES:-16}" --seconds 20 ;;
     idle) load idle --connections 10000 --users 100 --server-pid "$server_pid" ;;
     media-parked) load media-parked --calls "${CALLS:-2000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ${SILENT:+--silent-callers} ;;
+    media-idle) load media-idle --devices "${DEVICES:-10000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ;;
     media-bridged) load media-bridged --calls "${CALLS:-1000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ;;
-    *) echo "unknown scenario $scenario (latency, throughput, idle, media-parked, media-bridged)" >&2; exit 2 ;;
+    *) echo "unknown scenario $scenario (latency, throughput, idle, media-idle, media-parked, media-bridged)" >&2; exit 2 ;;
   esac
   stop_server
 done

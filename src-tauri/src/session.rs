@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use callpark_client::audio::{DeviceChoice, Playback};
-use callpark_client::media::CallAudio;
+use callpark_client::audio::{DeviceChoice, Direction, Playback, check_device};
+use callpark_client::media::SoundDevices;
 use callpark_client::{ServiceAddress, Softphone, Trust, ViewModel};
 use serde::Serialize;
 use tauri::async_runtime::JoinHandle;
@@ -33,7 +33,8 @@ pub struct Snapshot {
     pub view: ViewModel,
     /// My park group as people name it ("Front desk"), when park is on for me.
     pub park_group: Option<String>,
-    /// Sound devices that could not be opened (calls go on without them).
+    /// Chosen sound devices that do not exist (calls go on without them); what a
+    /// call could not open comes with its statistics.
     pub sound_problems: Vec<String>,
 }
 
@@ -55,8 +56,22 @@ fn choice(device: Option<&String>) -> DeviceChoice {
     device.map_or(DeviceChoice::Default, |name| DeviceChoice::Named(name.clone()))
 }
 
-fn problems_in_words(problems: Vec<callpark_client::audio::DeviceError>) -> Vec<String> {
-    problems.into_iter().map(|problem| format!("Sound: {problem}.")).collect()
+/// The devices chosen, and which of them the sound system does not have. Nothing
+/// is opened: the microphone and speaker open only for calls.
+fn sound_devices(
+    microphone: Option<&String>,
+    speaker: Option<&String>,
+) -> (SoundDevices, Vec<String>) {
+    let devices = SoundDevices { microphone: choice(microphone), speaker: choice(speaker) };
+    let problems = [
+        check_device(Direction::Microphone, &devices.microphone),
+        check_device(Direction::Speaker, &devices.speaker),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .map(|problem| format!("Sound: {problem}."))
+    .collect();
+    (devices, problems)
 }
 
 impl AppState {
@@ -111,10 +126,8 @@ impl AppState {
         }
         let service = ServiceAddress::new(server, &Trust::System)?;
         let settings = self.settings();
-        let (audio, problems) = CallAudio::devices(
-            &choice(settings.microphone.as_ref()),
-            &choice(settings.speaker.as_ref()),
-        );
+        let (audio, problems) =
+            sound_devices(settings.microphone.as_ref(), settings.speaker.as_ref());
         let phone = Softphone::sign_in(&service, login, password, DEVICE_NAME, audio).await?;
         let account = Account {
             server: service.base().to_owned(),
@@ -126,7 +139,7 @@ impl AppState {
             s.login = Some(account.login.clone());
         })?;
         let phone = Arc::new(phone);
-        let sound_problems = Arc::new(Mutex::new(problems_in_words(problems)));
+        let sound_problems = Arc::new(Mutex::new(problems));
         let tasks = vec![
             tauri::async_runtime::spawn(push_views(
                 app.clone(),
@@ -155,9 +168,7 @@ impl AppState {
         microphone: Option<String>,
         speaker: Option<String>,
     ) -> Result<Vec<String>, AppError> {
-        let (audio, problems) =
-            CallAudio::devices(&choice(microphone.as_ref()), &choice(speaker.as_ref()));
-        let problems = problems_in_words(problems);
+        let (audio, problems) = sound_devices(microphone.as_ref(), speaker.as_ref());
         if let Some(signed_in) = self.signed_in.lock().await.as_ref() {
             signed_in.phone.replace_audio(audio);
             if let Ok(mut shown) = signed_in.sound_problems.lock() {

@@ -74,6 +74,12 @@ async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
         .run(async |app| {
             app.sign_in(&service.address, "bob").await?;
             let code = carol.park_a_call_from(&dave, "carol").await;
+            // Signed in and idle: the microphone is closed, and the app says nothing of it.
+            for indicator in ["mic-live", "header-mic-live"] {
+                let shown =
+                    app.driver.find(By::Css(format!("[data-testid='{indicator}']"))).await?;
+                assert!(!shown.is_displayed().await?, "{indicator} shown while idle");
+            }
 
             app.click("open-pickup").await?;
             let input = app.by_test_id("pickup-code").await?;
@@ -82,6 +88,8 @@ async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
             app.wait_for_text("call-phase", "In call").await?;
             app.wait_for_text_containing("call-peer", "Dave").await?;
             app.wait_until_gone("pickup-dialog").await?;
+            app.wait_for_text("mic-live", "Microphone on").await?;
+            app.wait_for_text("header-mic-live", "Microphone on").await?;
             app.screenshot("pickup-connected").await;
             // Dave's tone arrives: the call's statistics count received packets.
             app.wait_for_text_where("stats-received", |text| {
@@ -91,6 +99,7 @@ async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
             app.screenshot("in-call").await;
             app.click("mute").await?;
             app.wait_for_text("mute", "Unmute").await?;
+            app.wait_for_text("mic-live", "Microphone on, muted").await?;
             let mute = app.by_test_id("mute").await?;
             assert_eq!(mute.attr("aria-pressed").await?.as_deref(), Some("true"));
             dave.wait_for("dave to be connected with bob", |view| {
@@ -102,6 +111,8 @@ async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
             .await;
             app.click("hang-up").await?;
             app.by_test_id("idle").await?;
+            app.wait_until_gone("header-mic-live").await?;
+            app.wait_until_gone("mic-live").await?;
             Ok(())
         })
         .await;

@@ -59,7 +59,7 @@ pub struct Party {
 impl Party {
     pub async fn sign_in(service: &Service, login: &str, tone_hz: f32) -> Party {
         let address = ServiceAddress::parse(&service.address).expect("the service address");
-        let audio = CallAudio {
+        let audio = move || CallAudio {
             source: Box::new(ToneSource::new(tone_hz, SAMPLE_RATE, 0.3)),
             sink: Box::new(DiscardSink),
         };

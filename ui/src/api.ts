@@ -54,6 +54,10 @@ export interface MediaStats {
   connected: boolean; muted: boolean; packets_sent: number; packets_received: number;
   loss: number; jitter_ms: number; buffer_delay_ms: number; recovered_by_fec: number;
   concealed: number; input_dbfs: number; output_dbfs: number;
+  /** The call audio is open (only while this device is a party to a call). */
+  microphone_open: boolean;
+  /** What this call could not open, in words. */
+  sound_problems: string[];
 }
 export interface DeviceInfo { id: string; name: string; is_default: boolean }
 export interface DeviceList { host: string; microphones: DeviceInfo[]; speakers: DeviceInfo[] }

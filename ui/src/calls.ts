@@ -56,7 +56,20 @@ export function renderCalls(snapshot: Snapshot, now: number): void {
   byTestId<HTMLButtonElement>("mute").disabled = active.phase !== "connected";
 }
 
+/** The microphone is live exactly while the call audio is open: said in the call
+ * panel and in the header, never otherwise. */
+function renderMicrophone(stats: MediaStats): void {
+  const words = stats.muted ? "Microphone on, muted" : "Microphone on";
+  for (const id of ["mic-live", "header-mic-live"]) {
+    const indicator = byTestId(id);
+    setText(indicator, words);
+    indicator.dataset.muted = String(stats.muted);
+    show(indicator, stats.microphone_open);
+  }
+}
+
 export function renderStats(stats: MediaStats): void {
+  renderMicrophone(stats);
   setText(byTestId("stats-received"), String(stats.packets_received));
   setText(byTestId("stats-sent"), String(stats.packets_sent));
   setText(byTestId("stats-loss"), `${(stats.loss * 100).toFixed(1)} %`);

@@ -1,6 +1,6 @@
 // The app's UI: renders the snapshots the Rust side pushes and sends intents back.
 // It never opens sockets and never touches audio.
-import { api, onPickupLink, onView, type Snapshot } from "./api";
+import { api, onPickupLink, onView, type MediaStats, type Snapshot } from "./api";
 import { report, setUpBanner } from "./banner";
 import { renderCalls, renderStats, setUpCalls } from "./calls";
 import { byTestId, setText, show } from "./dom";
@@ -13,6 +13,8 @@ import { forgetVoicemail, refreshVoicemail } from "./voicemail";
 import { connectionInWords } from "./words";
 
 let snapshot: Snapshot | null = null;
+/** What the current call could not open (from its statistics). */
+let callProblems: string[] = [];
 let pendingPickup: string | null = null;
 /** After signing out, views still in flight from the old sign-in are dropped. */
 let listening = true;
@@ -33,12 +35,25 @@ function render(): void {
   const status = byTestId("connection-status");
   setText(status, connectionInWords(view.connection));
   status.dataset.state = view.connection.state;
-  const problems = byTestId("sound-problems");
-  problems.replaceChildren(...snapshot.sound_problems.map((p) => Object.assign(document.createElement("li"), { textContent: p })));
-  show(problems, snapshot.sound_problems.length > 0);
+  renderSoundProblems();
   renderCalls(snapshot, now);
   renderParks(snapshot, now);
   renderPeople(snapshot);
+}
+
+function renderSoundProblems(): void {
+  const all = [...new Set([...(snapshot?.sound_problems ?? []), ...callProblems])];
+  const problems = byTestId("sound-problems");
+  problems.replaceChildren(...all.map((p) => Object.assign(document.createElement("li"), { textContent: p })));
+  show(problems, all.length > 0);
+}
+
+function onStats(stats: MediaStats): void {
+  renderStats(stats);
+  if (stats.sound_problems.join("\n") !== callProblems.join("\n")) {
+    callProblems = stats.sound_problems;
+    renderSoundProblems();
+  }
 }
 
 function applySnapshot(next: Snapshot): void {
@@ -52,7 +67,7 @@ function applySnapshot(next: Snapshot): void {
   }
   if (first) {
     showSignedIn(true);
-    void api.watchStats(renderStats).catch(report);
+    void api.watchStats(onStats).catch(report);
     if (pendingPickup !== null) {
       openPickup(pendingPickup);
       pendingPickup = null;

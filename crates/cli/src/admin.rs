@@ -158,6 +158,10 @@ pub enum UserCommand {
     Remove {
         login: String,
     },
+    /// Signs the user out on every device: their sign-ins stop working at once.
+    SignOut {
+        login: String,
+    },
 }
 
 pub async fn user(client: &AdminClient, command: UserCommand, out: &Out) -> Result<(), Failure> {
@@ -195,6 +199,13 @@ pub async fn user(client: &AdminClient, command: UserCommand, out: &Out) -> Resu
                 unanswered_delay_seconds: flags.unanswered_delay_seconds,
             };
             client.set_user(&login, &changes).await?
+        }
+        UserCommand::SignOut { login } => {
+            client.sign_out_user(&login).await?;
+            out.print(&serde_json::json!({"signed_out": login}), || {
+                format!("Signed {login} out on every device.")
+            });
+            return Ok(());
         }
         UserCommand::Remove { login } => {
             client.remove_user(&login).await?;

@@ -195,7 +195,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Failure> {
     let target = Target { server: cli.server, ca_file: cli.ca_file };
     match cli.command {
         Command::Login { login, password } => session::login(&target, &login, password, out).await,
-        Command::Logout => session::logout(out),
+        Command::Logout => session::logout(&target, out).await,
         Command::Call { login, park, audio } => {
             phone::call(&Session::load(&target)?, &login, park, &audio, out).await
         }

@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use callpark_client::audio::io::SAMPLE_RATE;
+use std::sync::{Arc, Mutex};
+
+use callpark_client::audio::io::{Frame, SAMPLE_RATE};
 use callpark_client::audio::{
-    AudioSink, AudioSource, DeviceChoice, DiscardSink, Gate, GatedSink, GatedSource, Microphone,
-    SilentSource, Speaker, ToneSource, WavSink, WavSource,
+    AudioSink, AudioSource, DeviceChoice, Direction, DiscardSink, Gate, GatedSink, GatedSource,
+    Microphone, SilentSource, Speaker, ToneSource, WavSink, WavSource, check_device,
 };
-use callpark_client::media::{CallAudio, Media};
+use callpark_client::media::{CallAudio, Media, OpenAudio, OpenedAudio};
 use callpark_client::{Connection, Engine, EngineEvent, ViewModel};
 use callpark_wire::{CallEndReason, Event, ParkedCall, Person, Presence, ReplyBody, RequestBody};
 use tokio::io::AsyncBufReadExt;
@@ -62,25 +64,121 @@ pub struct AudioArgs {
 }
 
 impl AudioArgs {
-    /// Opens the chosen source and sink; a device or file that cannot be used is an
-    /// error before any call is placed. Both start once the call connects (the gate).
-    fn open(&self) -> Result<(CallAudio, Gate), Failure> {
+    /// Checks the chosen source and sink (a device that does not exist or a file
+    /// that cannot be used is an error before any call is placed) without opening a
+    /// sound device: those open only while the softphone is a party to a call. What
+    /// it says and records starts once the call connects (the gate).
+    fn prepare(&self) -> Result<(CliAudio, Gate), Failure> {
         let usage = |error: &dyn std::fmt::Display| Failure::Usage(error.to_string());
-        let source: Box<dyn AudioSource> = match (&self.tone, &self.play, &self.mic) {
-            (Some(hz), _, _) => Box::new(ToneSource::new(*hz as f32, SAMPLE_RATE, 0.3)),
-            (_, Some(file), _) => Box::new(WavSource::open(file).map_err(|e| usage(&e))?),
-            (_, _, Some(device)) => Box::new(Microphone::open(device).map_err(|e| usage(&e))?),
-            _ => Box::new(SilentSource),
+        let says = match (&self.tone, &self.play, &self.mic) {
+            (Some(hz), _, _) => Says::Tone(*hz as f32),
+            (_, Some(file), _) => {
+                Says::File(Shared::new(WavSource::open(file).map_err(|e| usage(&e))?))
+            }
+            (_, _, Some(device)) => {
+                check_device(Direction::Microphone, device).map_err(|e| usage(&e))?;
+                Says::Microphone(device.clone())
+            }
+            _ => Says::Silence,
         };
-        let sink: Box<dyn AudioSink> = match (&self.speaker, &self.record) {
-            (Some(device), _) => Box::new(Speaker::open(device).map_err(|e| usage(&e))?),
-            (_, Some(file)) => Box::new(WavSink::create(file).map_err(|e| usage(&e))?),
-            _ => Box::new(DiscardSink),
+        let hears = match (&self.speaker, &self.record) {
+            (Some(device), _) => {
+                check_device(Direction::Speaker, device).map_err(|e| usage(&e))?;
+                Hears::Speaker(device.clone())
+            }
+            (_, Some(file)) => {
+                Hears::File(Shared::new(WavSink::create(file).map_err(|e| usage(&e))?))
+            }
+            _ => Hears::Nothing,
         };
         let gate = Gate::default();
-        let source = Box::new(GatedSource::new(source, &gate));
-        let sink = Box::new(GatedSink::new(sink, &gate));
-        Ok((CallAudio { source, sink }, gate))
+        Ok((CliAudio { says, hears, gate: gate.clone() }, gate))
+    }
+}
+
+/// What the softphone says in a call. Files are opened once and go on across calls;
+/// devices are opened for each call.
+enum Says {
+    Silence,
+    Tone(f32),
+    File(Shared<WavSource>),
+    Microphone(DeviceChoice),
+}
+
+/// Where what the softphone hears goes.
+enum Hears {
+    Nothing,
+    File(Shared<WavSink>),
+    Speaker(DeviceChoice),
+}
+
+struct CliAudio {
+    says: Says,
+    hears: Hears,
+    gate: Gate,
+}
+
+impl OpenAudio for CliAudio {
+    fn open(&self) -> OpenedAudio {
+        let mut problems = Vec::new();
+        let source: Box<dyn AudioSource> = match &self.says {
+            Says::Silence => Box::new(SilentSource),
+            Says::Tone(hz) => Box::new(ToneSource::new(*hz, SAMPLE_RATE, 0.3)),
+            Says::File(file) => Box::new(file.clone()),
+            Says::Microphone(device) => match Microphone::open(device) {
+                Ok(microphone) => Box::new(microphone),
+                Err(error) => {
+                    problems.push(error.to_string());
+                    Box::new(SilentSource)
+                }
+            },
+        };
+        let sink: Box<dyn AudioSink> = match &self.hears {
+            Hears::Nothing => Box::new(DiscardSink),
+            Hears::File(file) => Box::new(file.clone()),
+            Hears::Speaker(device) => match Speaker::open(device) {
+                Ok(speaker) => Box::new(speaker),
+                Err(error) => {
+                    problems.push(error.to_string());
+                    Box::new(DiscardSink)
+                }
+            },
+        };
+        for problem in &problems {
+            eprintln!("warning: {problem}; the call goes on without it");
+        }
+        let source = Box::new(GatedSource::new(source, &self.gate));
+        let sink = Box::new(GatedSink::new(sink, &self.gate));
+        OpenedAudio { audio: CallAudio { source, sink }, problems }
+    }
+}
+
+/// A file source or sink kept across calls: each call's audio gets a handle.
+struct Shared<T>(Arc<Mutex<T>>);
+
+impl<T> Shared<T> {
+    fn new(inner: T) -> Self {
+        Shared(Arc::new(Mutex::new(inner)))
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T: AudioSource> AudioSource for Shared<T> {
+    fn read_frame(&mut self, frame: &mut Frame) -> bool {
+        self.0.lock().map(|mut inner| inner.read_frame(frame)).unwrap_or(false)
+    }
+}
+
+impl<T: AudioSink> AudioSink for Shared<T> {
+    fn write_frame(&mut self, frame: &Frame) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.write_frame(frame);
+        }
     }
 }
 
@@ -97,7 +195,7 @@ async fn start_audio(
     session: &Session,
     audio: &AudioArgs,
 ) -> Result<AudioLink, Failure> {
-    let (audio, says) = audio.open()?;
+    let (audio, says) = audio.prepare()?;
     let media = Media::start(engine, &session.service()?, audio);
     if let Err(error) = media.wait_connected(AUDIO_WAIT).await {
         eprintln!("warning: audio is not connected ({error}); the call goes on without sound");

@@ -141,11 +141,30 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
 }
 
-pub fn logout(out: &Out) -> Result<(), Failure> {
+/// Ends the sign-in at the service (the token stops working everywhere), then
+/// forgets it here. A service that cannot be reached leaves the token valid until it
+/// expires: said, and the local copy is kept so that logout can be tried again.
+pub async fn logout(target: &Target, out: &Out) -> Result<(), Failure> {
     let path = path()?;
-    let existed = std::fs::remove_file(&path).is_ok();
-    out.print(&serde_json::json!({"signed_out": existed}), || {
-        if existed { "Signed out.".into() } else { "Not signed in.".into() }
-    });
+    let Ok(session) = Session::load(target) else {
+        out.print(&serde_json::json!({"signed_out": false}), || "Not signed in.".into());
+        return Ok(());
+    };
+    match session.admin()?.logout().await {
+        Ok(()) => {}
+        // Expired or revoked already: nothing left to end at the service.
+        Err(error) if error.code() == "unauthorized" => {}
+        Err(error) => {
+            return Err(Failure::Usage(format!(
+                "Could not sign out at {} ({error}); the token stays valid until it expires. \
+                 Try again when the service is reachable.",
+                session.server
+            )));
+        }
+    }
+    std::fs::remove_file(&path).map_err(|error| {
+        Failure::Usage(format!("signed out, but cannot remove {}: {error}", path.display()))
+    })?;
+    out.print(&serde_json::json!({"signed_out": true}), || "Signed out.".into());
     Ok(())
 }

@@ -67,6 +67,10 @@ impl AdminClient {
         Self { service: service.clone(), token: token.to_owned() }
     }
 
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -184,6 +188,17 @@ impl AdminClient {
     pub async fn remove_user(&self, login: &str) -> Result<(), ClientError> {
         let path = format!("/api/v1/users/{}", segment(login));
         self.send::<()>(Method::DELETE, &path, &[], Self::NO_BODY).await.map(|_| ())
+    }
+
+    /// Signs everyone out who signed in as `login` (an admin's doing).
+    pub async fn sign_out_user(&self, login: &str) -> Result<(), ClientError> {
+        let path = format!("/api/v1/users/{}/sessions", segment(login));
+        self.send::<()>(Method::DELETE, &path, &[], Self::NO_BODY).await.map(|_| ())
+    }
+
+    /// Ends this client's own sign-in: its token stops working everywhere.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.send::<()>(Method::POST, "/api/v1/logout", &[], Self::NO_BODY).await.map(|_| ())
     }
 
     pub async fn groups(&self) -> Result<Vec<GroupView>, ClientError> {

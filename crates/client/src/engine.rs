@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use callpark_wire::{
-    ErrorBody, Event, PROTOCOL_VERSION, ReplyBody, ReplyResult, Request, RequestBody, ServerMessage,
+    CLOSE_SIGNED_OUT, ErrorBody, Event, PROTOCOL_VERSION, ReplyBody, ReplyResult, Request,
+    RequestBody, ServerMessage,
 };
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -373,6 +374,9 @@ impl Driver {
                         Ok(ServerMessage::Event { event }) => self.apply(event),
                         Err(error) => tracing::warn!(%error, "unreadable message from the service"),
                     },
+                    Some(Ok(Message::Close(Some(frame)))) if u16::from(frame.code) == CLOSE_SIGNED_OUT => {
+                        return Ended::Refused(frame.reason.to_string());
+                    }
                     Some(Ok(Message::Close(_))) | None => return Ended::Dropped("the service closed the connection".into()),
                     Some(Ok(_)) => {}
                     Some(Err(error)) => return Ended::Dropped(error.to_string()),

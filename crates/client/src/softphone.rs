@@ -8,7 +8,7 @@ use callpark_wire::admin::VoicemailEntry;
 use callpark_wire::{ReplyBody, RequestBody, UserRef};
 use serde::Serialize;
 
-use crate::media::{CallAudio, Media, MediaStats};
+use crate::media::{Media, MediaStats, OpenAudio};
 use crate::{AdminClient, ClientError, Connection, Engine, ServiceAddress, ViewModel, login};
 
 /// How long signing in waits for the signaling connection.
@@ -46,13 +46,13 @@ fn unexpected(reply: &ReplyBody) -> ClientError {
 
 impl Softphone {
     /// Signs in with a password, connects signaling, subscribes to the parked-calls
-    /// and people lists and starts the audio link with `audio`.
+    /// and people lists and starts the audio link; `audio` is opened for each call.
     pub async fn sign_in(
         service: &ServiceAddress,
         login_name: &str,
         password: &str,
         device_name: &str,
-        audio: CallAudio,
+        audio: impl OpenAudio + 'static,
     ) -> Result<Softphone, ClientError> {
         let reply = login(service, login_name, password).await?;
         let engine = Engine::start(service, &reply.token, device_name);
@@ -75,6 +75,11 @@ impl Softphone {
 
     pub fn login(&self) -> &str {
         &self.login
+    }
+
+    /// This sign-in's bearer token (for the REST API).
+    pub fn token(&self) -> &str {
+        self.admin.token()
     }
 
     pub fn user(&self) -> &UserRef {
@@ -138,7 +143,8 @@ impl Softphone {
         self.media.set_muted(muted);
     }
 
-    pub fn replace_audio(&self, audio: CallAudio) {
+    /// Uses other audio: at once in a call, else from the next call on.
+    pub fn replace_audio(&self, audio: impl OpenAudio + 'static) {
         self.media.replace_audio(audio);
     }
 
@@ -151,10 +157,18 @@ impl Softphone {
         self.admin.voicemail_audio(id).await
     }
 
+    /// Signs out: the token is ended at the service (it stops working everywhere),
+    /// then the audio link and signaling stop.
     pub async fn sign_out(&self) {
         self.media.stop();
         self.engine.stop().await;
-        tracing::info!(login = %self.login, "signed out");
+        match tokio::time::timeout(SIGN_IN_WAIT, self.admin.logout()).await {
+            Ok(Ok(())) => tracing::info!(login = %self.login, "signed out"),
+            // Ended already (expired, revoked, the account removed): nothing to do.
+            Ok(Err(error)) if error.code() == "unauthorized" => {}
+            Ok(Err(error)) => tracing::warn!(%error, "the service did not confirm the sign-out"),
+            Err(_) => tracing::warn!("the service did not answer the sign-out"),
+        }
     }
 }
 

@@ -41,6 +41,18 @@ pub enum CallPhase {
     Ringback,
 }
 
+impl CallPhase {
+    /// This device takes part in the call's audio: it hears the ringing tone, the
+    /// other party, hold music or a greeting, and may be heard. A call ringing here
+    /// (incoming, ringback) is not one until it is answered.
+    pub fn is_party(self) -> bool {
+        matches!(
+            self,
+            CallPhase::Dialing | CallPhase::Connected | CallPhase::OnHold | CallPhase::Voicemail
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CallView {
     pub call: u64,
@@ -82,6 +94,12 @@ impl ViewModel {
     /// The policy as people name it: `Front desk` for the identity `Tag:Front desk`.
     pub fn policy_name(&self) -> Option<&str> {
         self.policy.as_deref().map(|identity| identity.strip_prefix("Tag:").unwrap_or(identity))
+    }
+
+    /// This device is a party to a call: its call audio (microphone, speaker) is
+    /// open exactly then.
+    pub fn in_a_call(&self) -> bool {
+        self.calls.values().any(|call| call.phase.is_party())
     }
 
     /// The device is offline: its calls ended on the service's side.
@@ -206,6 +224,33 @@ mod tests {
             by: None,
         });
         assert!(view.my_parks.is_empty());
+    }
+
+    #[test]
+    fn the_device_is_a_party_while_dialing_talking_on_hold_or_leaving_a_message() {
+        let mut view = ViewModel::default();
+        assert!(!view.in_a_call());
+        view.apply(&Event::IncomingCall { call: 1, from: user("Dave"), forwarded_by: None });
+        assert!(!view.in_a_call(), "ringing here is not a call yet");
+        view.apply(&Event::Connected { call: 1, peer: user("Dave") });
+        assert!(view.in_a_call());
+        view.apply(&Event::CallEnded { call: 1, reason: callpark_wire::CallEndReason::Parked });
+        assert!(!view.in_a_call(), "the parker leaves the call");
+        view.apply(&Event::Ringback { call: 1, code: 10, caller: user("Dave") });
+        assert!(!view.in_a_call(), "a ringback rings until answered");
+        view.apply(&Event::RingingStopped {
+            call: 1,
+            reason: callpark_wire::RingingStopReason::AnsweredElsewhere,
+            by: None,
+        });
+        view.apply(&Event::Ringing { call: 2, callee: user("Carol") });
+        assert!(view.in_a_call(), "a caller hears the ringing tone");
+        view.apply(&Event::OnHold { call: 2 });
+        assert!(view.in_a_call(), "a parked caller hears hold music");
+        view.apply(&Event::VoicemailStarted { call: 2, owner: user("Carol") });
+        assert!(view.in_a_call());
+        view.went_offline(Connection::Connecting);
+        assert!(!view.in_a_call());
     }
 
     #[test]

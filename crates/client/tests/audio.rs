@@ -110,6 +110,13 @@ async fn a_parked_caller_hears_hold_music_and_the_retriever_gets_their_voice_at_
     let talking = carol.listen(replied, Duration::from_secs(1)).await;
     let voice = blocks_with(&talking, 880.0, 0.7);
     assert!(voice >= 0.85, "Carol hears Dave's tone in {voice:.2} of blocks");
+    // The retriever's audio opened for the pickup: its first frame played soon after.
+    let played = carol.media.first_played().first_after(asked).unwrap();
+    eprintln!(
+        "retrieve asked -> the retriever's audio open {:?}, first frame played {:?}",
+        carol.media.audio_opened().first_after(asked).unwrap().saturating_duration_since(asked),
+        played.saturating_duration_since(asked)
+    );
     let music_at_carol = blocks_with(&talking, SIGNATURE_HZ, 0.05);
     assert_eq!(music_at_carol, 0.0, "no hold-music frame reaches the retriever");
     let dave_hears = dave.listen(Instant::now(), Duration::from_millis(600)).await;
@@ -118,7 +125,7 @@ async fn a_parked_caller_hears_hold_music_and_the_retriever_gets_their_voice_at_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voicemail_is_recorded_as_ogg_opus_and_its_owner_is_told() {
-    let (service, _data) = service().await;
+    let (service, data) = service().await;
     let dave = Phone::sign_in(&service, "dave", 880.0).await;
     // Alice is not signed in anywhere: the call goes to her voicemail at once.
     let started = dave.event(|event| matches!(event, Event::VoicemailStarted { .. }).then_some(()));
@@ -156,6 +163,18 @@ async fn a_voicemail_is_recorded_as_ogg_opus_and_its_owner_is_told() {
     let api = AdminClient::new(&service, &alice_token);
     let listed = api.voicemails().await.unwrap();
     assert_eq!(listed, vec![left.clone()]);
+    #[cfg(unix)]
+    {
+        // People's messages are the service user's alone to read.
+        use std::os::unix::fs::PermissionsExt;
+        let directory = data.path().join(callpark_service::voicemail::VOICEMAIL_DIR);
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&directory), 0o700);
+        for file in std::fs::read_dir(&directory).unwrap() {
+            assert_eq!(mode(&file.unwrap().path()), 0o600);
+        }
+    }
     let audio = api.voicemail_audio(left.id).await.unwrap();
     let head = audio.windows(8).position(|w| w == b"OpusHead").expect("an OpusHead packet");
     assert_eq!(audio[head + 9], 1, "mono");
@@ -171,4 +190,32 @@ async fn a_voicemail_is_recorded_as_ogg_opus_and_its_owner_is_told() {
     assert_eq!(refused.code(), "voicemail_not_found", "nobody else can fetch it");
     api.delete_voicemail(left.id).await.unwrap();
     assert!(api.voicemails().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_vanishes_while_leaving_a_message_is_still_named() {
+    let (service, _data) = service().await;
+    let dave = Phone::sign_in(&service, "dave", 880.0).await;
+    let started = dave.event(|event| matches!(event, Event::VoicemailStarted { .. }).then_some(()));
+    dave.ask(RequestBody::Dial { to: "alice".into() }).await;
+    started.await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await; // the greeting, then the tone
+    // Like Ctrl-C: the connection goes without a hang-up.
+    dave.media.stop();
+    dave.engine.stop().await;
+
+    let alice_token = login(&service, "alice", "alice-demo").await.unwrap().token;
+    let api = AdminClient::new(&service, &alice_token);
+    let kept = tokio::time::timeout(WITHIN, async {
+        loop {
+            if let Some(kept) = api.voicemails().await.unwrap().pop() {
+                return kept;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap();
+    assert!(kept.caller_name.as_deref().is_some_and(|name| name.starts_with("Dave")), "{kept:?}");
+    assert!(kept.caller_id.is_some(), "{kept:?}");
 }

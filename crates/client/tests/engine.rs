@@ -114,3 +114,41 @@ async fn a_token_the_service_does_not_know_signs_the_engine_out() {
         matches!(view.connection, Connection::SignedOut { reason } if reason.contains("expired"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_ended_at_the_service_signs_the_engine_out_with_the_reason_given() {
+    let (service, _data) = service().await;
+    let address = ServiceAddress::parse(&format!("http://{service}")).unwrap();
+    let token = login(&address, "bob", "bob-demo").await.unwrap().token;
+    let engine = Engine::start(&address, &token, "test");
+    engine.wait_for(Duration::from_secs(10), |v| v.connection == Connection::Online).await.unwrap();
+    let admin = login(&address, "alice", "alice-demo").await.unwrap().token;
+    callpark_client::AdminClient::new(&address, &admin).sign_out_user("bob").await.unwrap();
+    let view = engine
+        .wait_for(Duration::from_secs(10), |v| matches!(v.connection, Connection::SignedOut { .. }))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&view.connection, Connection::SignedOut { reason } if reason.contains("An admin signed you out")),
+        "{:?}",
+        view.connection
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_ends_the_token_at_the_service() {
+    let (service, _data) = service().await;
+    let address = ServiceAddress::parse(&format!("http://{service}")).unwrap();
+    let phone = callpark_client::Softphone::sign_in(&address, "bob", "bob-demo", "test", || {
+        callpark_client::media::CallAudio {
+            source: Box::new(callpark_client::audio::SilentSource),
+            sink: Box::new(callpark_client::audio::DiscardSink),
+        }
+    })
+    .await
+    .unwrap();
+    let token = phone.token().to_owned();
+    phone.sign_out().await;
+    let refused = callpark_client::AdminClient::new(&address, &token).voicemails().await;
+    assert_eq!(refused.unwrap_err().code(), "unauthorized", "the token no longer works");
+}

@@ -9,7 +9,6 @@
 #![cfg(target_os = "linux")] // PulseAudio null sinks; other systems test their devices by hand
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use callpark_client::audio::io::{FRAME_SAMPLES, SAMPLE_RATE};
@@ -17,49 +16,27 @@ use callpark_client::audio::{
     AudioSink, AudioSource, DeviceChoice, DiscardSink, Microphone, SilentSource, Speaker,
     ToneSource, list_devices,
 };
+use callpark_client::media::CallAudio;
 use callpark_wire::RequestBody;
 
 mod common;
 
+use common::pulse::NullSink;
 use common::{Phone, blocks_with, connect, service};
 
-/// A null sink loaded for one test and unloaded when dropped.
-struct NullSink {
-    module: String,
-    name: String,
-}
-
-impl NullSink {
-    fn load(role: &str) -> NullSink {
-        assert!(
-            std::env::var_os("PULSE_SERVER").is_some(),
-            "this test needs a PulseAudio server: run it through the README's test command \
-             (cargo xtask test), or `cargo xtask pulse -- cargo nextest run ...`"
-        );
-        let name = format!("callpark_test_{}_{role}", std::process::id());
-        let output = Command::new("pactl")
-            .args(["load-module", "module-null-sink", &format!("sink_name={name}")])
-            .args(["rate=48000", "channels=1"])
-            .output()
-            .expect("pactl (pulseaudio-utils) is installed");
-        assert!(output.status.success(), "pactl: {}", String::from_utf8_lossy(&output.stderr));
-        let module = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        NullSink { module, name }
+/// Waits (up to a second) for `count` to read `expected`: devices open and close a
+/// moment after the call event that decides it.
+async fn settles(count: impl Fn() -> usize, expected: usize, what: &str) {
+    // pactl runs as a process: the phones' tasks share this runtime, so its wait
+    // must not hold a worker thread they need.
+    let count = || tokio::task::block_in_place(&count);
+    let until = Instant::now() + Duration::from_secs(1);
+    let mut seen = count();
+    while seen != expected && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        seen = count();
     }
-
-    fn monitor(&self) -> DeviceChoice {
-        DeviceChoice::Named(format!("{}.monitor", self.name))
-    }
-
-    fn sink(&self) -> DeviceChoice {
-        DeviceChoice::Named(self.name.clone())
-    }
-}
-
-impl Drop for NullSink {
-    fn drop(&mut self) {
-        let _ = Command::new("pactl").args(["unload-module", &self.module]).status();
-    }
+    assert_eq!(seen, expected, "{what}");
 }
 
 /// Plays `frames` of a tone into `speaker` in real time (one frame per 20 ms).
@@ -105,24 +82,34 @@ async fn a_tone_into_one_phones_microphone_comes_out_of_the_others_speaker() {
     assert!(listed(&format!("{}.monitor", bob_mic.name)), "{devices:?}");
 
     let (service, _data) = service().await;
-    let bob = Phone::with_audio(
-        &service,
-        "bob",
-        Box::new(Microphone::open(&bob_mic.monitor()).unwrap()),
-        Box::new(DiscardSink),
-    )
+    // Bob's microphone's sink runs as a sound card does (Carol's speaker is recorded by
+    // the test below): its monitor has a recording of the test's own on it, so Bob's
+    // microphone is the second source output there. Each phone opens the one real
+    // device the test listens through, for each call (the desktop app's UI suite
+    // covers `SoundDevices`, both at once).
+    let _card = bob_mic.keep_running();
+    let bob_microphone = bob_mic.monitor();
+    let bob = Phone::with_audio(&service, "bob", move || CallAudio {
+        source: Box::new(Microphone::open(&bob_microphone).expect("Bob's microphone")),
+        sink: Box::new(DiscardSink),
+    })
     .await;
-    let carol = Phone::with_audio(
-        &service,
-        "carol",
-        Box::new(SilentSource),
-        Box::new(Speaker::open(&carol_speaker.sink()).unwrap()),
-    )
+    let carol_speaker_device = carol_speaker.sink();
+    let carol = Phone::with_audio(&service, "carol", move || CallAudio {
+        source: Box::new(SilentSource),
+        sink: Box::new(Speaker::open(&carol_speaker_device).expect("Carol's speaker")),
+    })
     .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(bob_mic.recording_streams(), 1, "signed in and idle: Bob's microphone is closed");
+    assert_eq!(carol_speaker.playing_streams(), 0, "signed in and idle: no playback stream");
     let mut carol_ears = Microphone::open(&carol_speaker.monitor()).unwrap();
     assert_eq!(carol_ears.format().sample_rate, 48_000);
 
+    let dialed = Instant::now();
     let call = connect(&bob, &carol, "carol").await;
+    settles(|| bob_mic.recording_streams(), 2, "in a call: Bob's microphone records").await;
+    settles(|| carol_speaker.playing_streams(), 1, "in a call: Carol's speaker plays").await;
     let mouth = play_tone(Speaker::open(&bob_mic.sink()).unwrap(), 523.0);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let heard = record(&mut carol_ears, Duration::from_secs(2)).await;
@@ -130,7 +117,19 @@ async fn a_tone_into_one_phones_microphone_comes_out_of_the_others_speaker() {
 
     assert!(heard.len() >= FRAME_SAMPLES * 90, "{} samples in 2 s", heard.len());
     let with_tone = blocks_with(&heard, 523.0, 0.7);
-    assert!(with_tone >= 0.9, "Carol's speaker plays Bob's 523 Hz in {with_tone:.2} of blocks");
+    let pattern: String = heard
+        .chunks_exact(FRAME_SAMPLES)
+        .map(|block| if blocks_with(block, 523.0, 0.7) > 0.0 { '#' } else { '.' })
+        .collect();
+    assert!(
+        with_tone >= 0.9,
+        "Carol's speaker plays Bob's 523 Hz in {with_tone:.2} of blocks ({pattern}; Bob's audio \
+         opened {:?} and Carol's {:?} after the dial; {:?}; {:?})",
+        bob.media.audio_opened().first_after(dialed).map(|at| at - dialed),
+        carol.media.audio_opened().first_after(dialed).map(|at| at - dialed),
+        bob.media.stats().borrow(),
+        carol.media.stats().borrow(),
+    );
     let stats = bob.media.stats().borrow().clone();
     assert!(stats.input_dbfs > -20.0, "Bob's input level shows the tone: {stats:?}");
     let stats = carol.media.stats().borrow().clone();
@@ -142,6 +141,9 @@ async fn a_tone_into_one_phones_microphone_comes_out_of_the_others_speaker() {
     let after = record(&mut carol_ears, Duration::from_millis(1_000)).await;
     let settled = &after[after.len().saturating_sub(FRAME_SAMPLES * 25)..];
     assert_eq!(blocks_with(settled, 523.0, 0.3), 0.0, "the speaker is quiet after the hang-up");
+    settles(|| bob_mic.recording_streams(), 1, "after the call Bob's microphone is closed").await;
+    settles(|| carol_speaker.playing_streams(), 0, "after the call Carol's speaker is closed")
+        .await;
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! - `idle`: many signed-in, idle connections, and the server memory they cost.
 //! - `media-parked`: parked callers hearing hold music from the media anchor.
 //! - `media-bridged`: connected calls relayed both ways by the media anchor.
+//! - `media-idle`: signed-in devices with their peer connections up and no call.
 
 mod cpu;
 mod device;
@@ -97,6 +98,18 @@ enum Scenario {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
+    /// Signed-in devices with their peer connections up and no call, as idle apps
+    /// keep them (ICE consent checks only); measures the server's CPU.
+    MediaIdle {
+        #[arg(long, default_value_t = 10_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 100)]
+        users: usize,
+        #[arg(long)]
+        server_pid: u32,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
     /// Connected calls between media peers that both send; measures what the relay
     /// delivers and the server's CPU.
     MediaBridged {
@@ -153,7 +166,7 @@ async fn run(args: Args) -> Result<(), LoadError> {
     let websocket_url = format!("ws{}/ws", service.base().strip_prefix("http").unwrap_or(""));
     let users_needed = match &args.scenario {
         Scenario::Latency { lanes, .. } | Scenario::Throughput { lanes, .. } => lanes * 3,
-        Scenario::Idle { users, .. } => *users,
+        Scenario::Idle { users, .. } | Scenario::MediaIdle { users, .. } => *users,
         Scenario::MediaParked { caller_users, parkers, .. } => caller_users + parkers,
         Scenario::MediaBridged { caller_users, callee_users, .. } => caller_users + callee_users,
     };
@@ -188,6 +201,10 @@ async fn run(args: Args) -> Result<(), LoadError> {
         } => {
             let window = media_window(server_pid, seconds);
             media_load::parked(&websocket_url, &users, calls, parkers, silent_callers, window).await
+        }
+        Scenario::MediaIdle { devices, users: _, server_pid, seconds } => {
+            let window = media_window(server_pid, seconds);
+            media_load::idle(&websocket_url, &users, devices, window).await
         }
         Scenario::MediaBridged { calls, caller_users: _, callee_users, server_pid, seconds } => {
             let window = media_window(server_pid, seconds);

@@ -131,6 +131,25 @@ pub async fn parked(
     measure(peers, &phase_sender, window, "parked callers hearing hold music").await
 }
 
+/// `devices` signed-in devices with their peer connections up and no call: what
+/// idle apps cost the anchor (nothing is sent; ICE consent checks keep them up).
+pub async fn idle(
+    websocket_url: &str,
+    users: &[LoadUser],
+    devices: usize,
+    window: Window,
+) -> Result<(), LoadError> {
+    let (phase_sender, phase) = watch::channel(Phase::Warmup);
+    let started = Instant::now();
+    let peers = media_devices(websocket_url, users, devices, None, &phase).await?;
+    println!(
+        "media: {devices} idle devices connected (signaling, ICE, DTLS) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let peers = peers.into_iter().map(|(device, peer)| (vec![device], peer)).collect();
+    measure(peers, &phase_sender, window, "idle devices with their peer connections up").await
+}
+
 /// `calls` connected calls between two media peers each, both sending.
 pub async fn bridged(
     websocket_url: &str,

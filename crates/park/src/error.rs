@@ -19,7 +19,6 @@ pub enum NameProblem {
     TooLong,
     EdgeSpace,
     Character(char),
-    Reserved,
 }
 
 impl fmt::Display for NameProblem {
@@ -33,7 +32,6 @@ impl fmt::Display for NameProblem {
             NameProblem::Character(c) => {
                 write!(f, "the name contains {c:?}; use letters, digits, spaces, '-', '_' and '.'")
             }
-            NameProblem::Reserved => f.write_str("\"Global\" is the built-in policy's name"),
         }
     }
 }

@@ -27,7 +27,8 @@ pub enum MediaCommand {
     /// Ringing tone into this device (it is calling someone who has not answered).
     RingingTone { device: DeviceId },
     /// Play the owner's greeting and a tone into this device, then record it.
-    Voicemail { device: DeviceId, owner: UserId, call: CallId },
+    /// The caller (`device`, signed in as `caller`) leaves `owner` a message.
+    Voicemail { device: DeviceId, owner: UserId, call: CallId, caller: UserId },
     /// This device's part in the call is over: no audio to or from it.
     EndLeg { device: DeviceId },
 }

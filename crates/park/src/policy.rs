@@ -41,6 +41,10 @@ impl PolicyIdentity {
                 input
             }
         };
+        // `Tag:Global` names the same policy as `Global`: one thing, one answer.
+        if name.eq_ignore_ascii_case(GLOBAL_NAME) {
+            return Ok(PolicyIdentity::Global);
+        }
         let invalid = |problem| PolicyError::InvalidName { value: input.to_owned(), problem };
         if name.is_empty() {
             return Err(invalid(NameProblem::Empty));
@@ -55,9 +59,6 @@ impl PolicyIdentity {
             name.chars().find(|c| !(c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.')))
         {
             return Err(invalid(NameProblem::Character(bad)));
-        }
-        if name.eq_ignore_ascii_case(GLOBAL_NAME) {
-            return Err(invalid(NameProblem::Reserved));
         }
         Ok(PolicyIdentity::Tag(name.to_owned()))
     }
@@ -181,6 +182,8 @@ mod tests {
     fn identity_accepts_global_tag_and_bare_name() {
         assert_eq!(PolicyIdentity::parse("Global"), Ok(PolicyIdentity::Global));
         assert_eq!(PolicyIdentity::parse("global"), Ok(PolicyIdentity::Global));
+        assert_eq!(PolicyIdentity::parse("Tag:Global"), Ok(PolicyIdentity::Global));
+        assert_eq!(PolicyIdentity::parse("tag:GLOBAL"), Ok(PolicyIdentity::Global));
         assert_eq!(PolicyIdentity::parse("Tag:Sales"), Ok(tag("Sales")));
         assert_eq!(PolicyIdentity::parse("tag:Sales"), Ok(tag("Sales")));
         assert_eq!(PolicyIdentity::parse("Sales Floor-2"), Ok(tag("Sales Floor-2")));
@@ -198,7 +201,6 @@ mod tests {
         assert_eq!(problem(&"x".repeat(65)), NameProblem::TooLong);
         assert_eq!(problem(" Sales"), NameProblem::EdgeSpace);
         assert_eq!(problem("Sales/1"), NameProblem::Character('/'));
-        assert_eq!(problem("Tag:Global"), NameProblem::Reserved);
         assert!(PolicyIdentity::parse(&"x".repeat(64)).is_ok());
     }
 

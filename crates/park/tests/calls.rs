@@ -90,7 +90,10 @@ fn decline_sends_the_call_to_the_callees_unanswered_setting() {
         vec![Notice::RingingStopped { call, reason: RingingStopped::Declined }]
     );
     assert_eq!(notices_to(&out, B1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
-    assert_eq!(media(&out), vec![MediaCommand::Voicemail { device: B1, owner: ALICE, call }]);
+    assert_eq!(
+        media(&out),
+        vec![MediaCommand::Voicemail { device: B1, owner: ALICE, call, caller: BOB }]
+    );
 }
 
 #[test]

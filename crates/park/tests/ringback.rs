@@ -88,7 +88,10 @@ fn unanswered_ringback_goes_to_the_parkers_voicemail() {
         outcome: ParkOutcome::FellBack(UnansweredAction::Voicemail)
     }));
     assert_eq!(notices_to(&out, D1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
-    assert_eq!(media(&out), vec![MediaCommand::Voicemail { device: D1, owner: ALICE, call }]);
+    assert_eq!(
+        media(&out),
+        vec![MediaCommand::Voicemail { device: D1, owner: ALICE, call, caller: DAVE }]
+    );
     assert_eq!(audits(&out), vec![AuditKind::FellBack(UnansweredAction::Voicemail)]);
     assert_eq!(world.sb.parked_count(), 0);
     let error = world.sb.handle_retrieve(world.now, C1, 10).unwrap_err();

@@ -213,9 +213,19 @@ impl Sessions {
         self.by_digest.get(&token_digest(token)).copied().filter(|session| session.expires_at > now)
     }
 
-    /// Ends every session of a removed user.
+    /// Ends every session of a user.
     pub fn revoke_user(&mut self, user: UserId) {
         self.by_digest.retain(|_, session| session.user != user);
+    }
+
+    /// Ends one session; the session it was, if it existed.
+    pub fn revoke(&mut self, digest: &str) -> Option<Session> {
+        self.by_digest.remove(digest)
+    }
+
+    /// Whether the session with this digest still holds.
+    pub fn holds(&self, digest: &str, now: Timestamp) -> bool {
+        self.by_digest.get(digest).is_some_and(|session| session.expires_at > now)
     }
 
     pub fn len(&self) -> usize {

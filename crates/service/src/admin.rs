@@ -46,6 +46,8 @@ pub const AUDIT_PAGE_MAX: u32 = 1000;
         get_user,
         set_user,
         remove_user,
+        revoke_user_sessions,
+        crate::server::logout,
         get_groups,
         new_group,
         get_group,
@@ -72,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/grants", post(grant))
         .route("/api/v1/users", get(get_users).post(new_user))
         .route("/api/v1/users/{login}", get(get_user).patch(set_user).delete(remove_user))
+        .route("/api/v1/users/{login}/sessions", axum::routing::delete(revoke_user_sessions))
         .route("/api/v1/groups", get(get_groups).post(new_group))
         .route("/api/v1/groups/{name}", get(get_group).delete(remove_group))
         .route("/api/v1/groups/{name}/members/{login}", put(add_member).delete(remove_member))
@@ -131,6 +134,52 @@ where
                 };
                 Err(Refusal::new(StatusCode::BAD_REQUEST, code, rejection.body_text()))
             }
+        }
+    }
+}
+
+/// Path parameters whose problems are refused as `{code, message}`.
+#[derive(Debug)]
+pub struct PathParams<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PathParams<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParams(value)),
+            Err(rejection) => Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("The address is not valid: {}.", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+/// A query string whose problems are refused as `{code, message}`.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(QueryParams(value)),
+            Err(rejection) => Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("The query string is not valid: {}.", rejection.body_text()),
+            )),
         }
     }
 }
@@ -199,7 +248,7 @@ pub struct PolicyFilter {
 async fn get_policies(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<PolicyFilter>,
+    QueryParams(query): QueryParams<PolicyFilter>,
 ) -> Result<Json<Vec<PolicyView>>, Refusal> {
     match run(&state, caller, AdminOp::GetPolicies { filter: query.filter }).await? {
         AdminReply::Policies(views) => Ok(Json(views)),
@@ -226,7 +275,7 @@ async fn new_policy(
 async fn get_policy(
     State(state): State<AppState>,
     caller: Caller,
-    Path(identity): Path<String>,
+    PathParams(identity): PathParams<String>,
 ) -> Result<Json<PolicyView>, Refusal> {
     policy(run(&state, caller, AdminOp::GetPolicy { identity }).await?)
 }
@@ -239,7 +288,7 @@ async fn get_policy(
 async fn set_policy(
     State(state): State<AppState>,
     caller: Caller,
-    Path(identity): Path<String>,
+    PathParams(identity): PathParams<String>,
     Body(fields): Body<PolicyFields>,
 ) -> Result<Json<PolicyView>, Refusal> {
     policy(run(&state, caller, AdminOp::SetPolicy { identity, fields }).await?)
@@ -260,8 +309,8 @@ pub struct RemoveOptions {
 async fn remove_policy(
     State(state): State<AppState>,
     caller: Caller,
-    Path(identity): Path<String>,
-    Query(options): Query<RemoveOptions>,
+    PathParams(identity): PathParams<String>,
+    QueryParams(options): QueryParams<RemoveOptions>,
 ) -> Result<StatusCode, Refusal> {
     removed(run(&state, caller, AdminOp::RemovePolicy { identity, force: options.force }).await?)
 }
@@ -322,7 +371,7 @@ async fn new_user(
 async fn get_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(login): Path<String>,
+    PathParams(login): PathParams<String>,
 ) -> Result<Json<UserView>, Refusal> {
     user(run(&state, caller, AdminOp::GetUser { login }).await?)
 }
@@ -333,7 +382,7 @@ async fn get_user(
 async fn set_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(login): Path<String>,
+    PathParams(login): PathParams<String>,
     Body(mut changes): Body<UserChanges>,
 ) -> Result<Json<UserView>, Refusal> {
     let password_hash = match changes.password.take() {
@@ -351,15 +400,32 @@ async fn set_user(
 async fn remove_user(
     State(state): State<AppState>,
     caller: Caller,
-    Path(login): Path<String>,
+    PathParams(login): PathParams<String>,
 ) -> Result<StatusCode, Refusal> {
     let target = state.exchange.credentials(&login).await.map(|(user, _)| user);
     let status = removed(run(&state, caller, AdminOp::RemoveUser { login }).await?)?;
-    // Ids of removed users may be given again: their tokens must not outlive them.
     if let Some(user) = target {
-        state.revoke_sessions(user);
+        state.revoke_sessions(user, "Your account was removed.").await?;
     }
     Ok(status)
+}
+
+/// Signs a user out everywhere: every token of theirs stops working and their
+/// connections close, saying an admin signed them out.
+#[utoipa::path(delete, path = "/api/v1/users/{login}/sessions", tag = "users",
+    params(("login" = String, Path)),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn revoke_user_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(login): PathParams<String>,
+) -> Result<StatusCode, Refusal> {
+    run(&state, caller, AdminOp::Authorize).await?;
+    let (user, _) = state.exchange.credentials(&login).await.ok_or_else(|| {
+        Refusal::not_found("user_not_found", format!("There is no user with login {login:?}."))
+    })?;
+    state.revoke_sessions(user, "An admin signed you out; sign in again.").await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/groups", tag = "groups",
@@ -390,7 +456,7 @@ async fn new_group(
 async fn get_group(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    PathParams(name): PathParams<String>,
 ) -> Result<Json<GroupView>, Refusal> {
     group(run(&state, caller, AdminOp::GetGroup { name }).await?)
 }
@@ -402,7 +468,7 @@ async fn get_group(
 async fn remove_group(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    PathParams(name): PathParams<String>,
 ) -> Result<StatusCode, Refusal> {
     removed(run(&state, caller, AdminOp::RemoveGroup { name }).await?)
 }
@@ -413,7 +479,7 @@ async fn remove_group(
 async fn add_member(
     State(state): State<AppState>,
     caller: Caller,
-    Path((name, login)): Path<(String, String)>,
+    PathParams((name, login)): PathParams<(String, String)>,
 ) -> Result<Json<GroupView>, Refusal> {
     group(run(&state, caller, AdminOp::AddMember { group: name, login }).await?)
 }
@@ -424,7 +490,7 @@ async fn add_member(
 async fn remove_member(
     State(state): State<AppState>,
     caller: Caller,
-    Path((name, login)): Path<(String, String)>,
+    PathParams((name, login)): PathParams<(String, String)>,
 ) -> Result<Json<GroupView>, Refusal> {
     group(run(&state, caller, AdminOp::RemoveMember { group: name, login }).await?)
 }
@@ -448,7 +514,7 @@ pub struct AuditParams {
 async fn audit(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<AuditParams>,
+    QueryParams(params): QueryParams<AuditParams>,
 ) -> Result<Json<Vec<AuditEntry>>, Refusal> {
     run(&state, caller, AdminOp::Authorize).await?;
     let limit = params.limit.unwrap_or(100);
@@ -461,8 +527,13 @@ async fn audit(
             )
         },
     )?;
-    let query =
-        AuditQuery { limit, before: params.before, kind: params.kind, policy: params.policy };
+    // Lines name the policy by identity (`Tag:Sales`, `Global`); a bare name, any
+    // case, means the same policy.
+    let policy = params.policy.map(|policy| {
+        callpark_park::PolicyIdentity::parse(&policy)
+            .map_or(policy, |identity| identity.to_string())
+    });
+    let query = AuditQuery { limit, before: params.before, kind: params.kind, policy };
     state
         .store
         .audit(&query)
@@ -499,7 +570,7 @@ async fn list_voicemail(
 async fn voicemail_audio(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<u64>,
+    PathParams(id): PathParams<u64>,
 ) -> Result<Response, Refusal> {
     let file = state.store.voicemail_file(caller.0, id).await.map_err(store_failed)?;
     let file = file.ok_or_else(|| no_such_voicemail(id))?;
@@ -516,7 +587,7 @@ async fn voicemail_audio(
 async fn delete_voicemail(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<u64>,
+    PathParams(id): PathParams<u64>,
 ) -> Result<StatusCode, Refusal> {
     let file = state.store.delete_voicemail(caller.0, id).await.map_err(store_failed)?;
     let file = file.ok_or_else(|| no_such_voicemail(id))?;

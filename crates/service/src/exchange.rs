@@ -61,8 +61,8 @@ enum Command {
     VoicemailFinished {
         call: CallId,
     },
-    DeviceUser {
-        device: DeviceId,
+    UserRef {
+        user: UserId,
         reply: oneshot::Sender<Option<UserRef>>,
     },
     NotifyUser {
@@ -170,10 +170,10 @@ impl ExchangeHandle {
         let _ = self.commands.send(Command::VoicemailFinished { call }).await;
     }
 
-    /// The user signed in on a device, if it is still known.
-    pub async fn device_user(&self, device: DeviceId) -> Option<UserRef> {
+    /// A user as people see them, if the account still exists.
+    pub async fn user_ref(&self, user: UserId) -> Option<UserRef> {
         let (reply, answer) = oneshot::channel();
-        self.commands.send(Command::DeviceUser { device, reply }).await.ok()?;
+        self.commands.send(Command::UserRef { user, reply }).await.ok()?;
         answer.await.ok().flatten()
     }
 
@@ -289,11 +289,9 @@ impl Exchange {
             Command::VoicemailFinished { call } => {
                 self.tenant.switchboard.handle_voicemail_finished(call);
             }
-            Command::DeviceUser { device, reply } => {
-                let switchboard = &self.tenant.switchboard;
-                let user = switchboard
-                    .device_owner(device)
-                    .map(|user| user_ref(switchboard.directory(), user));
+            Command::UserRef { user, reply } => {
+                let directory = self.tenant.switchboard.directory();
+                let user = directory.user(user).is_some().then(|| user_ref(directory, user));
                 let _ = reply.send(user);
             }
             Command::NotifyUser { user, event } => {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod exchange;
 pub mod hold_music;
 pub mod media;
+pub mod private_files;
 pub mod refusal;
 pub mod server;
 pub mod startup;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,7 +29,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::rustls::ServerConfig;
 
 use crate::accounts::{
-    HashingPool, Session, Sessions, hash_password, random_token, verify_password_in,
+    HashingPool, Session, Sessions, hash_password, random_token, token_digest, verify_password_in,
 };
 use crate::admin::Body;
 use crate::exchange::{DeviceEvents, ExchangeHandle};
@@ -56,6 +56,33 @@ pub struct AppState {
     next_device: Arc<AtomicU64>,
     media: MediaHandle,
     pub(crate) voicemail_dir: Arc<std::path::Path>,
+    /// Sign-ins that ended, for the connections they hold to close.
+    sign_outs: tokio::sync::broadcast::Sender<SignOut>,
+}
+
+/// A sign-in that ended while its connections may be open.
+#[derive(Clone, Debug)]
+pub(crate) struct SignOut {
+    whose: Signed,
+    /// Said to the device in the close frame.
+    reason: Arc<str>,
+}
+
+#[derive(Clone, Debug)]
+enum Signed {
+    /// One token (its digest): a logout.
+    Token(Arc<str>),
+    /// Every token of a user.
+    User(UserId),
+}
+
+impl SignOut {
+    fn ends(&self, digest: &str, user: UserId) -> bool {
+        match &self.whose {
+            Signed::Token(ended) => **ended == *digest,
+            Signed::User(ended) => *ended == user,
+        }
+    }
 }
 
 impl AppState {
@@ -79,6 +106,7 @@ impl AppState {
             next_device: Arc::new(AtomicU64::new(1)),
             media,
             voicemail_dir: Arc::from(voicemail_dir),
+            sign_outs: tokio::sync::broadcast::channel(SIGN_OUTS_QUEUED).0,
         }
     }
 
@@ -87,12 +115,46 @@ impl AppState {
         self.sessions.lock().ok()?.verify(token, now())
     }
 
-    /// Ends every session of `user`, in memory and in the store.
-    pub(crate) fn revoke_sessions(&self, user: UserId) {
+    /// Ends every session of `user`, in memory and in the store (committed when
+    /// this returns), and closes their connections saying `reason`.
+    pub(crate) async fn revoke_sessions(&self, user: UserId, reason: &str) -> Result<(), Refusal> {
         if let Ok(mut sessions) = self.sessions.lock() {
             sessions.revoke_user(user);
         }
-        self.writer.write(Write::RevokeSessions(user));
+        let committed = self.writer.write_and_confirm(Write::RevokeSessions(user));
+        let _ = self.sign_outs.send(SignOut { whose: Signed::User(user), reason: reason.into() });
+        confirmed(committed).await
+    }
+
+    /// Ends the session of `token` (a logout), committed when this returns, and
+    /// closes its connections. False if the token was not a live session.
+    pub(crate) async fn revoke_token(&self, token: &str) -> Result<bool, Refusal> {
+        let digest = token_digest(token);
+        let revoked =
+            self.sessions.lock().map(|mut sessions| sessions.revoke(&digest).is_some()).ok();
+        if revoked != Some(true) {
+            return Ok(false);
+        }
+        let committed = self.writer.write_and_confirm(Write::RevokeSession(digest.clone()));
+        let reason = "You signed out.".into();
+        let _ = self.sign_outs.send(SignOut { whose: Signed::Token(digest.into()), reason });
+        confirmed(committed).await.map(|()| true)
+    }
+
+    fn session_holds(&self, digest: &str) -> bool {
+        self.sessions.lock().is_ok_and(|sessions| sessions.holds(digest, now()))
+    }
+}
+
+/// Sign-outs a connection may fall behind on before it checks its session itself.
+const SIGN_OUTS_QUEUED: usize = 256;
+
+async fn confirmed(
+    committed: tokio::sync::oneshot::Receiver<Result<(), String>>,
+) -> Result<(), Refusal> {
+    match committed.await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(Refusal::internal("The change could not be saved; try again.")),
     }
 }
 
@@ -100,8 +162,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
         .route("/ws", get(signaling))
         .merge(crate::admin::routes())
+        .fallback(|| async {
+            refusal(StatusCode::NOT_FOUND, "not_found", "There is nothing at this address.")
+        })
+        .method_not_allowed_fallback(|| async {
+            refusal(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This address does not take that method.",
+            )
+        })
         .with_state(state)
 }
 
@@ -232,6 +305,32 @@ pub(crate) async fn login(
     .into_response()
 }
 
+/// Signs out: the token stops working at once (REST and WebSocket), and every
+/// connection it holds is closed with a reason.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "sign-in", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = callpark_wire::admin::ApiError)))]
+pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = bearer(&headers) else {
+        return refusal(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Send the token to sign out as \"Authorization: Bearer <token>\".",
+        );
+    };
+    match state.revoke_token(&token).await {
+        Ok(true) => {
+            tracing::info!("signed out");
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(false) => refusal(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "The token is unknown or has expired: it is signed out already.",
+        ),
+        Err(refused) => refused.into_response(),
+    }
+}
+
 /// An argon2 hash of a random password nobody knows, checked for unknown logins.
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
@@ -243,15 +342,19 @@ struct TokenQuery {
     token: Option<String>,
 }
 
+/// The token of an `Authorization: Bearer <token>` header; the scheme is
+/// case-insensitive (RFC 7235, section 2.1).
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(|token| token.trim().to_owned())
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim_start();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
 async fn signaling(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(query): Query<TokenQuery>,
+    crate::admin::QueryParams(query): crate::admin::QueryParams<TokenQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let Some(token) = bearer(&headers).or(query.token) else {
@@ -284,21 +387,30 @@ async fn signaling(
     upgrade
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .max_message_size(MAX_FRAME_BYTES * 4)
-        .max_frame_size(MAX_FRAME_BYTES * 4)
+        .max_message_size(LARGEST_FRAME_READ)
+        .max_frame_size(LARGEST_FRAME_READ)
         .on_upgrade(move |socket| {
-            serve_device(socket, state.exchange, state.media, session.user, device, permit)
+            let digest = token_digest(&token);
+            serve_device(socket, state, SignedIn { user: session.user, digest }, device, permit)
         })
+}
+
+/// Whose sign-in a connection holds.
+struct SignedIn {
+    user: UserId,
+    digest: String,
 }
 
 async fn serve_device(
     mut socket: WebSocket,
-    exchange: ExchangeHandle,
-    media: MediaHandle,
-    user: UserId,
+    state: AppState,
+    signed_in: SignedIn,
     device: DeviceId,
     _permit: OwnedSemaphorePermit,
 ) {
+    let SignedIn { user, digest } = signed_in;
+    let (exchange, media) = (state.exchange.clone(), state.media.clone());
+    let mut sign_outs = state.sign_outs.subscribe();
     let mut events = match exchange.attach(user, device).await {
         Ok(events) => events,
         Err(error) => {
@@ -343,8 +455,27 @@ async fn serve_device(
                     }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Err(error)) if is_too_large(&error) => {
+                    close_too_large(&mut socket).await;
+                    break;
+                }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             },
+            signed_out = sign_outs.recv() => {
+                let reason = match signed_out {
+                    Ok(signed_out) if signed_out.ends(&digest, user) => Some(signed_out.reason),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_))
+                        if !state.session_holds(&digest) =>
+                    {
+                        Some("Your sign-in has ended; sign in again.".into())
+                    }
+                    _ => None,
+                };
+                if let Some(reason) = reason {
+                    close_signed_out(&mut socket, &reason).await;
+                    break;
+                }
+            }
             event = events.recv() => match event {
                 Some(event) => {
                     let event = ServerMessage::Event { event: *event };
@@ -359,6 +490,51 @@ async fn serve_device(
     exchange.detach(device).await;
     media.remove(device);
 }
+
+/// The sign-in ended: the device is told why in the close frame (its code tells a
+/// client to sign in again rather than reconnect).
+async fn close_signed_out(socket: &mut WebSocket, reason: &str) {
+    tracing::info!(%reason, "closing a signed-out connection");
+    let close = axum::extract::ws::CloseFrame {
+        code: callpark_wire::CLOSE_SIGNED_OUT,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(close))).await;
+}
+
+/// Frames up to this size get a `frame_too_large` reply and the connection stays;
+/// larger ones are not read whole: the connection is closed (see `close_too_large`).
+const LARGEST_FRAME_READ: usize = MAX_FRAME_BYTES * 4;
+
+fn is_too_large(error: &axum::Error) -> bool {
+    std::error::Error::source(error)
+        .and_then(|inner| inner.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|inner| matches!(inner, tungstenite::Error::Capacity(_)))
+}
+
+/// A frame too large to read: the rest of it cannot be skipped, so the connection
+/// ends, but with the reason in a last reply and in the close frame (1009, "message
+/// too big"), never silently.
+async fn close_too_large(socket: &mut WebSocket) {
+    let message = format!(
+        "A frame was over {LARGEST_FRAME_READ} bytes (requests are at most {MAX_FRAME_BYTES}); \
+         the connection is closed."
+    );
+    tracing::info!("signaling frame over the size limit; closing");
+    let reply = reply_error(None, ErrorBody::new("frame_too_large", message));
+    let _ = socket.send(text(&reply)).await;
+    let close = axum::extract::ws::CloseFrame {
+        code: axum::extract::ws::close_code::SIZE,
+        reason: "frame_too_large".into(),
+    };
+    let _ = socket.send(Message::Close(Some(close))).await;
+    // The rest of the frame is unread: closing the socket now would reset the
+    // connection before the client reads why. A moment's grace lets it finish
+    // writing and read the reply.
+    tokio::time::sleep(TOO_LARGE_GRACE).await;
+}
+
+const TOO_LARGE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Sends `first` and every event already waiting, in order, with one flush: one
 /// park or retrieve makes a reply and events for the same device, and a write per

@@ -53,6 +53,8 @@ pub struct Started {
     pub tls: Option<Arc<ServerConfig>>,
     /// Ends once every write has been committed and every handle is gone.
     pub writer: tokio::task::JoinHandle<()>,
+    /// The media anchor (its counters, for operators and tests).
+    pub media: crate::media::MediaHandle,
 }
 
 pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
@@ -98,9 +100,10 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
             writer,
             sessions,
             config.max_connections,
-            media,
+            media.clone(),
             &config.data_dir.join(VOICEMAIL_DIR),
         ),
+        media,
         exchange,
         store,
         tls,
@@ -155,11 +158,6 @@ fn first_tenant(switchboard: Switchboard, config: &ServiceConfig) -> Result<Tena
 }
 
 fn write_secret(path: &Path, secret: &str) -> Result<(), StartError> {
-    let failed = |source| StartError::PasswordFile { path: path.to_owned(), source };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(failed)?;
-    std::io::Write::write_all(&mut file, format!("{secret}\n").as_bytes()).map_err(failed)
+    crate::private_files::write(path, format!("{secret}\n").as_bytes())
+        .map_err(|source| StartError::PasswordFile { path: path.to_owned(), source })
 }

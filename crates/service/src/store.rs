@@ -25,7 +25,7 @@ const ROWS_PER_STATEMENT: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create the data directory {path}: {source}")]
+    #[error("cannot prepare the data directory {path}: {source}")]
     DataDirectory { path: PathBuf, source: std::io::Error },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -117,8 +117,10 @@ pub enum Write {
         digest: String,
         session: Session,
     },
-    /// A removed user's sessions end.
+    /// A user's sessions end (removed, or signed out by an admin).
     RevokeSessions(UserId),
+    /// One session ends (logout).
+    RevokeSession(String),
     /// Nothing: confirming it tells that every earlier write is committed.
     Flush,
 }
@@ -141,8 +143,15 @@ impl Store {
     /// Opens (creating if needed) the database in `data_dir` and brings its schema
     /// up to date.
     pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::DataDirectory { path: data_dir.to_owned(), source })?;
+        let failed = |source| StoreError::DataDirectory { path: data_dir.to_owned(), source };
+        crate::private_files::create_dir(data_dir).map_err(failed)?;
+        let database = data_dir.join(DATABASE_FILE);
+        crate::private_files::prepare(&database).map_err(failed)?;
+        for companion in ["-wal", "-shm"] {
+            let mut path = database.clone().into_os_string();
+            path.push(companion);
+            crate::private_files::restrict(std::path::Path::new(&path)).map_err(failed)?;
+        }
         let options = SqliteConnectOptions::new()
             .filename(data_dir.join(DATABASE_FILE))
             .create_if_missing(true)
@@ -339,6 +348,12 @@ impl Store {
                 Write::RevokeSessions(user) => {
                     sqlx::query("DELETE FROM sessions WHERE user_id = ?")
                         .bind(sql_int(user.0))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Write::RevokeSession(digest) => {
+                    sqlx::query("DELETE FROM sessions WHERE token_digest = ?")
+                        .bind(digest)
                         .execute(&mut *tx)
                         .await?;
                 }

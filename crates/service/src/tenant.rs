@@ -544,6 +544,12 @@ impl Tenant {
                         "You cannot remove your own account; sign in as another admin.",
                     ));
                 }
+                if self.is_last_admin(user) {
+                    return Err(Refusal::conflict(
+                        "user_protected",
+                        format!("{login} is the only admin; make another user an admin first."),
+                    ));
+                }
                 self.switchboard.remove_user(now, user)?;
                 self.drop_forwards_to(user)?;
                 if let Some(account) = self.accounts.remove(&user) {
@@ -675,6 +681,14 @@ impl Tenant {
         password_hash: Option<String>,
     ) -> Result<AdminReply, Refusal> {
         let user = self.find_user(login)?;
+        if changes.admin == Some(false) && self.is_last_admin(user) {
+            return Err(Refusal::conflict(
+                "user_protected",
+                format!(
+                    "{login} is the only admin; make another user an admin before taking it away."
+                ),
+            ));
+        }
         let mut settings =
             self.switchboard.directory().user(user).cloned().ok_or_else(|| no_user(login))?;
         if let Some(name) = &changes.display_name {
@@ -698,6 +712,12 @@ impl Tenant {
             }
         }
         Ok(AdminReply::User(self.user_view(user)?))
+    }
+
+    /// `user` is an admin and nobody else is: the tenant would have none without them.
+    fn is_last_admin(&self, user: UserId) -> bool {
+        self.is_admin(user)
+            && !self.accounts.iter().any(|(other, account)| *other != user && account.admin)
     }
 
     fn new_group(&mut self, new: NewGroup) -> Result<AdminReply, Refusal> {

@@ -84,14 +84,14 @@ async fn keep(
     exchange: &ExchangeHandle,
     directory: &Path,
 ) -> Result<(), String> {
-    let caller = exchange.device_user(recording.caller_device).await;
+    let caller = exchange.user_ref(recording.caller).await;
     let name = format!("{}-call{}.opus", recording.owner.0, recording.call.0);
     let path = directory.join(&name);
     let file = ogg_opus(&recording.packets).map_err(|error| error.to_string())?;
     let directory = directory.to_owned();
     tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&directory)?;
-        std::fs::write(&path, file)
+        crate::private_files::create_dir(&directory)?;
+        crate::private_files::write(&path, &file)
     })
     .await
     .map_err(|error| error.to_string())?

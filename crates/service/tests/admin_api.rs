@@ -143,12 +143,14 @@ async fn policies_follow_the_cmdlets_and_refuse_bad_values_naming_the_range() {
     assert_eq!(bad_json.status(), StatusCode::BAD_REQUEST);
     assert_eq!(bad_json.json::<Value>().await.unwrap()["code"], "bad_json");
 
-    // Remove: Global never; a granted policy only with force.
-    assert_refused(
-        &admin.call(Method::DELETE, "/api/v1/policies/Global", None).await,
-        StatusCode::CONFLICT,
-        "policy_protected",
-    );
+    // Remove: Global never, by any of its names; a granted policy only with force.
+    for global in ["Global", "Tag:Global", "tag:global"] {
+        assert_refused(
+            &admin.call(Method::DELETE, &format!("/api/v1/policies/{global}"), None).await,
+            StatusCode::CONFLICT,
+            "policy_protected",
+        );
+    }
     let in_use = admin.call(Method::DELETE, "/api/v1/policies/Sales", None).await;
     assert_refused(&in_use, StatusCode::CONFLICT, "policy_in_use");
     assert!(in_use.1["message"].as_str().unwrap().contains("2 user(s)"), "{}", in_use.1);
@@ -167,6 +169,22 @@ async fn users_groups_and_grants_with_rank_and_only_admins_may_administer() {
     // Not signed in, and signed in but not an admin.
     let anonymous = reqwest::get(server.0.http("/api/v1/policies")).await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    // The authentication scheme is case-insensitive (RFC 7235); a bare scheme is not a token.
+    for (header, status) in [
+        (format!("bearer {}", admin.token), StatusCode::OK),
+        (format!("BEARER  {}", admin.token), StatusCode::OK),
+        ("Bearer ".to_owned(), StatusCode::UNAUTHORIZED),
+        (format!("Basic {}", admin.token), StatusCode::UNAUTHORIZED),
+    ] {
+        let response = admin
+            .http
+            .get(server.0.http("/api/v1/policies"))
+            .header("Authorization", &header)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{header:?}");
+    }
     let bob = Admin::new(&server, "bob").await;
     assert_refused(&bob.get("/api/v1/users").await, StatusCode::FORBIDDEN, "forbidden");
     assert_refused(&bob.get("/api/v1/audit").await, StatusCode::FORBIDDEN, "forbidden");
@@ -365,5 +383,60 @@ async fn the_openapi_document_describes_every_route() {
         }
     }
     assert!(doc["components"]["schemas"]["PolicyView"].is_object());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_admin_can_be_neither_demoted_nor_removed() {
+    let server = Server::start().await;
+    let alice = Admin::new(&server, "alice").await;
+    let demoted = alice.call(Method::PATCH, "/api/v1/users/alice", Some(json!({"admin": false})));
+    let demoted = demoted.await;
+    assert_refused(&demoted, StatusCode::CONFLICT, "user_protected");
+    assert!(demoted.1["message"].as_str().unwrap().contains("only admin"), "{}", demoted.1);
+    assert_eq!(alice.get("/api/v1/users/alice").await.1["admin"], true, "nothing changed");
+
+    // With a second admin, either may step down, but not the one left.
+    let made = alice.call(Method::PATCH, "/api/v1/users/bob", Some(json!({"admin": true})));
+    assert_eq!(made.await.0, StatusCode::OK);
+    let bob = Admin::new(&server, "bob").await;
+    let stepped_down =
+        alice.call(Method::PATCH, "/api/v1/users/alice", Some(json!({"admin": false})));
+    assert_eq!(stepped_down.await.0, StatusCode::OK);
+    let last = bob.call(Method::PATCH, "/api/v1/users/bob", Some(json!({"admin": false}))).await;
+    assert_refused(&last, StatusCode::CONFLICT, "user_protected");
+    assert_eq!(bob.get("/api/v1/users").await.0, StatusCode::OK, "bob is still an admin");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_is_json_with_a_stable_code_bad_addresses_and_queries_included() {
+    let server = Server::start().await;
+    let alice = Admin::new(&server, "alice").await;
+    let cases = [
+        (Method::GET, "/api/v1/voicemail/-1/audio", StatusCode::BAD_REQUEST, "bad_request"),
+        (Method::DELETE, "/api/v1/voicemail/x", StatusCode::BAD_REQUEST, "bad_request"),
+        (Method::GET, "/api/v1/audit?limit=many", StatusCode::BAD_REQUEST, "bad_request"),
+        (Method::GET, "/api/v1/audit?before=1&before=2", StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            Method::DELETE,
+            "/api/v1/policies/Sales?force=perhaps",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (Method::GET, "/api/v1/nothing-here", StatusCode::NOT_FOUND, "not_found"),
+        (Method::PUT, "/api/v1/audit", StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        (Method::GET, "/ws?token=a&token=b", StatusCode::BAD_REQUEST, "bad_request"),
+    ];
+    for (method, path, status, code) in cases {
+        let reply = alice.call(method.clone(), path, None).await;
+        assert_eq!(
+            (reply.0, reply.1["code"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {}",
+            reply.1
+        );
+        assert!(!reply.1["message"].as_str().unwrap_or_default().is_empty(), "{path}");
+    }
     server.stop().await;
 }

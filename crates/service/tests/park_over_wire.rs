@@ -183,6 +183,13 @@ async fn disconnects_while_parked_lose_nothing_and_leave_no_stale_code() {
     }
     let list = admin_get(&server, "/api/v1/audit?kind=retrieved").await;
     assert!(list.as_array().unwrap().len() >= 2, "{list}");
+    // The policy is named as anywhere else: bare, any case, or with its prefix.
+    let by_identity = admin_get(&server, "/api/v1/audit?policy=Tag:Sales").await;
+    assert!(!by_identity.as_array().unwrap().is_empty(), "{by_identity}");
+    for name in ["Sales", "sALES", "tag:sales"] {
+        let by_name = admin_get(&server, &format!("/api/v1/audit?policy={name}")).await;
+        assert_eq!(by_name, by_identity, "policy={name}");
+    }
     server.stop().await;
 }
 

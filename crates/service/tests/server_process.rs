@@ -103,8 +103,16 @@ async fn with_no_settings_the_first_start_creates_an_admin_whose_password_is_in_
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&password_file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "only the owner may read the password");
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&password_file), 0o600, "only the owner may read the password");
+        // The database holds password hashes and token digests: the service's user
+        // alone may read it, its journal, or the directory.
+        let data_dir = data.path().join("callpark-data");
+        assert_eq!(mode(&data_dir), 0o700, "the data directory is the owner's");
+        for file in ["callpark.db", "callpark.db-wal", "callpark.db-shm"] {
+            assert_eq!(mode(&data_dir.join(file)), 0o600, "{file}");
+        }
     }
     let reply: Value = reqwest::Client::new()
         .post(format!("{base}/api/v1/login"))

@@ -111,5 +111,84 @@ async fn bad_input_gets_a_clear_error_and_the_connection_stays() {
         matches!(&after, ReplyResult::Error(e) if e.code == "call_not_found"),
         "still connected: {after:?}"
     );
+
+    // A frame too large to read at all: a last reply and a close frame that say so.
+    alice
+        .send_text(format!(r#"{{"id": 8, "type": "dial", "to": "{}"}}"#, "x".repeat(1 << 20)))
+        .await;
+    match alice.receive().await {
+        ServerMessage::Reply { id: None, result: ReplyResult::Error(error) } => {
+            assert_eq!(error.code, "frame_too_large");
+        }
+        other => panic!("expected frame_too_large, got {other:?}"),
+    }
+    match alice.next_frame().await {
+        Some(Ok(tungstenite::Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1009, "{frame:?}");
+            assert_eq!(frame.reason.as_str(), "frame_too_large");
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    server.stop().await;
+}
+
+/// Waits for the service to close `client` with the signed-out code; its reason.
+async fn closed_as_signed_out(client: &mut common::Client) -> String {
+    loop {
+        match client.next_frame().await {
+            Some(Ok(tungstenite::Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), CLOSE_SIGNED_OUT, "{frame:?}");
+                return frame.reason.to_string();
+            }
+            Some(Ok(tungstenite::Message::Text(_))) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_ends_the_token_everywhere_and_closes_its_connections_with_a_reason() {
+    let server = Server::start().await;
+    let http = reqwest::Client::new();
+    let token = server.token("bob").await;
+    let other_token = server.token("bob").await;
+    let mut socket = server.open_with(&token).await;
+    let mut other_device = server.open_with(&other_token).await;
+
+    let logout = |token: &str| {
+        http.post(server.0.http("/api/v1/logout")).bearer_auth(token.to_owned()).send()
+    };
+    assert_eq!(logout(&token).await.unwrap().status(), 204);
+    assert_eq!(closed_as_signed_out(&mut socket).await, "You signed out.");
+    // The token is gone for REST and WebSocket alike; signing out twice says so.
+    let voicemail = http.get(server.0.http("/api/v1/voicemail")).bearer_auth(&token).send();
+    assert_eq!(voicemail.await.unwrap().status(), 401);
+    let again = logout(&token).await.unwrap();
+    assert_eq!(again.status(), 401);
+    let reconnect =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?token={token}", server.0.base)).await;
+    assert!(matches!(reconnect, Err(tungstenite::Error::Http(r)) if r.status() == 401));
+    // Bob's other sign-in is untouched.
+    let mut events = Vec::new();
+    assert_eq!(
+        other_device.ask(RequestBody::Ping, &mut events).await,
+        ReplyResult::Ok(ReplyBody::Pong)
+    );
+
+    // An admin signs Bob out everywhere; then removes Carol, whose socket closes too.
+    let admin = server.token("alice").await;
+    let revoked = http
+        .delete(server.0.http("/api/v1/users/bob/sessions"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    assert!(closed_as_signed_out(&mut other_device).await.contains("An admin signed you out"));
+    let mut carol = server.connect("carol").await;
+    let removed =
+        http.delete(server.0.http("/api/v1/users/carol")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_eq!(closed_as_signed_out(&mut carol).await, "Your account was removed.");
     server.stop().await;
 }

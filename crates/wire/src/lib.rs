@@ -31,6 +31,11 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Longest text frame either side accepts, in bytes.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
+/// The close code of a signaling connection whose sign-in ended (logout, an admin's
+/// revocation, the account removed); the close reason says why in plain words. The
+/// client must sign in again rather than reconnect.
+pub const CLOSE_SIGNED_OUT: u16 = 4401;
+
 /// A refusal: a stable machine code and a message in plain words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

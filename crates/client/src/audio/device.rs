@@ -162,6 +162,12 @@ fn id_text(id: &cpal::DeviceId) -> String {
     }
 }
 
+/// Checks that `choice` names a device of the sound system, without opening it (no
+/// stream is started, so no "microphone in use" indicator lights up).
+pub fn check_device(direction: Direction, choice: &DeviceChoice) -> Result<(), DeviceError> {
+    find_device(&sound_host()?, direction, choice).map(|_| ())
+}
+
 fn find_device(
     host: &cpal::Host,
     direction: Direction,

@@ -219,6 +219,11 @@ impl Heard {
             .unwrap_or_default()
     }
 
+    /// Another sink that keeps what it plays here (for a new call's audio).
+    pub fn sink(&self) -> AnalysingSink {
+        AnalysingSink { heard: self.clone() }
+    }
+
     pub fn clear(&self) {
         if let Ok(mut frames) = self.frames.lock() {
             frames.clear();

@@ -14,7 +14,8 @@ pub mod voice;
 pub mod wav;
 
 pub use device::{
-    DeviceChoice, DeviceError, DeviceInfo, DeviceList, Microphone, Speaker, list_devices,
+    DeviceChoice, DeviceError, DeviceInfo, DeviceList, Direction, Microphone, Speaker,
+    check_device, list_devices,
 };
 pub use io::{
     AnalysingSink, AudioSink, AudioSource, DiscardSink, Gate, GatedSink, GatedSource, Heard,

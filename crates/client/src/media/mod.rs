@@ -2,21 +2,26 @@
 //! SRTP, Opus), set up over the engine's signaling once online and set up again
 //! after every reconnect. Calls, parks and retrieves do not touch it: the service
 //! changes what it sends and where it relays what this device says.
+//!
+//! The sound devices are another matter: they are opened only while this device is
+//! a party to a call (dialing, in a call, on hold, leaving a message) and closed as
+//! soon as it is not. In between the peer connection carries nothing but ICE consent
+//! checks: no capture, no encoding, no packet.
 
 mod offer;
 mod peer;
 mod pipeline;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 
 use crate::audio::{
-    AudioSink, AudioSource, DeviceChoice, DeviceError, DiscardSink, Microphone, SilentSource,
-    Speaker,
+    AudioSink, AudioSource, DeviceChoice, DiscardSink, Microphone, SilentSource, Speaker,
 };
 use crate::view::Connection;
-use crate::{ClientError, Engine, ServiceAddress};
+use crate::{ClientError, Engine, ServiceAddress, ViewModel};
 
 pub use offer::AudioOffer;
 pub use pipeline::{MediaStats, PacketLog, PacketTimes};
@@ -25,37 +30,11 @@ fn media_error(what: &str, error: impl std::fmt::Display) -> ClientError {
     ClientError::Media(format!("{what}: {error}"))
 }
 
-/// The audio a call uses: where outgoing sound comes from and incoming goes.
+/// The audio of one call: where outgoing sound comes from and incoming goes.
+/// Dropping it closes both.
 pub struct CallAudio {
     pub source: Box<dyn AudioSource>,
     pub sink: Box<dyn AudioSink>,
-}
-
-impl CallAudio {
-    /// The chosen sound devices. A device that cannot be opened is replaced by
-    /// silence (microphone) or nothing (speaker), and its error returned, so calls
-    /// still connect on a machine without sound.
-    pub fn devices(
-        microphone: &DeviceChoice,
-        speaker: &DeviceChoice,
-    ) -> (CallAudio, Vec<DeviceError>) {
-        let mut problems = Vec::new();
-        let source: Box<dyn AudioSource> = match Microphone::open(microphone) {
-            Ok(device) => Box::new(device),
-            Err(error) => {
-                problems.push(error);
-                Box::new(SilentSource)
-            }
-        };
-        let sink: Box<dyn AudioSink> = match Speaker::open(speaker) {
-            Ok(device) => Box::new(device),
-            Err(error) => {
-                problems.push(error);
-                Box::new(DiscardSink)
-            }
-        };
-        (CallAudio { source, sink }, problems)
-    }
 }
 
 impl std::fmt::Debug for CallAudio {
@@ -64,10 +43,63 @@ impl std::fmt::Debug for CallAudio {
     }
 }
 
+/// A call's audio as opened, with what could not be opened in words.
+#[derive(Debug)]
+pub struct OpenedAudio {
+    pub audio: CallAudio,
+    pub problems: Vec<String>,
+}
+
+/// Where a call's audio comes from: opened each time this device becomes a party to
+/// a call, and closed (dropped) when it stops being one.
+pub trait OpenAudio: Send + Sync {
+    /// Opens a source and a sink. What cannot be opened is replaced (silence out,
+    /// nothing played) and said in `problems`, so the call still connects.
+    fn open(&self) -> OpenedAudio;
+}
+
+/// Headless audio made fresh for each call by a function (tones, files, test I/O).
+impl<F> OpenAudio for F
+where
+    F: Fn() -> CallAudio + Send + Sync,
+{
+    fn open(&self) -> OpenedAudio {
+        OpenedAudio { audio: self(), problems: Vec::new() }
+    }
+}
+
+/// The chosen sound devices, opened for each call.
+#[derive(Clone, Debug, Default)]
+pub struct SoundDevices {
+    pub microphone: DeviceChoice,
+    pub speaker: DeviceChoice,
+}
+
+impl OpenAudio for SoundDevices {
+    fn open(&self) -> OpenedAudio {
+        let mut problems = Vec::new();
+        let source: Box<dyn AudioSource> = match Microphone::open(&self.microphone) {
+            Ok(device) => Box::new(device),
+            Err(error) => {
+                problems.push(format!("Sound: {error}."));
+                Box::new(SilentSource)
+            }
+        };
+        let sink: Box<dyn AudioSink> = match Speaker::open(&self.speaker) {
+            Ok(device) => Box::new(device),
+            Err(error) => {
+                problems.push(format!("Sound: {error}."));
+                Box::new(DiscardSink)
+            }
+        };
+        OpenedAudio { audio: CallAudio { source, sink }, problems }
+    }
+}
+
 enum Control {
     Mute(bool),
-    /// New devices for the link; the peer connection stays as it is.
-    Replace(CallAudio),
+    /// Other audio from now on: reopened at once in a call, else at the next call.
+    Replace(Arc<dyn OpenAudio>),
     Stop,
 }
 
@@ -81,8 +113,13 @@ pub struct Media {
 }
 
 impl Media {
-    /// Starts the audio link for the device `engine` signs in.
-    pub fn start(engine: &Engine, service: &ServiceAddress, audio: CallAudio) -> Media {
+    /// Starts the audio link for the device `engine` signs in; `audio` is opened for
+    /// each call.
+    pub fn start(
+        engine: &Engine,
+        service: &ServiceAddress,
+        audio: impl OpenAudio + 'static,
+    ) -> Media {
         let (control, controls) = mpsc::unbounded_channel();
         let (stats_sender, stats) = watch::channel(MediaStats::default());
         let log = PacketLog::default();
@@ -93,8 +130,9 @@ impl Media {
             controls,
             stats: stats_sender,
             muted: false,
+            opener: Arc::new(audio),
         };
-        tokio::spawn(link.run(audio));
+        tokio::spawn(link.run());
         Media { control, stats, log }
     }
 
@@ -108,7 +146,23 @@ impl Media {
         self.log.departures.clone()
     }
 
-    /// Call statistics and levels, updated every 100 ms while connected.
+    /// When this device's call audio was opened (the most recent times).
+    pub fn audio_opened(&self) -> PacketTimes {
+        self.log.opened.clone()
+    }
+
+    /// When each call's first frame was played here (the most recent calls).
+    pub fn first_played(&self) -> PacketTimes {
+        self.log.first_played.clone()
+    }
+
+    /// When this device's call audio was closed (the most recent times).
+    pub fn audio_closed(&self) -> PacketTimes {
+        self.log.closed.clone()
+    }
+
+    /// Call statistics and levels: the current call's, updated every 100 ms while
+    /// this device is a party to a call.
     pub fn stats(&self) -> watch::Receiver<MediaStats> {
         self.stats.clone()
     }
@@ -128,13 +182,52 @@ impl Media {
         let _ = self.control.send(Control::Mute(muted));
     }
 
-    /// Uses other devices from the next frame on, in a call or not.
-    pub fn replace_audio(&self, audio: CallAudio) {
-        let _ = self.control.send(Control::Replace(audio));
+    /// Uses other audio: at once in a call, else from the next call on.
+    pub fn replace_audio(&self, audio: impl OpenAudio + 'static) {
+        let _ = self.control.send(Control::Replace(Arc::new(audio)));
     }
 
     pub fn stop(&self) {
         let _ = self.control.send(Control::Stop);
+    }
+}
+
+/// Opening and closing sound devices blocks for a few milliseconds (the sound
+/// server's round trips); on a multi-threaded runtime the other tasks move on.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
+/// Media that arrived this long before the call audio started opening still
+/// belongs to the call: the anchor switches routes before it sends the event.
+const EARLY_MEDIA_MARGIN: Duration = Duration::from_millis(60);
+
+/// Call audio being opened on a blocking thread.
+struct Opening {
+    task: tokio::task::JoinHandle<OpenedAudio>,
+    started: Instant,
+    /// The devices were replaced while opening: open again.
+    stale: bool,
+}
+
+/// This device's part in a call: its open audio and the processing between it and
+/// the network.
+pub(crate) struct InCall {
+    pipeline: pipeline::Pipeline,
+    audio: CallAudio,
+    problems: Vec<String>,
+}
+
+impl Drop for InCall {
+    fn drop(&mut self) {
+        let audio = std::mem::replace(
+            &mut self.audio,
+            CallAudio { source: Box::new(SilentSource), sink: Box::new(DiscardSink) },
+        );
+        blocking(move || drop(audio));
     }
 }
 
@@ -145,6 +238,7 @@ struct Link {
     controls: mpsc::UnboundedReceiver<Control>,
     stats: watch::Sender<MediaStats>,
     muted: bool,
+    opener: Arc<dyn OpenAudio>,
 }
 
 /// Why one session of the link ended.
@@ -155,7 +249,7 @@ enum Ended {
 }
 
 impl Link {
-    async fn run(mut self, mut audio: CallAudio) {
+    async fn run(mut self) {
         let mut snapshots = self.engine.snapshots();
         loop {
             let online = snapshots.wait_for(|view| {
@@ -165,59 +259,158 @@ impl Link {
                 online = online => online.map(|view| view.connection == Connection::Online),
                 control = self.controls.recv() => match control {
                     Some(Control::Mute(muted)) => { self.muted = muted; continue; }
-                    Some(Control::Replace(replacement)) => { audio = replacement; continue; }
+                    Some(Control::Replace(opener)) => { self.opener = opener; continue; }
                     Some(Control::Stop) | None => break,
                 },
             };
             if !matches!(online, Ok(true)) {
                 break;
             }
-            match self.session(&mut audio, &mut snapshots).await {
+            match self.session(&mut snapshots).await {
                 Ok(Ended::Offline) => {}
                 Ok(Ended::Stopped) => break,
                 Err(error) => {
                     tracing::warn!(%error, "audio link failed; trying again");
-                    self.stats.send_modify(|stats| stats.connected = false);
+                    self.stats.send_replace(MediaStats::default());
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
         }
-        self.stats.send_modify(|stats| stats.connected = false);
+        self.stats.send_replace(MediaStats::default());
         tracing::debug!("audio link stopped");
     }
 
     /// Negotiates a peer connection and runs it until signaling drops or the link
-    /// is stopped.
+    /// is stopped, opening the call audio while this device is a party to a call.
     async fn session(
         &mut self,
-        audio: &mut CallAudio,
-        snapshots: &mut watch::Receiver<crate::ViewModel>,
+        snapshots: &mut watch::Receiver<ViewModel>,
     ) -> Result<Ended, ClientError> {
         let host = self.host.clone().ok_or_else(|| ClientError::Media("no service host".into()))?;
         let mut peer = peer::Peer::negotiate(&self.engine, &host).await?;
-        let mut pipeline = pipeline::Pipeline::new(self.muted, self.log.clone())?;
-        let offline = snapshots.wait_for(|view| view.connection != Connection::Online);
-        tokio::pin!(offline);
+        let mut call: Option<InCall> = None;
+        let mut opening: Option<Opening> = None;
+        let mut in_a_call = snapshots.borrow_and_update().in_a_call();
         loop {
+            if !in_a_call && call.take().is_some() {
+                self.closed(&peer);
+            }
+            if in_a_call && call.is_none() && opening.is_none() {
+                opening = Some(self.start_opening());
+            }
+            let opened = async {
+                match opening.as_mut() {
+                    Some(opening) => (&mut opening.task).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 control = self.controls.recv() => match control {
                     Some(Control::Mute(muted)) => {
                         self.muted = muted;
-                        pipeline.set_muted(muted);
+                        if let Some(call) = &mut call {
+                            call.pipeline.set_muted(muted);
+                        }
                     }
-                    Some(Control::Replace(replacement)) => *audio = replacement,
+                    Some(Control::Replace(opener)) => {
+                        self.opener = opener;
+                        // Closed before the new ones open (the same device may be chosen);
+                        // the loop opens them while still in a call.
+                        if call.take().is_some() {
+                            self.closed(&peer);
+                        }
+                        if let Some(opening) = &mut opening {
+                            opening.stale = true;
+                        }
+                    }
                     Some(Control::Stop) | None => return Ok(Ended::Stopped),
                 },
-                _ = &mut offline => {
-                    self.stats.send_modify(|stats| stats.connected = false);
-                    return Ok(Ended::Offline);
+                changed = snapshots.changed() => {
+                    if changed.is_err() {
+                        return Ok(Ended::Stopped);
+                    }
+                    let view = snapshots.borrow_and_update();
+                    if view.connection != Connection::Online {
+                        drop(view);
+                        drop(call);
+                        self.stats.send_replace(MediaStats::default());
+                        return Ok(Ended::Offline);
+                    }
+                    in_a_call = view.in_a_call();
                 }
-                step = peer.step(&mut pipeline, audio) => step?,
+                opened = opened => {
+                    let Some(done) = opening.take() else { continue };
+                    match opened {
+                        Ok(audio) if in_a_call && !done.stale => {
+                            call = Some(self.start_call(audio, &mut peer, done.started)?);
+                        }
+                        // No longer wanted, or for devices since replaced.
+                        Ok(audio) => blocking(move || drop(audio)),
+                        Err(error) => {
+                            tracing::warn!(%error, "opening the call audio failed");
+                            return Err(ClientError::Media("the sound devices could not be opened".into()));
+                        }
+                    }
+                }
+                step = peer.step(call.as_mut()) => step?,
             }
-            if let Some(stats) = pipeline.stats_due(peer.connected()) {
-                self.stats.send_replace(stats);
+            match &mut call {
+                Some(call) => {
+                    if let Some(mut stats) = call.pipeline.stats_due(peer.connected()) {
+                        stats.sound_problems.clone_from(&call.problems);
+                        self.stats.send_replace(stats);
+                    }
+                }
+                None => {
+                    if self.stats.borrow().connected != peer.connected() {
+                        self.stats.send_modify(|stats| stats.connected = peer.connected());
+                    }
+                }
             }
         }
+    }
+
+    /// Opens the call audio on a blocking thread: opening a device waits for the
+    /// sound server (milliseconds usually, seconds for an idle PulseAudio null sink),
+    /// and the peer connection must go on meanwhile.
+    fn start_opening(&self) -> Opening {
+        let opener = self.opener.clone();
+        Opening {
+            task: tokio::task::spawn_blocking(move || opener.open()),
+            started: Instant::now(),
+            stale: false,
+        }
+    }
+
+    /// Starts processing an opened call audio, with the packets that came before it
+    /// was open (the service switches media before it tells us of the call).
+    fn start_call(
+        &self,
+        opened: OpenedAudio,
+        peer: &mut peer::Peer,
+        started: Instant,
+    ) -> Result<InCall, ClientError> {
+        let OpenedAudio { audio, problems } = opened;
+        let mut pipeline = pipeline::Pipeline::new(self.muted, self.log.clone())?;
+        // The service may have switched media to this device a moment before the
+        // event that made the link open the audio.
+        let since = started.checked_sub(EARLY_MEDIA_MARGIN).unwrap_or(started);
+        peer.hand_over_early_packets(&mut pipeline, since);
+        self.log.opened.record(Instant::now());
+        tracing::info!(
+            opened_in_ms = started.elapsed().as_secs_f64() * 1000.0,
+            problems = problems.len(),
+            "call audio open"
+        );
+        Ok(InCall { pipeline, audio, problems })
+    }
+
+    /// The call audio was just closed (dropped).
+    fn closed(&self, peer: &peer::Peer) {
+        tracing::info!("call audio closed");
+        self.log.closed.record(Instant::now());
+        self.stats
+            .send_replace(MediaStats { connected: peer.connected(), ..MediaStats::default() });
     }
 }

@@ -1,6 +1,7 @@
 //! The peer connection itself: a str0m `Rtc` (full ICE agent, controlling) and the
 //! UDP socket it runs on, driven with the time passed in.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -12,16 +13,28 @@ use str0m::{Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::time::{Interval, MissedTickBehavior};
 
-use super::CallAudio;
-use super::media_error;
 use super::offer::AudioOffer;
 use super::pipeline::{MAX_FRAMES_AT_ONCE, Pipeline};
+use super::{InCall, media_error};
 use crate::{ClientError, Engine};
 
 /// How often the pipeline looks at the sound devices: frames are sent as soon as
 /// the microphone has them and played as soon as the speaker runs low.
 const POLL: Duration = Duration::from_millis(5);
 const RECEIVE_BUFFER: usize = 2_000;
+/// Media that arrives while no call audio is open is kept, the newest this many: the
+/// service switches a leg's media before it tells the device of the call, so the
+/// first frames of a retrieved caller can come before the call audio is open. More
+/// would only add delay to the call's start when opening takes long.
+const EARLY_PACKETS_KEPT: usize = 10;
+
+/// A packet that came while no call audio was open.
+struct EarlyPacket {
+    at: Instant,
+    sequence: u16,
+    rtp_time: u32,
+    payload: std::sync::Arc<[u8]>,
+}
 
 pub struct Peer {
     rtc: Rtc,
@@ -33,6 +46,7 @@ pub struct Peer {
     deadline: Instant,
     frames: Interval,
     buffer: Vec<u8>,
+    early: VecDeque<EarlyPacket>,
 }
 
 impl Peer {
@@ -65,6 +79,7 @@ impl Peer {
             deadline: now,
             frames,
             buffer: vec![0; RECEIVE_BUFFER],
+            early: VecDeque::new(),
         };
         peer.drain(None)?;
         tracing::info!(%local, "audio offer answered; connecting");
@@ -75,13 +90,21 @@ impl Peer {
         self.connected
     }
 
-    /// Waits for one thing to happen (a datagram, a timer, a frame period) and
-    /// handles it. Cancel-safe between steps.
-    pub async fn step(
-        &mut self,
-        pipeline: &mut Pipeline,
-        audio: &mut CallAudio,
-    ) -> Result<(), ClientError> {
+    /// Gives the pipeline of a call that just opened the media that came before it,
+    /// from `since` on (older packets belong to no call of this device's).
+    pub fn hand_over_early_packets(&mut self, pipeline: &mut Pipeline, since: Instant) {
+        for packet in self.early.drain(..) {
+            if packet.at >= since {
+                pipeline.receive(packet.at, packet.sequence, packet.rtp_time, &packet.payload);
+            }
+        }
+    }
+
+    /// Waits for one thing to happen (a datagram, a timer, or, in a call, a frame
+    /// period) and handles it. Outside a call nothing wakes it but the network and
+    /// str0m's timers (ICE consent). Cancel-safe between steps.
+    pub async fn step(&mut self, mut call: Option<&mut InCall>) -> Result<(), ClientError> {
+        let in_a_call = call.is_some();
         let deadline = tokio::time::Instant::from_std(self.deadline);
         tokio::select! {
             received = self.socket.recv_from(&mut self.buffer) => {
@@ -90,22 +113,22 @@ impl Peer {
                 let Ok(contents) = self.buffer[..length].try_into() else { return Ok(()) };
                 let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination: self.local, contents });
                 self.rtc.handle_input(input).map_err(|error| media_error("audio input", error))?;
-                self.drain(Some(pipeline))
+                self.drain(call.as_deref_mut().map(|call| &mut call.pipeline))
             }
             () = tokio::time::sleep_until(deadline) => {
                 self.rtc.handle_input(Input::Timeout(Instant::now())).map_err(|error| media_error("audio timer", error))?;
-                self.drain(Some(pipeline))
+                self.drain(call.as_deref_mut().map(|call| &mut call.pipeline))
             }
-            _ = self.frames.tick() => self.exchange_frames(pipeline, audio),
+            _ = self.frames.tick(), if in_a_call => match call {
+                Some(call) => self.exchange_frames(call),
+                None => Ok(()),
+            },
         }
     }
 
     /// Plays what the speaker needs and sends what the microphone has.
-    fn exchange_frames(
-        &mut self,
-        pipeline: &mut Pipeline,
-        audio: &mut CallAudio,
-    ) -> Result<(), ClientError> {
+    fn exchange_frames(&mut self, call: &mut InCall) -> Result<(), ClientError> {
+        let InCall { pipeline, audio, .. } = call;
         let now = Instant::now();
         pipeline.play(audio, now);
         for _ in 0..MAX_FRAMES_AT_ONCE {
@@ -146,14 +169,23 @@ impl Peer {
                         return Err(ClientError::Media("the audio connection was lost".into()));
                     }
                     Event::MediaData(data) => {
-                        if let Some(pipeline) = pipeline.as_deref_mut() {
-                            let sequence = **data.seq_range.start() as u16;
-                            pipeline.receive(
-                                data.network_time,
-                                sequence,
-                                data.time.numer() as u32,
-                                &data.data,
-                            );
+                        let sequence = **data.seq_range.start() as u16;
+                        let rtp_time = data.time.numer() as u32;
+                        match pipeline.as_deref_mut() {
+                            Some(pipeline) => {
+                                pipeline.receive(data.network_time, sequence, rtp_time, &data.data);
+                            }
+                            None => {
+                                if self.early.len() == EARLY_PACKETS_KEPT {
+                                    self.early.pop_front();
+                                }
+                                self.early.push_back(EarlyPacket {
+                                    at: data.network_time,
+                                    sequence,
+                                    rtp_time,
+                                    payload: data.data,
+                                });
+                            }
                         }
                     }
                     _ => {}

@@ -69,6 +69,11 @@ pub struct MediaStats {
     /// Last frame's levels, dBFS (−100 is silence).
     pub input_dbfs: f32,
     pub output_dbfs: f32,
+    /// The call audio is open: the microphone captures (muted or not) and the
+    /// speaker plays. Only while this device is a party to a call.
+    pub microphone_open: bool,
+    /// What could not be opened for this call, in words (the call goes on without it).
+    pub sound_problems: Vec<String>,
 }
 
 /// When the most recent packets arrived or left, for latency measurements.
@@ -80,7 +85,7 @@ pub struct PacketTimes {
 const TIMES_KEPT: usize = 512;
 
 impl PacketTimes {
-    fn record(&self, at: Instant) {
+    pub(crate) fn record(&self, at: Instant) {
         if let Ok(mut times) = self.times.lock() {
             if times.len() == TIMES_KEPT {
                 times.pop_front();
@@ -102,11 +107,16 @@ impl PacketTimes {
     }
 }
 
-/// Arrival and departure times of one device's packets.
+/// Arrival and departure times of one device's packets, and when its call audio
+/// opened and closed.
 #[derive(Clone, Debug, Default)]
 pub struct PacketLog {
     pub arrivals: PacketTimes,
     pub departures: PacketTimes,
+    pub opened: PacketTimes,
+    pub closed: PacketTimes,
+    /// When each call's first frame was written to its sink.
+    pub first_played: PacketTimes,
 }
 
 pub struct Pipeline {
@@ -123,6 +133,7 @@ pub struct Pipeline {
     play_clock: FrameClock,
     send_clock: FrameClock,
     muted: bool,
+    played_any: bool,
     packets_sent: u64,
     input_dbfs: f32,
     output_dbfs: f32,
@@ -148,6 +159,7 @@ impl Pipeline {
             play_clock: FrameClock::default(),
             send_clock: FrameClock::default(),
             muted,
+            played_any: false,
             packets_sent: 0,
             input_dbfs: -100.0,
             output_dbfs: -100.0,
@@ -210,6 +222,10 @@ impl Pipeline {
             }
         }
         audio.sink.write_frame(&self.output);
+        if !self.played_any {
+            self.played_any = true;
+            self.log.first_played.record(Instant::now());
+        }
     }
 
     /// The next packet to send (with its RTP time), if one is due: every frame a
@@ -265,6 +281,8 @@ impl Pipeline {
             concealed: jitter.concealed,
             input_dbfs: self.input_dbfs,
             output_dbfs: self.output_dbfs,
+            microphone_open: true,
+            sound_problems: Vec::new(),
         })
     }
 }

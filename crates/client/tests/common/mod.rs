@@ -3,15 +3,19 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+#[cfg(target_os = "linux")]
+pub mod pulse;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use callpark_client::audio::io::SAMPLE_RATE;
-use callpark_client::audio::{
-    AnalysingSink, AudioSink, AudioSource, Heard, ToneSource, tone_share,
-};
-use callpark_client::media::{CallAudio, Media};
+use callpark_client::audio::{AnalysingSink, AudioSource, Heard, ToneSource, tone_share};
+use callpark_client::media::{CallAudio, Media, OpenAudio, OpenedAudio};
 use callpark_client::{Connection, Engine, EngineEvent, ServiceAddress, login};
 use callpark_service::config::ServiceConfig;
+use callpark_service::media::MediaHandle;
 use callpark_service::startup::start;
 use callpark_wire::{Event, ReplyBody, RequestBody};
 use tokio::net::TcpListener;
@@ -20,55 +24,126 @@ pub const WITHIN: Duration = Duration::from_secs(10);
 pub const FRAME: usize = 960;
 
 pub async fn service() -> (ServiceAddress, tempfile::TempDir) {
+    let (address, dir, _media) = service_with_media().await;
+    (address, dir)
+}
+
+/// A service, with its media anchor's handle (to read its counters).
+pub async fn service_with_media() -> (ServiceAddress, tempfile::TempDir, MediaHandle) {
     let dir = tempfile::tempdir().unwrap();
     let started = start(&ServiceConfig::for_tests(dir.path())).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(callpark_service::run(listener, None, started.state, std::future::pending()));
-    (ServiceAddress::parse(&address).unwrap(), dir)
+    (ServiceAddress::parse(&address).unwrap(), dir, started.media)
 }
 
-/// A headless softphone: signed in, audio linked, saying a tone.
+/// Call audio for tests, opened afresh for each call as sound devices are: a tone
+/// out, what is heard kept in `heard`; counts how often it was opened and closed.
+#[derive(Clone, Debug)]
+pub struct TestAudio {
+    tone_hz: f32,
+    heard: Heard,
+    pub opens: Arc<AtomicUsize>,
+    pub closes: Arc<AtomicUsize>,
+}
+
+impl TestAudio {
+    pub fn new(tone_hz: f32) -> TestAudio {
+        TestAudio {
+            tone_hz,
+            heard: AnalysingSink::new(30).heard(),
+            opens: Arc::default(),
+            closes: Arc::default(),
+        }
+    }
+
+    /// Open now: opened more often than closed.
+    pub fn is_open(&self) -> bool {
+        self.opens.load(Ordering::SeqCst) > self.closes.load(Ordering::SeqCst)
+    }
+}
+
+impl OpenAudio for TestAudio {
+    fn open(&self) -> OpenedAudio {
+        self.opens.fetch_add(1, Ordering::SeqCst);
+        let source = CountedSource {
+            tone: ToneSource::new(self.tone_hz, SAMPLE_RATE, 0.3),
+            closes: self.closes.clone(),
+        };
+        let audio = CallAudio { source: Box::new(source), sink: Box::new(self.heard.sink()) };
+        OpenedAudio { audio, problems: Vec::new() }
+    }
+}
+
+/// A tone that counts its closing.
+struct CountedSource {
+    tone: ToneSource,
+    closes: Arc<AtomicUsize>,
+}
+
+impl AudioSource for CountedSource {
+    fn read_frame(&mut self, frame: &mut [f32; FRAME]) -> bool {
+        self.tone.fill(frame);
+        true
+    }
+}
+
+impl Drop for CountedSource {
+    fn drop(&mut self) {
+        self.closes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A headless softphone: signed in, audio linked, saying a tone in calls.
 pub struct Phone {
     pub engine: Engine,
     pub media: Media,
     pub heard: Heard,
+    pub audio: Option<TestAudio>,
 }
 
 impl Phone {
     pub async fn sign_in(service: &ServiceAddress, login_name: &str, tone_hz: f32) -> Phone {
-        let token = login(service, login_name, &format!("{login_name}-demo")).await.unwrap().token;
-        let engine = Engine::start(service, &token, "test phone");
-        engine.wait_for(WITHIN, |v| v.connection == Connection::Online).await.unwrap();
-        let sink = AnalysingSink::new(30);
-        let heard = sink.heard();
-        let source = ToneSource::new(tone_hz, SAMPLE_RATE, 0.3);
-        Self::link(engine, service, Box::new(source), Box::new(sink), heard).await
+        let audio = TestAudio::new(tone_hz);
+        let heard = audio.heard.clone();
+        let engine = Self::online(service, login_name).await;
+        let mut phone = Self::link(engine, service, audio.clone(), heard).await;
+        phone.audio = Some(audio);
+        phone
     }
 
-    /// Signed in, with this audio; `heard` is what the test may listen to.
+    /// Signed in, with this audio opened for each call.
     pub async fn with_audio(
         service: &ServiceAddress,
         login_name: &str,
-        source: Box<dyn AudioSource>,
-        sink: Box<dyn AudioSink>,
+        audio: impl OpenAudio + 'static,
     ) -> Phone {
+        let engine = Self::online(service, login_name).await;
+        Self::link(engine, service, audio, AnalysingSink::new(1).heard()).await
+    }
+
+    async fn online(service: &ServiceAddress, login_name: &str) -> Engine {
         let token = login(service, login_name, &format!("{login_name}-demo")).await.unwrap().token;
         let engine = Engine::start(service, &token, "test phone");
         engine.wait_for(WITHIN, |v| v.connection == Connection::Online).await.unwrap();
-        Self::link(engine, service, source, sink, AnalysingSink::new(1).heard()).await
+        engine
     }
 
     async fn link(
         engine: Engine,
         service: &ServiceAddress,
-        source: Box<dyn AudioSource>,
-        sink: Box<dyn AudioSink>,
+        audio: impl OpenAudio + 'static,
         heard: Heard,
     ) -> Phone {
-        let media = Media::start(&engine, service, CallAudio { source, sink });
+        let media = Media::start(&engine, service, audio);
         media.wait_connected(WITHIN).await.unwrap();
-        Phone { engine, media, heard }
+        Phone { engine, media, heard, audio: None }
+    }
+
+    /// The test audio this phone opens for calls.
+    pub fn test_audio(&self) -> &TestAudio {
+        self.audio.as_ref().expect("signed in with test audio")
     }
 
     pub async fn ask(&self, body: RequestBody) -> ReplyBody {

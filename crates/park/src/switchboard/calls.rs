@@ -284,7 +284,12 @@ impl Switchboard {
             Route::Voicemail(owner) => {
                 self.put_call(call, CallState::Voicemail { caller, owner });
                 self.notify(caller.device, Notice::VoicemailStarted { call, owner });
-                self.media(MediaCommand::Voicemail { device: caller.device, owner, call });
+                self.media(MediaCommand::Voicemail {
+                    device: caller.device,
+                    owner,
+                    call,
+                    caller: caller.user,
+                });
             }
             Route::Forward { to, from } => self.ring_user(now, call, caller, to, Some(from)),
             Route::Disconnect => self.end_leg(call, caller.device, ended),

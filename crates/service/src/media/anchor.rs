@@ -57,6 +57,21 @@ pub enum Request {
     Offer { device: DeviceId, sdp: String, reply: oneshot::Sender<Result<String, ErrorBody>> },
     Route(MediaCommand),
     Remove(DeviceId),
+    Counters(oneshot::Sender<MediaCounters>),
+}
+
+/// What the anchor has handled since it started, for operators and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MediaCounters {
+    /// RTP packets that arrived from devices (before any check).
+    pub rtp_received: u64,
+    /// Of those, the ones nobody hears (no route, no voicemail): dropped before
+    /// decryption, never relayed or decoded.
+    pub rtp_dropped_unheard: u64,
+    /// Packets relayed from one device to another.
+    pub rtp_relayed: u64,
+    /// Frames of hold music, ringing tone and greetings sent.
+    pub generated_sent: u64,
 }
 
 /// How connections and the exchange reach the anchor. Cheap to clone.
@@ -84,6 +99,13 @@ impl MediaHandle {
     /// The device signed out: its peer connection is closed.
     pub fn remove(&self, device: DeviceId) {
         let _ = self.requests.send(Request::Remove(device));
+    }
+
+    /// The anchor's counters so far.
+    pub async fn counters(&self) -> Result<MediaCounters, ErrorBody> {
+        let (reply, counters) = oneshot::channel();
+        self.requests.send(Request::Counters(reply)).map_err(|_| media_gone())?;
+        counters.await.map_err(|_| media_gone())
     }
 
     /// A handle whose requests arrive on the returned receiver instead of at an
@@ -153,6 +175,7 @@ pub async fn spawn_anchor(
         routes: Routes::default(),
         generated: HashMap::new(),
         tick: 0,
+        counters: MediaCounters::default(),
     };
     tokio::spawn(anchor.run(receiver));
     Ok(MediaHandle { requests })
@@ -187,6 +210,7 @@ struct Anchor {
     routes: Routes,
     generated: HashMap<DeviceId, Playing>,
     tick: u64,
+    counters: MediaCounters,
 }
 
 impl Anchor {
@@ -230,6 +254,9 @@ impl Anchor {
                 tracing::debug!(?command, "media route");
                 let changes = self.routes.apply(command);
                 self.sources_changed(&changes);
+            }
+            Request::Counters(reply) => {
+                let _ = reply.send(self.counters);
             }
             Request::Remove(device) => {
                 let changes = self.routes.remove(device);
@@ -321,10 +348,14 @@ impl Anchor {
             tracing::trace!(%source, "datagram for no peer");
             return;
         };
-        if callpark_wire::rtp::is_rtp(datagram) && self.unheard(device) {
-            // Nobody hears this device (parked, ringing, on hold): its voice is dropped
-            // before decryption, the largest cost of a parked caller who keeps talking.
-            return;
+        if callpark_wire::rtp::is_rtp(datagram) {
+            self.counters.rtp_received += 1;
+            if self.unheard(device) {
+                // Nobody hears this device (idle, ringing, parked): its voice is dropped
+                // before decryption, the largest cost of a device that keeps talking.
+                self.counters.rtp_dropped_unheard += 1;
+                return;
+            }
         }
         let Some(peer) = self.peers.get_mut(&device) else {
             return;
@@ -362,6 +393,7 @@ impl Anchor {
             return;
         };
         let origin = Origin::Peer { from: speaker, sequence: *packet.seq_no, time };
+        self.counters.rtp_relayed += 1;
         self.write(listener, origin, packet.payload, now).await;
     }
 
@@ -492,8 +524,8 @@ impl Anchor {
             if source.is_generated() {
                 self.generated.insert(device, Playing { source, started: self.tick });
             }
-            if let Source::Voicemail { owner, call } = source {
-                self.recorder.start(device, owner, call);
+            if let Source::Voicemail { owner, call, caller } = source {
+                self.recorder.start(device, owner, call, caller);
             }
         }
     }
@@ -528,6 +560,7 @@ impl Anchor {
                 Source::Silence | Source::Peer(_) => None,
             };
             if let Some(frame) = frame.cloned() {
+                self.counters.generated_sent += 1;
                 self.write(device, Origin::Generated, frame, now).await;
             }
         }

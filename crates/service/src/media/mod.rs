@@ -7,4 +7,4 @@ pub mod routes;
 pub mod sources;
 pub mod timeline;
 
-pub use anchor::{MediaError, MediaHandle, Request as MediaRequest, spawn_anchor};
+pub use anchor::{MediaCounters, MediaError, MediaHandle, Request as MediaRequest, spawn_anchor};

@@ -22,7 +22,7 @@ pub enum Finished {
 pub struct Recording {
     pub owner: UserId,
     pub call: CallId,
-    pub caller_device: DeviceId,
+    pub caller: UserId,
     /// Opus packets, one per 20 ms; gaps from loss are filled with empty packets
     /// (a decoder conceals them).
     pub packets: Vec<Vec<u8>>,
@@ -57,14 +57,9 @@ impl Recorder {
         Self { recordings: HashMap::new(), max_frames, finished }
     }
 
-    pub fn start(&mut self, device: DeviceId, owner: UserId, call: CallId) {
-        let recording = Recording {
-            owner,
-            call,
-            caller_device: device,
-            packets: Vec::new(),
-            finished: Finished::HungUp,
-        };
+    pub fn start(&mut self, device: DeviceId, owner: UserId, call: CallId, caller: UserId) {
+        let recording =
+            Recording { owner, call, caller, packets: Vec::new(), finished: Finished::HungUp };
         self.recordings.insert(device, InProgress { recording, last_time: None });
         tracing::info!(device = device.0, owner = owner.0, call = call.0, "voicemail recording");
     }
@@ -135,7 +130,7 @@ mod tests {
     #[test]
     fn frames_are_kept_in_order_and_lost_ones_concealed() {
         let (mut recorder, mut finished) = recorder(Duration::from_secs(60));
-        recorder.start(CALLER, UserId(1), CallId(9));
+        recorder.start(CALLER, UserId(1), CallId(9), UserId(2));
         recorder.frame(CALLER, 1_000, &[0x78, 1]);
         recorder.frame(CALLER, 1_960, &[0x78, 2]);
         recorder.frame(CALLER, 1_960, &[0x78, 2]);
@@ -153,7 +148,7 @@ mod tests {
     #[test]
     fn recording_stops_at_the_maximum_length() {
         let (mut recorder, mut finished) = recorder(Duration::from_millis(60));
-        recorder.start(CALLER, UserId(1), CallId(9));
+        recorder.start(CALLER, UserId(1), CallId(9), UserId(2));
         for n in 0..5u64 {
             recorder.frame(CALLER, n * 960, &[0x78]);
         }

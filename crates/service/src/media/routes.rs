@@ -19,6 +19,9 @@ pub enum Source {
     Voicemail {
         owner: UserId,
         call: CallId,
+        /// Who leaves the message, known from the start (their device may be gone
+        /// by the time the message is kept).
+        caller: UserId,
     },
 }
 
@@ -55,8 +58,8 @@ impl Routes {
             MediaCommand::RingingTone { device } => {
                 self.replace(device, Source::RingingTone, &mut touched);
             }
-            MediaCommand::Voicemail { device, owner, call } => {
-                self.replace(device, Source::Voicemail { owner, call }, &mut touched);
+            MediaCommand::Voicemail { device, owner, call, caller } => {
+                self.replace(device, Source::Voicemail { owner, call, caller }, &mut touched);
             }
             MediaCommand::EndLeg { device } => self.replace(device, Source::Silence, &mut touched),
         }

@@ -157,6 +157,11 @@ impl Server {
     /// Signs in and opens the signaling socket, without saying hello yet.
     pub async fn open(&self, login: &str) -> Client {
         let token = self.token(login).await;
+        self.open_with(&token).await
+    }
+
+    /// Opens the signaling socket with a token, without saying hello yet.
+    pub async fn open_with(&self, token: &str) -> Client {
         let mut request = format!("ws://{}/ws", self.0.base).into_client_request().unwrap();
         request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
         let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
@@ -190,6 +195,13 @@ pub struct Client {
 impl Client {
     pub async fn send_text(&mut self, text: String) {
         self.socket.send(tungstenite::Message::Text(text.into())).await.unwrap();
+    }
+
+    /// The next frame as it comes, a close included (within 10 s).
+    pub async fn next_frame(&mut self) -> Option<Result<tungstenite::Message, tungstenite::Error>> {
+        tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+            .await
+            .expect("the service sent a frame or closed in time")
     }
 
     pub async fn receive(&mut self) -> ServerMessage {
