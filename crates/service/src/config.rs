@@ -60,6 +60,10 @@ pub struct Args {
     /// a ringback without waiting minutes. Policies keep their 120–1800 s values.
     #[arg(long, env = "CALLPARK_TEST_CLOCK_SPEEDUP", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub test_clock_speedup: Option<u32>,
+    /// Web origins (scheme://host[:port]) besides the service's own whose pages may
+    /// open the signaling socket; repeat, or separate with commas.
+    #[arg(long = "allowed-origin", env = "CALLPARK_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
 }
 
 /// What the TOML file may hold. Unknown keys are refused, so typos do not go unseen.
@@ -76,6 +80,7 @@ pub struct FileConfig {
     pub media_listen: Option<SocketAddr>,
     pub media_public_ip: Option<IpAddr>,
     pub voicemail_max_seconds: Option<u32>,
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,6 +97,8 @@ pub struct ServiceConfig {
     pub media_public_ip: Option<IpAddr>,
     pub voicemail_max: Duration,
     pub test_clock_speedup: u32,
+    /// Origins besides the service's own allowed to open `/ws` from a web page.
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +129,7 @@ impl ServiceConfig {
             media_public_ip: None,
             voicemail_max: Duration::from_secs(u64::from(DEFAULT_VOICEMAIL_MAX_SECONDS)),
             test_clock_speedup: 1,
+            allowed_origins: Vec::new(),
         }
     }
 
@@ -168,6 +176,11 @@ impl ServiceConfig {
             media_public_ip: args.media_public_ip.or(file.media_public_ip),
             voicemail_max: Duration::from_secs(u64::from(voicemail_max_seconds)),
             test_clock_speedup: args.test_clock_speedup.unwrap_or(1),
+            allowed_origins: if args.allowed_origins.is_empty() {
+                file.allowed_origins.unwrap_or_default()
+            } else {
+                args.allowed_origins
+            },
         })
     }
 }

@@ -58,6 +58,8 @@ pub struct AppState {
     pub(crate) voicemail_dir: Arc<std::path::Path>,
     /// Sign-ins that ended, for the connections they hold to close.
     sign_outs: tokio::sync::broadcast::Sender<SignOut>,
+    /// Web origins besides the service's own that may open `/ws`, lower case.
+    allowed_origins: Arc<[String]>,
 }
 
 /// A sign-in that ended while its connections may be open.
@@ -107,7 +109,40 @@ impl AppState {
             media,
             voicemail_dir: Arc::from(voicemail_dir),
             sign_outs: tokio::sync::broadcast::channel(SIGN_OUTS_QUEUED).0,
+            allowed_origins: Arc::from([]),
         }
+    }
+
+    /// Lets pages from these origins (scheme://host[:port]) open `/ws` too.
+    pub fn with_allowed_origins(mut self, origins: &[String]) -> Self {
+        self.allowed_origins = origins.iter().map(|origin| normal_origin(origin)).collect();
+        self
+    }
+
+    /// A browser says which page opens a WebSocket (`Origin`); a page from anywhere
+    /// holding a token must not, so only the service's own origin and the configured
+    /// ones may. Clients that are not browsers send no `Origin` and are let in.
+    fn origin_allowed(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        let Some(origin) = headers.get(header::ORIGIN) else { return Ok(()) };
+        let origin = normal_origin(origin.to_str().unwrap_or_default());
+        let own =
+            headers.get(header::HOST).and_then(|host| host.to_str().ok()).is_some_and(|host| {
+                origin
+                    .split_once("://")
+                    .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+            });
+        if own || self.allowed_origins.contains(&origin) {
+            return Ok(());
+        }
+        tracing::info!(%origin, "signaling refused to a page from another origin");
+        Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            format!(
+                "Pages from {origin} may not open the signaling connection: only the service's \
+                 own address and the origins its operator allows (allowed_origins) may."
+            ),
+        ))
     }
 
     /// The session a bearer token stands for, if valid now.
@@ -144,6 +179,11 @@ impl AppState {
     fn session_holds(&self, digest: &str) -> bool {
         self.sessions.lock().is_ok_and(|sessions| sessions.holds(digest, now()))
     }
+}
+
+/// An origin as compared: lower case, no trailing slash.
+fn normal_origin(origin: &str) -> String {
+    origin.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
 /// Sign-outs a connection may fall behind on before it checks its session itself.
@@ -357,6 +397,9 @@ async fn signaling(
     crate::admin::QueryParams(query): crate::admin::QueryParams<TokenQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if let Err(refused) = state.origin_allowed(&headers) {
+        return refused.into_response();
+    }
     let Some(token) = bearer(&headers).or(query.token) else {
         return refusal(
             StatusCode::UNAUTHORIZED,

@@ -102,7 +102,8 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
             config.max_connections,
             media.clone(),
             &config.data_dir.join(VOICEMAIL_DIR),
-        ),
+        )
+        .with_allowed_origins(&config.allowed_origins),
         media,
         exchange,
         store,

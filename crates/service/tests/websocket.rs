@@ -192,3 +192,43 @@ async fn logout_ends_the_token_everywhere_and_closes_its_connections_with_a_reas
     assert_eq!(closed_as_signed_out(&mut carol).await, "Your account was removed.");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_services_own_pages_and_allowed_origins_may_open_the_socket() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let data = tempfile::tempdir().unwrap();
+    {
+        let store = callpark_service::store::Store::open(data.path()).await.unwrap();
+        let snapshot = common::tenant().snapshot();
+        store.apply(&[callpark_service::store::Write::Tenant(Box::new(snapshot))]).await.unwrap();
+        store.close().await;
+    }
+    let mut config = callpark_service::config::ServiceConfig::for_tests(data.path());
+    config.demo = false;
+    config.allowed_origins = vec!["https://Intranet.Example/".into()];
+    let server = Server(common::TestServer::start_with(data, config).await);
+    let token = server.token("bob").await;
+    let open = |origin: Option<String>| {
+        let mut request = format!("ws://{}/ws", server.0.base).into_client_request().unwrap();
+        request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        if let Some(origin) = origin {
+            request.headers_mut().insert("Origin", origin.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(request)
+    };
+    assert!(open(None).await.is_ok(), "no Origin: not a browser, let in");
+    assert!(open(Some(format!("http://{}", server.0.base))).await.is_ok(), "its own pages");
+    assert!(open(Some("https://intranet.example".into())).await.is_ok(), "an allowed origin");
+    for foreign in ["http://evil.example", "null", "http://127.0.0.1:1"] {
+        match open(Some(foreign.into())).await {
+            Err(tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 403, "{foreign}");
+                let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                    .to_string();
+                assert!(body.contains("origin_not_allowed"), "{foreign}: {body}");
+            }
+            other => panic!("{foreign}: expected a refusal, got {:?}", other.map(|_| ())),
+        }
+    }
+    server.stop().await;
+}
