@@ -13,8 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scenarios=("${@:-latency throughput idle}")
 cargo build --release --quiet -p callpark-service -p callpark-loadgen
-# 10,000 connections need 10,000 descriptors on each side (each process has its own).
-ulimit -n "$(ulimit -Hn)"
+# 10,000 connections need 10,000 descriptors on each side (each process has its own);
+# 10,000 media devices need twice that in the load generator (a WebSocket and a UDP
+# socket each). Root may raise the hard limit; others get what it allows.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 10100 ]; then
   echo "open-file limit $(ulimit -n) is below 10100: the idle scenario will fail" >&2
 fi
@@ -51,6 +53,40 @@ load() { # the load generator on core 1
     --admin-password "$password" "$@"
 }
 
+cpu_ticks() { # user + system time of a process, in clock ticks
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# Idle devices with their peer connections up. Each device holds a WebSocket and a
+# UDP socket, and a process here may have only 20,000 descriptors: LOADERS processes
+# (default 2) share the devices. The server's CPU is measured here, over
+# SECONDS_MEASURED once every device of every loader is connected.
+media_idle() {
+  local devices=${DEVICES:-10000} loaders=${LOADERS:-2} window=${SECONDS_MEASURED:-20}
+  local logs=() pids=()
+  for n in $(seq "$loaders"); do
+    logs+=("$work/media-idle-$n.log")
+    load media-idle --devices $((devices / loaders)) --seconds $((window + 60)) \
+      --server-pid "$server_pid" > "${logs[-1]}" 2>&1 &
+    pids+=($!)
+  done
+  local started=$SECONDS
+  until [ "$(cat "${logs[@]}" | grep -c 'idle devices connected')" -ge "$loaders" ]; do
+    if [ $((SECONDS - started)) -gt 600 ]; then cat "${logs[@]}"; echo "devices did not connect" >&2; exit 1; fi
+    sleep 1
+  done
+  sleep 2
+  local hz before after rss
+  hz=$(getconf CLK_TCK)
+  before=$(cpu_ticks "$server_pid")
+  sleep "$window"
+  after=$(cpu_ticks "$server_pid")
+  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status")
+  echo "media-idle: $devices idle devices with peer connections up: server $(awk -v t=$((after - before)) -v hz="$hz" -v w="$window" 'BEGIN { printf "%.2f", 100 * t / hz / w }') % of a core over ${window} s, RSS $((rss / 1024)) MiB"
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
+  cat "${logs[@]}"
+}
+
 for scenario in ${scenarios[*]}; do
   echo "== $scenario"
   start_server "$work/$scenario"
@@ -59,7 +95,7 @@ for scenario in ${scenarios[*]}; do
     throughput) load throughput --lanes "${LANES:-16}" --seconds 20 ;;
     idle) load idle --connections 10000 --users 100 --server-pid "$server_pid" ;;
     media-parked) load media-parked --calls "${CALLS:-2000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ${SILENT:+--silent-callers} ;;
-    media-idle) load media-idle --devices "${DEVICES:-10000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ;;
+    media-idle) media_idle ;;
     media-bridged) load media-bridged --calls "${CALLS:-1000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ;;
     *) echo "unknown scenario $scenario (latency, throughput, idle, media-idle, media-parked, media-bridged)" >&2; exit 2 ;;
   esac
