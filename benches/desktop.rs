@@ -122,33 +122,64 @@ mod linux {
     }
 
     /// Spawns the app and waits for its "interactive" log line: (wall ms, in-app ms).
-    fn time_to_interactive(display: &str) -> (f64, f64) {
+    /// A program started on `display` in a private session bus and home of its own
+    /// (in its own process group): its guard, its pid, and the lines it writes to
+    /// standard error (`log_on_stderr`) or standard output, as they come.
+    struct InSession {
+        _guard: support::ChildGuard,
+        _home: tempfile::TempDir,
+        pid: u32,
+        lines: std::sync::mpsc::Receiver<String>,
+    }
+
+    fn start_in_session(
+        name: &'static str,
+        display: &str,
+        program: &std::path::Path,
+        args: &[&str],
+        log_on_stderr: bool,
+    ) -> InSession {
         let home = tempfile::tempdir().unwrap();
-        let started = Instant::now();
         let mut command = Command::new("dbus-run-session");
         command
             .arg(format!("--config-file={}", support::private_bus_config(home.path()).display()))
             .arg("--")
-            .arg(support::app_binary())
+            .arg(program)
+            .args(args)
             .env("DISPLAY", display)
             .env("RUST_LOG", "callpark_desktop=info")
             .env("XDG_CONFIG_HOME", home.path().join("config"))
             .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .env("XDG_CACHE_HOME", home.path().join("cache"));
+        if log_on_stderr {
+            command.stdout(Stdio::null()).stderr(Stdio::piped());
+        } else {
+            command.stdout(Stdio::piped()).stderr(Stdio::null());
+        }
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut child = command.spawn().expect("the app");
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let _app = support::ChildGuard::new("callpark-desktop", child, true);
-        let (lines, received) = std::sync::mpsc::channel();
+        let mut child = command.spawn().expect(name);
+        let output: Box<dyn std::io::Read + Send> = if log_on_stderr {
+            Box::new(child.stderr.take().unwrap())
+        } else {
+            Box::new(child.stdout.take().unwrap())
+        };
+        let pid = child.id();
+        let guard = support::ChildGuard::new(name, child, true);
+        let (sender, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            for line in stderr.lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
+            for line in BufReader::new(output).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
                     return;
                 }
             }
         });
+        InSession { _guard: guard, _home: home, pid, lines }
+    }
+
+    fn time_to_interactive(display: &str) -> (f64, f64) {
+        let started = Instant::now();
+        let app = start_in_session("callpark-desktop", display, &support::app_binary(), &[], true);
+        let received = &app.lines;
         let deadline = started + STARTUP_LIMIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -216,34 +247,11 @@ mod linux {
     /// The minimal Tauri app (this binary with `--minimal-shell`), idle for `idle`
     /// after its page loaded: its tree's PSS.
     fn minimal_shell_idle_pss(display: &str, idle: Duration) -> f64 {
-        let home = tempfile::tempdir().unwrap();
-        let mut command = Command::new("dbus-run-session");
-        command
-            .arg(format!("--config-file={}", support::private_bus_config(home.path()).display()))
-            .arg("--")
-            .arg(std::env::current_exe().unwrap())
-            .arg("--minimal-shell")
-            .env("DISPLAY", display)
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut child = command.spawn().expect("the minimal app");
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let root = child.id();
-        let _app = support::ChildGuard::new("minimal-shell", child, true);
+        let own = std::env::current_exe().unwrap();
+        let app = start_in_session("minimal-shell", display, &own, &["--minimal-shell"], false);
+        let root = app.pid;
         // It prints its pid once the page has loaded.
-        let (lines, received) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let loaded = received.recv_timeout(STARTUP_LIMIT).expect("the minimal app's page loads");
+        let loaded = app.lines.recv_timeout(STARTUP_LIMIT).expect("the minimal app's page loads");
         assert!(loaded.starts_with("loaded"), "{loaded}");
         std::thread::sleep(idle);
         let tree = process_tree(root);

@@ -8,7 +8,6 @@ mod common;
 
 use std::time::Duration;
 
-use callpark_service::config::ServiceConfig;
 use callpark_wire::*;
 use common::{Client, Server, TestServer};
 use futures_util::future::join_all;
@@ -195,15 +194,8 @@ async fn disconnects_while_parked_lose_nothing_and_leave_no_stale_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parker_who_drops_during_ringback_sends_the_call_to_their_fallback() {
-    let data = tempfile::tempdir().unwrap();
-    {
-        let store = callpark_service::store::Store::open(data.path()).await.unwrap();
-        let snapshot = common::tenant().snapshot();
-        store.apply(&[callpark_service::store::Write::Tenant(Box::new(snapshot))]).await.unwrap();
-        store.close().await;
-    }
-    let mut config = ServiceConfig::for_tests(data.path());
-    config.demo = false;
+    let data = common::tenant_data_dir().await;
+    let mut config = common::config_for(&data);
     config.test_clock_speedup = 1000; // 300 s park timeout → 0.3 s
     let server = Server(TestServer::start_with(data, config).await);
     let mut alice = server.connect("alice").await;

@@ -196,15 +196,8 @@ async fn logout_ends_the_token_everywhere_and_closes_its_connections_with_a_reas
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_services_own_pages_and_allowed_origins_may_open_the_socket() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let data = tempfile::tempdir().unwrap();
-    {
-        let store = callpark_service::store::Store::open(data.path()).await.unwrap();
-        let snapshot = common::tenant().snapshot();
-        store.apply(&[callpark_service::store::Write::Tenant(Box::new(snapshot))]).await.unwrap();
-        store.close().await;
-    }
-    let mut config = callpark_service::config::ServiceConfig::for_tests(data.path());
-    config.demo = false;
+    let data = common::tenant_data_dir().await;
+    let mut config = common::config_for(&data);
     config.allowed_origins = vec!["https://Intranet.Example/".into()];
     let server = Server(common::TestServer::start_with(data, config).await);
     let token = server.token("bob").await;

@@ -76,20 +76,31 @@ pub struct TestServer {
     store: Option<Store>,
 }
 
+/// A new data directory holding the test tenant.
+pub async fn tenant_data_dir() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open(data.path()).await.unwrap();
+    store.apply(&[Write::Tenant(Box::new(tenant().snapshot()))]).await.unwrap();
+    store.close().await;
+    data
+}
+
+/// Test settings for a service on `data` (the test tenant, not the demo one).
+pub fn config_for(data: &tempfile::TempDir) -> ServiceConfig {
+    let mut config = ServiceConfig::for_tests(data.path());
+    config.demo = false;
+    config
+}
+
 impl TestServer {
     /// A new data directory holding the test tenant.
     pub async fn start() -> TestServer {
-        let data = tempfile::tempdir().unwrap();
-        let store = Store::open(data.path()).await.unwrap();
-        store.apply(&[Write::Tenant(Box::new(tenant().snapshot()))]).await.unwrap();
-        store.close().await;
-        Self::start_in(data).await
+        Self::start_in(tenant_data_dir().await).await
     }
 
     /// Starts on an existing data directory (a restart).
     pub async fn start_in(data: tempfile::TempDir) -> TestServer {
-        let mut config = ServiceConfig::for_tests(data.path());
-        config.demo = false;
+        let config = config_for(&data);
         Self::start_with(data, config).await
     }
 
