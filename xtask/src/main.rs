@@ -92,11 +92,15 @@ fn run_product(extra: &[String]) -> Result {
         );
     }
     let root = project_root();
-    step("building callpark-server");
-    run("cargo", &["build", "--package", "callpark-service", "--bin", "callpark-server"], &root)?;
+    // The same packages and targets as `cargo xtask test` builds, so both resolve the
+    // same features and share one build: after the tests, this only links. (Building
+    // one package alone resolves fewer features and rebuilds ~150 crates.)
+    step("building callpark-server and the desktop app");
+    run("cargo", &["build", "--workspace", "--bins", "--tests"], &root)?;
     let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let server_binary =
-        target.join("debug").join(format!("callpark-server{}", env::consts::EXE_SUFFIX));
+    let binary =
+        |name: &str| target.join("debug").join(format!("{name}{}", env::consts::EXE_SUFFIX));
+    let server_binary = binary("callpark-server");
     step("starting callpark-server --demo (users alice, bob, carol, dave; password <login>-demo)");
     let data_dir = target.join("demo-data");
     let mut server = Command::new(&server_binary)
@@ -106,9 +110,7 @@ fn run_product(extra: &[String]) -> Result {
         .current_dir(&root)
         .spawn()
         .map_err(|error| format!("could not start {}: {error}", server_binary.display()))?;
-    let mut args = vec!["run", "--package", "callpark-desktop", "--bin", "callpark-desktop", "--"];
-    args.extend(extra.iter().map(String::as_str));
-    let app = run("cargo", &args, &root);
+    let app = run(&binary("callpark-desktop").to_string_lossy(), extra, &root);
     // The service lives as long as the app: stop it by its PID, gracefully where
     // the platform allows, so that it commits its last writes.
     stop_gracefully(&mut server);

@@ -44,6 +44,40 @@ async fn a_signed_in_idle_phone_opens_no_audio_and_sends_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_phones_keep_their_path_with_a_check_every_ten_seconds_and_call_at_once() {
+    let (service, _data, media) = service_with_media().await;
+    let bob = Phone::sign_in(&service, "bob", 440.0).await;
+    let carol = Phone::sign_in(&service, "carol", 660.0).await;
+    // Past the connection's own checks and handshake.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = media.counters().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    let after = media.counters().await.unwrap();
+
+    // str0m's own schedule would be ~7 checks each in 21 s and RTCP both ways.
+    let checks = after.stun_received - before.stun_received;
+    assert!((2..=6).contains(&checks), "two phones, 2 or 3 checks each in 21 s: {after:?}");
+    assert_eq!(after.rtcp_received, before.rtcp_received, "idle phones send no reports");
+    assert!(after.rtcp_withheld_idle > before.rtcp_withheld_idle, "nor does the anchor");
+    assert_eq!(after.rtp_received, 0);
+    for phone in [&bob, &carol] {
+        assert!(phone.media.stats().borrow().connected, "still connected after 21 s idle");
+    }
+
+    // A path idle that long carries a call at once.
+    connect(&bob, &carol, "carol").await;
+    when(WITHIN, || carol.test_audio().is_open()).await.expect("the callee's audio opens");
+    let heard = carol.listen(Instant::now() + Duration::from_millis(100), Duration::from_secs(1));
+    assert!(blocks_with(&heard.await, 440.0, 0.7) >= 0.9, "Carol hears Bob");
+    // Reports come back on str0m's schedule (every 5 s) in a call.
+    let until = Instant::now() + Duration::from_secs(6);
+    while media.counters().await.unwrap().rtcp_received == after.rtcp_received {
+        assert!(Instant::now() < until, "no RTCP report 6 s into a call");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_opens_the_audio_and_a_hang_up_closes_it_at_once() {
     let (service, _data, media) = service_with_media().await;
     let bob = Phone::sign_in(&service, "bob", 440.0).await;

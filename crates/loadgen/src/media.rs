@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use callpark_client::media::AudioOffer;
+use callpark_client::media::keepalive::{PathWatch, idle_wake, sent_while_idle};
 use callpark_wire::rtp::sequence_number;
 use callpark_wire::{ReplyBody, RequestBody};
 use str0m::format::Codec;
@@ -33,6 +34,18 @@ pub enum Phase {
     /// Counting arrivals.
     Measure,
     Stop,
+}
+
+/// What a load peer does with its audio, as a device of the app would.
+#[derive(Clone, Debug)]
+pub enum PeerAudio {
+    /// Signed in, in no call: the path is kept alive the way the app keeps it
+    /// (a consent check every `IDLE_KEEPALIVE`), nothing else.
+    Idle,
+    /// In a call and silent (muted): str0m's own schedule, nothing sent.
+    Silent,
+    /// In a call, sending this Opus frame every 20 ms.
+    Talking(std::sync::Arc<[u8]>),
 }
 
 /// What one peer received while measuring.
@@ -110,7 +123,7 @@ impl MediaPeer {
     /// Negotiates over `device`'s signaling and starts the peer's task.
     pub async fn start(
         device: &mut Device,
-        send: Option<std::sync::Arc<[u8]>>,
+        audio: PeerAudio,
         phase: watch::Receiver<Phase>,
     ) -> Result<MediaPeer, LoadError> {
         let media = |what: &str, error: &dyn std::fmt::Display| {
@@ -134,7 +147,12 @@ impl MediaPeer {
             pt: None,
             connected: Some(connected_sender),
             deadline: now,
-            send,
+            idle: matches!(audio, PeerAudio::Idle),
+            send: match audio {
+                PeerAudio::Talking(frame) => Some(frame),
+                PeerAudio::Idle | PeerAudio::Silent => None,
+            },
+            path: PathWatch::default(),
             next_rtp_time: 0,
             sent: 0,
             count: SequenceCount::default(),
@@ -167,7 +185,9 @@ struct Peer {
     pt: Option<Pt>,
     connected: Option<oneshot::Sender<()>>,
     deadline: Instant,
+    idle: bool,
     send: Option<std::sync::Arc<[u8]>>,
+    path: PathWatch,
     next_rtp_time: u64,
     sent: u64,
     count: SequenceCount,
@@ -187,6 +207,7 @@ impl Peer {
                 received = self.socket.recv_from(&mut buffer) => {
                     let Ok((length, source)) = received else { break };
                     let now = Instant::now();
+                    self.path.received(now);
                     let datagram = &buffer[..length];
                     if let (Some(_), Some(sequence)) = (self.pt, sequence_number(datagram)) {
                         if measuring {
@@ -240,10 +261,19 @@ impl Peer {
         loop {
             match self.rtc.poll_output()? {
                 Output::Timeout(at) => {
-                    self.deadline = at;
+                    self.deadline = if self.idle && self.pt.is_some() {
+                        let reason = self.rtc.last_timeout_reason();
+                        idle_wake(at, reason, Instant::now(), self.path.answered())
+                    } else {
+                        at
+                    };
                     return Ok(());
                 }
                 Output::Transmit(transmit) => {
+                    if self.idle && self.pt.is_some() && !sent_while_idle(&transmit.contents) {
+                        continue;
+                    }
+                    self.path.sent(&transmit.contents, Instant::now());
                     let _ = self.socket.try_send_to(&transmit.contents, transmit.destination);
                 }
                 Output::Event(Event::Connected) => {

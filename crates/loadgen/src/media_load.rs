@@ -12,7 +12,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
 
 use crate::device::Device;
-use crate::media::{MediaPeer, Phase, Received};
+use crate::media::{MediaPeer, PeerAudio, Phase, Received};
 use crate::setup::LoadUser;
 use crate::{CONCURRENT_CONNECTS, LoadError, cpu};
 
@@ -61,15 +61,15 @@ async fn media_devices(
     websocket_url: &str,
     users: &[LoadUser],
     count: usize,
-    send: Option<Arc<[u8]>>,
+    audio: PeerAudio,
     phase: &watch::Receiver<Phase>,
 ) -> Result<Vec<MediaDevice>, LoadError> {
     futures_util::stream::iter((0..count).map(|n| {
         let user = &users[n % users.len()];
-        let (send, phase) = (send.clone(), phase.clone());
+        let (audio, phase) = (audio.clone(), phase.clone());
         async move {
             let mut device = Device::connect(websocket_url, &user.token, "media load").await?;
-            let mut peer = MediaPeer::start(&mut device, send, phase).await?;
+            let mut peer = MediaPeer::start(&mut device, audio, phase).await?;
             peer.wait_connected().await?;
             Ok::<_, LoadError>((device, peer))
         }
@@ -92,9 +92,9 @@ pub async fn parked(
 ) -> Result<(), LoadError> {
     let (parker_users, caller_users) = users.split_at(parkers);
     let (phase_sender, phase) = watch::channel(Phase::Warmup);
-    let send = if silent { None } else { Some(opus_frame()?) };
+    let audio = if silent { PeerAudio::Silent } else { PeerAudio::Talking(opus_frame()?) };
     let started = Instant::now();
-    let mut callers = media_devices(websocket_url, caller_users, calls, send, &phase).await?;
+    let mut callers = media_devices(websocket_url, caller_users, calls, audio, &phase).await?;
     println!(
         "media: {calls} callers connected (signaling, ICE, DTLS) in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -132,7 +132,8 @@ pub async fn parked(
 }
 
 /// `devices` signed-in devices with their peer connections up and no call: what
-/// idle apps cost the anchor (nothing is sent; ICE consent checks keep them up).
+/// idle apps cost the anchor (no audio; a consent check every ten seconds keeps
+/// each path up, as in the app).
 pub async fn idle(
     websocket_url: &str,
     users: &[LoadUser],
@@ -141,7 +142,7 @@ pub async fn idle(
 ) -> Result<(), LoadError> {
     let (phase_sender, phase) = watch::channel(Phase::Warmup);
     let started = Instant::now();
-    let peers = media_devices(websocket_url, users, devices, None, &phase).await?;
+    let peers = media_devices(websocket_url, users, devices, PeerAudio::Idle, &phase).await?;
     println!(
         "media: {devices} idle devices connected (signaling, ICE, DTLS) in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -160,11 +161,11 @@ pub async fn bridged(
 ) -> Result<(), LoadError> {
     let (callee_users, caller_users) = users.split_at(callee_users);
     let (phase_sender, phase) = watch::channel(Phase::Warmup);
-    let send = Some(opus_frame()?);
+    let audio = PeerAudio::Talking(opus_frame()?);
     let started = Instant::now();
-    let callers = media_devices(websocket_url, caller_users, calls, send.clone(), &phase).await?;
+    let callers = media_devices(websocket_url, caller_users, calls, audio.clone(), &phase).await?;
     // Callee device n belongs to callee user n % users, like the caller that calls it.
-    let callees = media_devices(websocket_url, callee_users, calls, send, &phase).await?;
+    let callees = media_devices(websocket_url, callee_users, calls, audio, &phase).await?;
     println!(
         "media: {} devices connected (signaling, ICE, DTLS) in {:.1} s",
         2 * calls,

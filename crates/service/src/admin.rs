@@ -403,9 +403,19 @@ async fn remove_user(
     PathParams(login): PathParams<String>,
 ) -> Result<StatusCode, Refusal> {
     let target = state.exchange.credentials(&login).await.map(|(user, _)| user);
+    let files = match target {
+        Some(user) => state.store.voicemail_files_of(user).await.map_err(store_failed)?,
+        None => Vec::new(),
+    };
+    // Committed with the removal: the user's sessions and message list are gone.
     let status = removed(run(&state, caller, AdminOp::RemoveUser { login }).await?)?;
     if let Some(user) = target {
         state.revoke_sessions(user, "Your account was removed.").await?;
+    }
+    for file in files {
+        if let Err(error) = tokio::fs::remove_file(state.voicemail_dir.join(&file)).await {
+            tracing::warn!(%file, %error, "a removed user's voicemail file could not be deleted");
+        }
     }
     Ok(status)
 }
@@ -517,6 +527,10 @@ async fn audit(
     QueryParams(params): QueryParams<AuditParams>,
 ) -> Result<Json<Vec<AuditEntry>>, Refusal> {
     run(&state, caller, AdminOp::Authorize).await?;
+    // What happened before this query (a park a moment ago) is committed first.
+    if !state.exchange.flush().await {
+        return Err(Refusal::internal("The audit log could not be brought up to date."));
+    }
     let limit = params.limit.unwrap_or(100);
     let limit = u32::try_from(limit).ok().filter(|l| (1..=AUDIT_PAGE_MAX).contains(l)).ok_or_else(
         || {

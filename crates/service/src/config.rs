@@ -13,6 +13,9 @@ use crate::tls::TlsFiles;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7300";
 pub const DEFAULT_DATA_DIR: &str = "callpark-data";
 pub const DEFAULT_VOICEMAIL_MAX_SECONDS: u32 = 180;
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
+/// Audit lines may be kept 1 day to 10 years.
+pub const AUDIT_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
 
 /// The Callpark park service.
 #[derive(Debug, Default, Parser)]
@@ -56,6 +59,10 @@ pub struct Args {
     /// Longest voicemail message, in seconds (10–600) [default: 180].
     #[arg(long, env = "CALLPARK_VOICEMAIL_MAX_SECONDS", value_parser = clap::value_parser!(u32).range(10..=600))]
     pub voicemail_max_seconds: Option<u32>,
+    /// How long audit lines are kept, in days (1–3650) [default: 90]; older ones are
+    /// deleted in the background.
+    #[arg(long, env = "CALLPARK_AUDIT_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub audit_retention_days: Option<u32>,
     /// TEST ONLY: divide park timeouts and unanswered delays by this, so UI tests see
     /// a ringback without waiting minutes. Policies keep their 120–1800 s values.
     #[arg(long, env = "CALLPARK_TEST_CLOCK_SPEEDUP", value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -80,6 +87,7 @@ pub struct FileConfig {
     pub media_listen: Option<SocketAddr>,
     pub media_public_ip: Option<IpAddr>,
     pub voicemail_max_seconds: Option<u32>,
+    pub audit_retention_days: Option<u32>,
     pub allowed_origins: Option<Vec<String>>,
 }
 
@@ -96,6 +104,8 @@ pub struct ServiceConfig {
     pub media_listen: SocketAddr,
     pub media_public_ip: Option<IpAddr>,
     pub voicemail_max: Duration,
+    /// Audit lines older than this are deleted.
+    pub audit_retention: Duration,
     pub test_clock_speedup: u32,
     /// Origins besides the service's own allowed to open `/ws` from a web page.
     pub allowed_origins: Vec<String>,
@@ -109,6 +119,8 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
     #[error("voicemail_max_seconds is {0}; allowed: 10 to 600")]
     VoicemailLength(u32),
+    #[error("audit_retention_days is {0}; allowed: 1 to 3650")]
+    AuditRetention(u32),
     #[error("max_connections must be at least 1")]
     NoConnections,
     #[error("{given} is set but {missing} is not: TLS needs both the certificate and the key")]
@@ -128,6 +140,7 @@ impl ServiceConfig {
             media_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             media_public_ip: None,
             voicemail_max: Duration::from_secs(u64::from(DEFAULT_VOICEMAIL_MAX_SECONDS)),
+            audit_retention: retention_days(DEFAULT_AUDIT_RETENTION_DAYS),
             test_clock_speedup: 1,
             allowed_origins: Vec::new(),
         }
@@ -162,6 +175,13 @@ impl ServiceConfig {
         if !(10..=600).contains(&voicemail_max_seconds) {
             return Err(ConfigError::VoicemailLength(voicemail_max_seconds));
         }
+        let audit_retention_days = args
+            .audit_retention_days
+            .or(file.audit_retention_days)
+            .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS);
+        if !AUDIT_RETENTION_DAYS.contains(&audit_retention_days) {
+            return Err(ConfigError::AuditRetention(audit_retention_days));
+        }
         Ok(Self {
             listen,
             data_dir: args
@@ -175,6 +195,7 @@ impl ServiceConfig {
             media_listen: args.media_listen.or(file.media_listen).unwrap_or(listen),
             media_public_ip: args.media_public_ip.or(file.media_public_ip),
             voicemail_max: Duration::from_secs(u64::from(voicemail_max_seconds)),
+            audit_retention: retention_days(audit_retention_days),
             test_clock_speedup: args.test_clock_speedup.unwrap_or(1),
             allowed_origins: if args.allowed_origins.is_empty() {
                 file.allowed_origins.unwrap_or_default()
@@ -183,6 +204,10 @@ impl ServiceConfig {
             },
         })
     }
+}
+
+fn retention_days(days: u32) -> Duration {
+    Duration::from_secs(u64::from(days) * 24 * 60 * 60)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -217,6 +242,19 @@ mod tests {
             "media shares the port number, over UDP"
         );
         assert_eq!(config.voicemail_max, Duration::from_secs(180));
+        assert_eq!(config.audit_retention, Duration::from_secs(90 * 24 * 60 * 60));
+    }
+
+    #[test]
+    fn audit_retention_comes_from_the_file_and_is_checked() {
+        let (_dir, path) = write("audit_retention_days = 30\n");
+        let config =
+            ServiceConfig::resolve(Args { config: Some(path), ..Args::default() }).unwrap();
+        assert_eq!(config.audit_retention, Duration::from_secs(30 * 24 * 60 * 60));
+        let (_dir, path) = write("audit_retention_days = 0\n");
+        let error =
+            ServiceConfig::resolve(Args { config: Some(path), ..Args::default() }).unwrap_err();
+        assert!(error.to_string().contains("1 to 3650"), "{error}");
     }
 
     #[test]

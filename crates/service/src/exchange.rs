@@ -264,7 +264,7 @@ impl Exchange {
                         self.devices.insert(device, sender);
                         receiver
                     });
-                tracing::info!(
+                tracing::debug!(
                     user = user.0,
                     device = device.0,
                     ok = attached.is_ok(),
@@ -304,7 +304,11 @@ impl Exchange {
             }
             Command::Admin { actor, op, reply } => {
                 let changes = op.changes_tenant();
-                let outcome = self.tenant.admin(now, actor, op).map(|answer| {
+                let outcome = self.tenant.admin(now, actor, op);
+                // The change's audit lines are queued before the confirmed tenant write,
+                // so the reply (sent once that write is committed) is never ahead of them.
+                self.deliver_outputs();
+                let outcome = outcome.map(|answer| {
                     let committed = changes.then(|| {
                         self.store
                             .write_and_confirm(Write::Tenant(Box::new(self.tenant.snapshot())))
@@ -344,7 +348,7 @@ impl Exchange {
 
     fn device_gone(&mut self, now: Timestamp, device: DeviceId) {
         if self.devices.remove(&device).is_some() {
-            tracing::info!(device = device.0, "device detached");
+            tracing::debug!(device = device.0, "device detached");
         }
         self.tenant.switchboard.handle_device_offline(now, device);
     }
@@ -359,7 +363,7 @@ impl Exchange {
         let kind = body.kind();
         let result = self.carry_out(now, device, body);
         if let Err(error) = &result {
-            tracing::info!(device = device.0, request = kind, code = %error.code, "request refused");
+            tracing::debug!(device = device.0, request = kind, code = %error.code, "request refused");
         }
         match result {
             Ok(body) => reply_ok(id, body),
@@ -469,8 +473,14 @@ impl Exchange {
                     let tenant = &self.tenant;
                     let login_of = |user| tenant.login_of(user).map(str::to_owned);
                     let event = notice_to_event(tenant.switchboard.directory(), &login_of, &notice);
-                    if sender.try_send(Box::new(event)).is_err() {
-                        lost.push(device);
+                    match sender.try_send(Box::new(event)) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            lost.push((device, Lost::Behind))
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => {
+                            lost.push((device, Lost::Gone))
+                        }
                     }
                 }
                 Output::Media(command) => self.media.route(command),
@@ -481,13 +491,28 @@ impl Exchange {
                 }
             }
         }
-        for device in lost {
-            tracing::warn!(device = device.0, "device fell behind or is gone; signing it out");
+        for (device, why) in lost {
+            match why {
+                Lost::Behind => tracing::warn!(
+                    device = device.0,
+                    queued = DEVICE_QUEUE,
+                    "device fell behind (its event queue is full); signing it out"
+                ),
+                // Its connection closed before the exchange heard: an ordinary hang-up.
+                Lost::Gone => tracing::debug!(device = device.0, "device gone"),
+            }
             let now = self.clock.now();
             self.device_gone(now, device);
             self.deliver_outputs();
         }
     }
+}
+
+/// Why an event could not be handed to a device.
+#[derive(Clone, Copy, Debug)]
+enum Lost {
+    Behind,
+    Gone,
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -556,8 +581,9 @@ impl Exchange {
     }
 }
 
+/// Every park event, at DEBUG: the audit log (in the store) is where they are kept.
 fn trace_audit(event: &AuditEvent) {
-    tracing::info!(
+    tracing::debug!(
         target: "callpark::audit",
         at = event.at.as_millis(),
         kind = ?event.kind,

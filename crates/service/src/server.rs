@@ -4,10 +4,10 @@
 //! WebSocket).
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
@@ -36,7 +36,7 @@ use crate::exchange::{DeviceEvents, ExchangeHandle};
 use crate::media::MediaHandle;
 use crate::refusal::Refusal;
 use crate::store::{Store, StoreWriter, Write};
-use crate::throttle::{Locked, LoginThrottle};
+use crate::throttle::{ADDRESS_IN_FLIGHT, Admitted, Locked, LoginThrottle};
 use crate::tls::TlsListener;
 
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
@@ -262,26 +262,84 @@ fn refusal(status: StatusCode, code: &str, message: impl Into<String>) -> Respon
     (status, Json(ErrorBody::new(code, message))).into_response()
 }
 
+/// How long an attempt waits for one of its address's check places before it is
+/// refused: a whole office signing in at once queues, a script is told to slow down.
+const ADDRESS_QUEUE_WAIT: Duration = Duration::from_secs(10);
+const ADDRESS_QUEUE_POLL: Duration = Duration::from_millis(20);
+
+/// Lets an attempt through the throttle, waiting while its address has its most
+/// checks running. `Err(None)`: the throttle could not be consulted.
+async fn admit(state: &AppState, login: &str, address: IpAddr) -> Result<Admitted, Option<Locked>> {
+    let until = tokio::time::Instant::now() + ADDRESS_QUEUE_WAIT;
+    loop {
+        let admitted = state.throttle.lock().map_err(|_| None)?.admit(login, address, now());
+        match admitted {
+            Err(Locked::Busy(_)) if tokio::time::Instant::now() < until => {
+                tokio::time::sleep(ADDRESS_QUEUE_POLL).await;
+            }
+            other => return other.map_err(Some),
+        }
+    }
+}
+
+/// A sign-in attempt the throttle let through; reported back however it ends (a
+/// client that hangs up mid-check drops it: abandoned).
+struct Attempt {
+    throttle: Arc<Mutex<LoginThrottle>>,
+    admitted: Option<Admitted>,
+}
+
+impl Attempt {
+    fn finish(mut self, login: &str, succeeded: bool) {
+        if let (Some(admitted), Ok(mut throttle)) = (self.admitted.take(), self.throttle.lock())
+            && let Some(lock) = throttle.finished(admitted, succeeded, now())
+        {
+            tracing::info!(%login, seconds = lock.as_secs(), "account locked after failed sign-ins");
+        }
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if let (Some(admitted), Ok(mut throttle)) = (self.admitted.take(), self.throttle.lock()) {
+            throttle.abandoned(admitted, now());
+        }
+    }
+}
+
 fn locked_out(locked: Locked) -> Response {
-    let (wait, whom) = match locked {
-        Locked::Account(wait) => (wait, "this account"),
-        Locked::Address(wait) => (wait, "your address"),
+    let (wait, message) = match locked {
+        Locked::Account(wait) => {
+            let seconds = whole_seconds(wait);
+            (wait, format!("Too many failed sign-ins for this account; try again in {seconds} s."))
+        }
+        Locked::Busy(wait) => {
+            let seconds = whole_seconds(wait);
+            (
+                wait,
+                format!(
+                    "Too many sign-ins from your address at once (at most {ADDRESS_IN_FLIGHT} \
+                     are checked at a time, the rest wait up to {} s); try again in {seconds} s.",
+                    ADDRESS_QUEUE_WAIT.as_secs()
+                ),
+            )
+        }
     };
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let mut response = Refusal::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        format!("Too many failed sign-ins for {whom}; try again in {seconds} s."),
-    )
-    .into_response();
+    let seconds = whole_seconds(wait);
+    let mut response =
+        Refusal::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message).into_response();
     if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
 }
 
-/// Signs in: checks the password and issues a bearer token. Failed attempts are
-/// throttled per account and per client address.
+fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// Signs in: checks the password and issues a bearer token. Attempts are throttled
+/// per account (locked) and per client address (slowed).
 #[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest, tag = "sign-in",
     responses((status = 200, body = LoginReply), (status = 401, body = callpark_wire::admin::ApiError),
         (status = 429, body = callpark_wire::admin::ApiError)))]
@@ -291,15 +349,19 @@ pub(crate) async fn login(
     Body(request): Body<LoginRequest>,
 ) -> Response {
     let address = peer.ip();
-    let throttled =
-        state.throttle.lock().map(|t| t.check(&request.login, address, now())).map_err(|_| ());
-    match throttled {
-        Ok(Ok(())) => {}
-        Ok(Err(locked)) => {
-            tracing::info!(%address, "login throttled");
+    let attempt = match admit(&state, &request.login, address).await {
+        Ok(attempt) => attempt,
+        Err(Some(locked)) => {
+            tracing::debug!(%address, ?locked, "login throttled");
             return locked_out(locked);
         }
-        Err(_) => return Refusal::internal("The sign-in check failed.").into_response(),
+        Err(None) => return Refusal::internal("The sign-in check failed.").into_response(),
+    };
+    let delay = attempt.delay;
+    let attempt = Attempt { throttle: state.throttle.clone(), admitted: Some(attempt) };
+    if !delay.is_zero() {
+        tracing::debug!(%address, ?delay, "login slowed: many failures from this address");
+        tokio::time::sleep(delay).await;
     }
     let account = state.exchange.credentials(&request.login).await;
     let password = request.password;
@@ -318,23 +380,18 @@ pub(crate) async fn login(
     let Some(checked) = checked else {
         return Refusal::internal("The sign-in check failed.").into_response();
     };
-    let Ok(mut throttle) = state.throttle.lock() else {
-        return Refusal::internal("The sign-in check failed.").into_response();
-    };
+    attempt.finish(&request.login, checked.is_some());
     let Some((user, account)) = checked else {
-        throttle.failed(&request.login, address, now());
-        tracing::info!(%address, "login refused");
+        tracing::debug!(%address, "login refused");
         return refusal(StatusCode::UNAUTHORIZED, "unauthorized", "Wrong login name or password.");
     };
-    throttle.succeeded(&request.login);
-    drop(throttle);
     let Ok(mut sessions) = state.sessions.lock() else {
         return Refusal::internal("The sign-in check failed.").into_response();
     };
     let (token, digest, session) = sessions.issue(user, now());
     drop(sessions);
     state.writer.write(Write::SaveSession { digest, session });
-    tracing::info!(user = user.0, "signed in");
+    tracing::debug!(user = user.0, "signed in");
     Json(LoginReply {
         token,
         expires_at_ms: session.expires_at.as_millis(),
@@ -359,7 +416,7 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
     };
     match state.revoke_token(&token).await {
         Ok(true) => {
-            tracing::info!("signed out");
+            tracing::debug!("signed out");
             StatusCode::NO_CONTENT.into_response()
         }
         Ok(false) => refusal(

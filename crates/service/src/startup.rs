@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use callpark_park::{CallId, Config, Switchboard};
+use callpark_park::{CallId, Config, Switchboard, Timestamp};
 
 use crate::accounts::{Sessions, hash_password, random_token};
 use crate::config::ServiceConfig;
@@ -93,6 +93,7 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
     let media = spawn_anchor(config.media_listen, config.media_public_ip, recorder).await?;
     let exchange = spawn(tenant, writer.clone(), lost, media.clone());
     spawn_keeper(recorded, store.clone(), exchange.clone(), config.data_dir.join(VOICEMAIL_DIR));
+    tokio::spawn(prune_audit(store.clone(), config.audit_retention));
     Ok(Started {
         state: AppState::new(
             exchange.clone(),
@@ -110,6 +111,31 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
         tls,
         writer: writer_task,
     })
+}
+
+/// How often old audit lines are looked for.
+const AUDIT_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Deletes audit lines older than `retention`, at start and then hourly, for as
+/// long as the store is open.
+async fn prune_audit(store: Store, retention: std::time::Duration) {
+    let mut every = tokio::time::interval(AUDIT_PRUNE_EVERY);
+    loop {
+        every.tick().await;
+        let now = Clock::start().now();
+        let before = Timestamp::from_millis(
+            now.as_millis()
+                .saturating_sub(u64::try_from(retention.as_millis()).unwrap_or(u64::MAX)),
+        );
+        match store.prune_audit(before).await {
+            Ok(0) => {}
+            Ok(deleted) => {
+                tracing::info!(deleted, before = before.as_millis(), "old audit lines deleted")
+            }
+            Err(StoreError::Database(sqlx::Error::PoolClosed)) => return,
+            Err(error) => tracing::warn!(%error, "old audit lines could not be deleted"),
+        }
+    }
 }
 
 /// Call ids named in the audit log are never given to new calls.

@@ -16,6 +16,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
+/// Audit lines deleted per transaction when pruning.
+const AUDIT_PRUNE_CHUNK: i64 = 10_000;
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "callpark.db";
 /// Most writes one transaction takes.
@@ -69,6 +71,9 @@ pub struct TenantSnapshot {
     /// Group assignments in rank order (rank 1 first), policy by identity.
     pub group_grants: Vec<(GroupId, String)>,
     pub tenant_default: String,
+    /// The ids the next new user and group get: never one given before.
+    pub next_user_id: u64,
+    pub next_group_id: u64,
 }
 
 /// A parked call as the registry keeps it.
@@ -172,13 +177,38 @@ impl Store {
 
     /// The stored tenant, or `None` for a new database.
     pub async fn load_tenant(&self) -> Result<Option<TenantSnapshot>, StoreError> {
-        let Some(tenant) = sqlx::query("SELECT default_policy FROM tenant WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(tenant) = sqlx::query(
+            "SELECT default_policy, next_user_id, next_group_id FROM tenant WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
         let tenant_default: String = tenant.try_get("default_policy")?;
+        // Past every id the database still names anywhere, whatever was kept: a
+        // database from before the ids were kept has only these to go by.
+        let highest_user: i64 = sqlx::query_scalar(
+            "SELECT MAX(id) FROM (SELECT MAX(id) AS id FROM users \
+             UNION ALL SELECT MAX(user_id) FROM sessions \
+             UNION ALL SELECT MAX(owner_id) FROM voicemails \
+             UNION ALL SELECT MAX(caller_id) FROM voicemails \
+             UNION ALL SELECT MAX(user_id) FROM group_members \
+             UNION ALL SELECT MAX(caller) FROM parked_calls \
+             UNION ALL SELECT MAX(parked_by) FROM parked_calls \
+             UNION ALL SELECT MAX(caller) FROM lost_parks \
+             UNION ALL SELECT MAX(parked_by) FROM lost_parks)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map(|highest: Option<i64>| highest.unwrap_or(0))?;
+        let highest_group: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM park_groups")
+            .fetch_one(&self.pool)
+            .await?;
+        let next_user_id = from_sql::<u64>(tenant.try_get("next_user_id")?, "next user id")?
+            .max(from_sql::<u64>(highest_user, "user id")? + 1);
+        let next_group_id = from_sql::<u64>(tenant.try_get("next_group_id")?, "next group id")?
+            .max(from_sql::<u64>(highest_group, "group id")? + 1);
         let mut users = Vec::new();
         for row in sqlx::query(
             "SELECT id, login, display_name, password_hash, admin, enterprise_voice, unanswered, \
@@ -265,7 +295,15 @@ impl Store {
                     ))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(TenantSnapshot { users, groups, policies, group_grants, tenant_default }))
+        Ok(Some(TenantSnapshot {
+            users,
+            groups,
+            policies,
+            group_grants,
+            tenant_default,
+            next_user_id,
+            next_group_id,
+        }))
     }
 
     /// Moves every call still in the parked-call registry to the lost list (they were
@@ -496,6 +534,15 @@ impl Store {
         row.map(|row| row.try_get("file")).transpose().map_err(StoreError::from)
     }
 
+    /// The audio files of every message `owner` has.
+    pub async fn voicemail_files_of(&self, owner: UserId) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT file FROM voicemails WHERE owner_id = ?")
+            .bind(sql_int(owner.0))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| row.try_get("file").map_err(StoreError::from)).collect()
+    }
+
     /// Deletes one of `owner`'s messages; returns its file, if it existed.
     pub async fn delete_voicemail(
         &self,
@@ -509,6 +556,28 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(|row| row.try_get("file")).transpose().map_err(StoreError::from)
+    }
+
+    /// Deletes audit lines recorded before `before`, a chunk per transaction so
+    /// writers never wait long; the newest line always stays (it carries the last
+    /// call id, which new calls must go past). Returns how many were deleted.
+    pub async fn prune_audit(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            let chunk = sqlx::query(
+                "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events \
+                 WHERE at_ms < ?1 AND id < (SELECT MAX(id) FROM audit_events) LIMIT ?2)",
+            )
+            .bind(sql_int(before.as_millis()))
+            .bind(AUDIT_PRUNE_CHUNK)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            deleted += chunk;
+            if chunk < AUDIT_PRUNE_CHUNK as u64 {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// Audit lines, newest first.
@@ -662,8 +731,20 @@ async fn write_tenant(
             .execute(&mut **tx)
             .await?;
     }
-    sqlx::query("INSERT INTO tenant (id, default_policy) VALUES (1, ?)")
-        .bind(&snapshot.tenant_default)
+    sqlx::query(
+        "INSERT INTO tenant (id, default_policy, next_user_id, next_group_id) VALUES (1, ?, ?, ?)",
+    )
+    .bind(&snapshot.tenant_default)
+    .bind(sql_int(snapshot.next_user_id))
+    .bind(sql_int(snapshot.next_group_id))
+    .execute(&mut **tx)
+    .await?;
+    // What belonged to a removed user goes in the same transaction as the user: a
+    // crash cannot leave their sessions working or their messages behind.
+    sqlx::query("DELETE FROM sessions WHERE user_id NOT IN (SELECT id FROM users)")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM voicemails WHERE owner_id NOT IN (SELECT id FROM users)")
         .execute(&mut **tx)
         .await?;
     Ok(())

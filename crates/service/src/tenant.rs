@@ -260,6 +260,8 @@ impl Tenant {
         for group in snapshot.groups {
             tenant.insert_group_name(group.id, group.name);
         }
+        tenant.next_user = tenant.next_user.max(snapshot.next_user_id);
+        tenant.next_group = tenant.next_group.max(snapshot.next_group_id);
         Ok(tenant)
     }
 
@@ -304,6 +306,8 @@ impl Tenant {
                 .map(|(group, policy, _)| (group, identity(policy)))
                 .collect(),
             tenant_default: identity(directory.tenant_default()),
+            next_user_id: self.next_user,
+            next_group_id: self.next_group,
         }
     }
 

@@ -344,7 +344,7 @@ async fn repeated_failed_logins_are_throttled_per_account() {
     for _ in 0..5 {
         assert_eq!(server.login("carol", "guess-guess").await.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(server.login("carol", "guess-again").await.status(), StatusCode::UNAUTHORIZED);
+    // The lock follows the 5th failure: the 6th attempt is refused unchecked.
     let locked = server.login("carol", &common::password("carol")).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.headers().get("retry-after").is_some());
@@ -356,6 +356,26 @@ async fn repeated_failed_logins_are_throttled_per_account() {
     // Once the lock passes, the right password works again.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(server.login("carol", &common::password("carol")).await.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_wrong_passwords_get_no_more_checks_and_lock_no_one_else_out() {
+    let server = Server::start().await;
+    let wrong: Vec<String> = (0..200).map(|n| format!("guess-{n}")).collect();
+    let guesses =
+        futures_util::future::join_all(wrong.iter().map(|guess| server.login("carol", guess)))
+            .await;
+    let statuses: Vec<StatusCode> = guesses.iter().map(|reply| reply.status()).collect();
+    let checked = statuses.iter().filter(|status| **status == StatusCode::UNAUTHORIZED).count();
+    let refused =
+        statuses.iter().filter(|status| **status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!((1..=5).contains(&checked), "at most the 5 free attempts are checked: {checked}");
+    assert_eq!(checked + refused, 200, "{statuses:?}");
+    // Another user behind the same address signs in at once.
+    let started = std::time::Instant::now();
+    assert_eq!(server.login("dave", &common::password("dave")).await.status(), StatusCode::OK);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
     server.stop().await;
 }
 

@@ -193,6 +193,32 @@ async fn disconnects_while_parked_lose_nothing_and_leave_no_stale_code() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_query_right_after_a_park_finds_it() {
+    let server = Server::start().await;
+    let token = server.token("alice").await;
+    let http = reqwest::Client::new();
+    let mut alice = server.connect("alice").await;
+    let mut dave = server.connect("dave").await;
+    let call = dave.call_answered_by(&mut alice, "alice").await;
+    for round in 0..10 {
+        let code = park(&mut alice, call).await;
+        // Asked the moment the park is answered: the line is already kept.
+        let newest: Value = http
+            .get(server.0.http("/api/v1/audit?kind=parked&limit=1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(newest[0]["code"], code, "round {round}: {newest}");
+        assert!(matches!(retrieve(&mut alice, code).await, ReplyResult::Ok(_)));
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parker_who_drops_during_ringback_sends_the_call_to_their_fallback() {
     let data = common::tenant_data_dir().await;
     let mut config = common::config_for(&data);

@@ -136,3 +136,119 @@ fn a_bad_flag_is_refused_with_what_is_allowed() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--test-clock-speedup") && stderr.contains("1..=1000"), "{stderr}");
 }
+
+/// `callpark-server --demo` on `data`, on a free port; its base address.
+async fn start_demo(data: &std::path::Path) -> (Server, String) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_callpark-server"))
+            .args(["--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data)
+            .env("CALLPARK_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_healthy(&base).await;
+    (server, base)
+}
+
+async fn token(client: &reqwest::Client, base: &str, login: &str, password: &str) -> String {
+    let reply: Value = client
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["token"].as_str().unwrap_or_else(|| panic!("no token: {reply}")).to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_users_id_token_and_voicemail_never_pass_to_a_new_account_even_after_kill_9() {
+    use callpark_park::{CallId, Timestamp, UserId};
+    use callpark_service::store::{NewVoicemail, Store};
+
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, base) = start_demo(data.path()).await;
+    let client = reqwest::Client::new();
+    let alice = token(&client, &base, "alice", "alice-demo").await;
+    let new_user = |login: &str| {
+        client
+            .post(format!("{base}/api/v1/users"))
+            .bearer_auth(&alice)
+            .json(&json!({"login": login, "display_name": login, "password": "a-long-password"}))
+            .send()
+    };
+    // zed is the newest account: the highest id, which a derived "next id" reuses.
+    let zed: Value = new_user("zed").await.unwrap().json().await.unwrap();
+    let zed_id = zed["id"].as_u64().unwrap();
+    let zed_token = token(&client, &base, "zed", "a-long-password").await;
+    // A message for zed, as the recorder keeps one.
+    let voicemail_dir = data.path().join("voicemail");
+    std::fs::create_dir_all(&voicemail_dir).unwrap();
+    std::fs::write(voicemail_dir.join("zed-message.ogg"), b"OggS").unwrap();
+    let store = Store::open(data.path()).await.unwrap();
+    store
+        .save_voicemail(&NewVoicemail {
+            owner: UserId(zed_id),
+            caller_id: None,
+            caller_name: Some("Someone".into()),
+            call: CallId(1),
+            recorded_at: Timestamp::from_millis(1),
+            duration_ms: 1_000,
+            file: "zed-message.ogg".into(),
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    let messages =
+        |token: String| client.get(format!("{base}/api/v1/voicemail")).bearer_auth(token).send();
+    let listed: Value = messages(zed_token.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    let removed =
+        client.delete(format!("{base}/api/v1/users/zed")).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(removed.status(), 204);
+    // Killed the moment the removal is answered: what was answered is committed.
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    assert!(!voicemail_dir.join("zed-message.ogg").exists(), "zed's message went with zed");
+
+    let (_server, base) = start_demo(data.path()).await;
+    let alice = token(&client, &base, "alice", "alice-demo").await;
+    let yan: Value = client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(&alice)
+        .json(&json!({"login": "yan", "display_name": "Yan", "password": "a-long-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(yan["id"].as_u64().unwrap() > zed_id, "ids are never given twice: {yan}");
+    let old_token = client
+        .get(format!("{base}/api/v1/voicemail"))
+        .bearer_auth(&zed_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_token.status(), 401, "zed's token signs nobody in");
+    let yan_token = token(&client, &base, "yan", "a-long-password").await;
+    let listed: Value = client
+        .get(format!("{base}/api/v1/voicemail"))
+        .bearer_auth(&yan_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]), "the new account has no one else's messages");
+}

@@ -5,9 +5,10 @@
 //!
 //! The sound devices are another matter: they are opened only while this device is
 //! a party to a call (dialing, in a call, on hold, leaving a message) and closed as
-//! soon as it is not. In between the peer connection carries nothing but ICE consent
-//! checks: no capture, no encoding, no packet.
+//! soon as it is not. In between the peer connection carries nothing but an ICE
+//! consent check every ten seconds (`keepalive`): no capture, no encoding, no packet.
 
+pub mod keepalive;
 mod offer;
 mod peer;
 mod pipeline;

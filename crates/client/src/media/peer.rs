@@ -13,6 +13,7 @@ use str0m::{Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::time::{Interval, MissedTickBehavior};
 
+use super::keepalive::{PathWatch, idle_wake, sent_while_idle};
 use super::offer::AudioOffer;
 use super::pipeline::{MAX_FRAMES_AT_ONCE, Pipeline};
 use super::{InCall, media_error};
@@ -47,6 +48,7 @@ pub struct Peer {
     frames: Interval,
     buffer: Vec<u8>,
     early: VecDeque<EarlyPacket>,
+    path: PathWatch,
 }
 
 impl Peer {
@@ -80,6 +82,7 @@ impl Peer {
             frames,
             buffer: vec![0; RECEIVE_BUFFER],
             early: VecDeque::new(),
+            path: PathWatch::default(),
         };
         peer.drain(None)?;
         tracing::info!(%local, "audio offer answered; connecting");
@@ -101,8 +104,9 @@ impl Peer {
     }
 
     /// Waits for one thing to happen (a datagram, a timer, or, in a call, a frame
-    /// period) and handles it. Outside a call nothing wakes it but the network and
-    /// str0m's timers (ICE consent). Cancel-safe between steps.
+    /// period) and handles it. Outside a call nothing wakes it but the network and a
+    /// consent check every [`IDLE_KEEPALIVE`](super::keepalive::IDLE_KEEPALIVE).
+    /// Cancel-safe between steps.
     pub async fn step(&mut self, mut call: Option<&mut InCall>) -> Result<(), ClientError> {
         let in_a_call = call.is_some();
         let deadline = tokio::time::Instant::from_std(self.deadline);
@@ -110,6 +114,7 @@ impl Peer {
             received = self.socket.recv_from(&mut self.buffer) => {
                 let (length, source) = received.map_err(|error| media_error("audio receive", error))?;
                 let now = Instant::now();
+                self.path.received(now);
                 let Ok(contents) = self.buffer[..length].try_into() else { return Ok(()) };
                 let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination: self.local, contents });
                 self.rtc.handle_input(input).map_err(|error| media_error("audio input", error))?;
@@ -148,10 +153,20 @@ impl Peer {
         loop {
             match self.rtc.poll_output().map_err(|error| media_error("audio", error))? {
                 Output::Timeout(at) => {
-                    self.deadline = at;
+                    self.deadline = if pipeline.is_none() && self.connected {
+                        let reason = self.rtc.last_timeout_reason();
+                        idle_wake(at, reason, Instant::now(), self.path.answered())
+                    } else {
+                        at
+                    };
                     return Ok(());
                 }
                 Output::Transmit(transmit) => {
+                    if pipeline.is_none() && self.connected && !sent_while_idle(&transmit.contents)
+                    {
+                        continue;
+                    }
+                    self.path.sent(&transmit.contents, Instant::now());
                     if let Err(error) =
                         self.socket.try_send_to(&transmit.contents, transmit.destination)
                     {

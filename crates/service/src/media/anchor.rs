@@ -20,7 +20,7 @@ use str0m::format::Codec;
 use str0m::media::{Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpPacket, RtpWrite};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Reason, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
@@ -36,6 +36,17 @@ const FRAME: Duration = Duration::from_millis(20);
 /// Packets written but not yet polled out that str0m may hold (each write is one
 /// packet and is polled out at once; a few spare).
 const SEND_BUFFER_PACKETS: usize = 4;
+/// The longest an idle peer (connected, in no call) sleeps. Its own timers would wake
+/// it every few seconds for RTCP reports nobody reads and ICE-lite bookkeeping; the
+/// device's consent check (every 10 s from our clients) wakes it anyway, and if
+/// the checks stop, waking this much later still notices the path gone (str0m
+/// forgets it 15 s after the last check). What 10,000 idle devices cost rests on it.
+const IDLE_PEER_WAKE: Duration = Duration::from_secs(20);
+
+/// STUN (RFC 7983: first byte 0–3).
+fn is_stun(datagram: &[u8]) -> bool {
+    datagram.first().is_some_and(|first| *first <= 3)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
@@ -72,6 +83,15 @@ pub struct MediaCounters {
     pub rtp_relayed: u64,
     /// Frames of hold music, ringing tone and greetings sent.
     pub generated_sent: u64,
+    /// STUN messages that arrived (consent checks, mostly).
+    pub stun_received: u64,
+    /// RTCP reports that arrived.
+    pub rtcp_received: u64,
+    /// Of those, the ones from a device in no call: dropped before decryption.
+    pub rtcp_dropped_idle: u64,
+    /// RTCP reports str0m made for a device in no call, not sent (no media to
+    /// report on either way).
+    pub rtcp_withheld_idle: u64,
 }
 
 /// How connections and the exchange reach the anchor. Cheap to clone.
@@ -254,6 +274,12 @@ impl Anchor {
                 tracing::debug!(?command, "media route");
                 let changes = self.routes.apply(command);
                 self.sources_changed(&changes);
+                // A device that joins a call goes back to str0m's own schedule (and one
+                // that leaves it to the idle one) now, not at its next idle wake-up.
+                let now = Instant::now();
+                for (device, _) in changes {
+                    self.schedule(device, now);
+                }
             }
             Request::Counters(reply) => {
                 let _ = reply.send(self.counters);
@@ -267,7 +293,7 @@ impl Anchor {
                     if let Some(remote) = peer.remote {
                         self.by_address.remove(&remote);
                     }
-                    tracing::info!(device = device.0, "media peer closed");
+                    tracing::debug!(device = device.0, "media peer closed");
                 }
             }
         }
@@ -302,7 +328,7 @@ impl Anchor {
             }
         };
         self.drain(device, now).await;
-        tracing::info!(device = device.0, renegotiating, "media offer answered");
+        tracing::debug!(device = device.0, renegotiating, "media offer answered");
         Ok(answer.to_sdp_string())
     }
 
@@ -348,7 +374,15 @@ impl Anchor {
             tracing::trace!(%source, "datagram for no peer");
             return;
         };
-        if callpark_wire::rtp::is_rtp(datagram) {
+        if is_stun(datagram) {
+            self.counters.stun_received += 1;
+        } else if callpark_wire::rtp::is_rtcp(datagram) {
+            self.counters.rtcp_received += 1;
+            if self.routes.is_idle(device) {
+                self.counters.rtcp_dropped_idle += 1;
+                return;
+            }
+        } else if callpark_wire::rtp::is_rtp(datagram) {
             self.counters.rtp_received += 1;
             if self.unheard(device) {
                 // Nobody hears this device (idle, ringing, parked): its voice is dropped
@@ -431,6 +465,15 @@ impl Anchor {
         }
     }
 
+    fn schedule(&mut self, device: DeviceId, at: Instant) {
+        let Some(peer) = self.peers.get_mut(&device) else {
+            return;
+        };
+        self.deadlines.remove(&(peer.deadline, device));
+        peer.deadline = at;
+        self.deadlines.insert((at, device));
+    }
+
     async fn handle_timeouts(&mut self) {
         let now = Instant::now();
         while let Some(&(at, device)) = self.deadlines.first() {
@@ -455,6 +498,7 @@ impl Anchor {
     /// events and its next deadline. Returns the media packets it received.
     async fn drain(&mut self, device: DeviceId, now: Instant) -> Vec<RtpPacket> {
         let mut received = Vec::new();
+        let idle = self.routes.is_idle(device);
         let Some(peer) = self.peers.get_mut(&device) else {
             return received;
         };
@@ -463,6 +507,13 @@ impl Anchor {
                 Ok(Output::Timeout(at)) => {
                     // str0m may ask to be woken in the past; never busy-loop on it.
                     let at = at.max(now + Duration::from_millis(1));
+                    let keep_alive_timer =
+                        matches!(peer.rtc.last_timeout_reason(), Reason::Ice | Reason::Feedback);
+                    let at = if idle && peer.connected && keep_alive_timer {
+                        at.max(now + IDLE_PEER_WAKE)
+                    } else {
+                        at
+                    };
                     // Mostly unchanged from the last poll: skip the set's churn then.
                     if at != peer.deadline || !self.deadlines.contains(&(at, device)) {
                         self.deadlines.remove(&(peer.deadline, device));
@@ -472,6 +523,10 @@ impl Anchor {
                     break;
                 }
                 Ok(Output::Transmit(transmit)) => {
+                    if idle && peer.connected && callpark_wire::rtp::is_rtcp(&transmit.contents) {
+                        self.counters.rtcp_withheld_idle += 1;
+                        continue;
+                    }
                     // Straight into the socket buffer; wait for room only when it is full.
                     let sent =
                         match self.socket.try_send_to(&transmit.contents, transmit.destination) {
@@ -498,11 +553,11 @@ impl Anchor {
                     }
                     Event::Connected => {
                         peer.connected = true;
-                        tracing::info!(device = device.0, "media connected");
+                        tracing::debug!(device = device.0, "media connected");
                     }
                     Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                         peer.connected = false;
-                        tracing::info!(device = device.0, "media disconnected");
+                        tracing::debug!(device = device.0, "media disconnected");
                     }
                     Event::RtpPacket(packet) => received.push(packet),
                     _ => {}

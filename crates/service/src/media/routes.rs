@@ -88,6 +88,11 @@ impl Routes {
         self.sources.get(&device).copied().unwrap_or(Source::Silence)
     }
 
+    /// In no call: hears nothing and is heard by nobody.
+    pub fn is_idle(&self, device: DeviceId) -> bool {
+        self.source(device) == Source::Silence && self.listener(device).is_none()
+    }
+
     /// The device that hears `speaker`, if any.
     pub fn listener(&self, speaker: DeviceId) -> Option<DeviceId> {
         self.listeners.get(&speaker).copied()
@@ -142,6 +147,22 @@ mod tests {
         assert_eq!(changed, vec![(A, Source::Peer(B)), (B, Source::Peer(A))]);
         assert_eq!(routes.listener(A), Some(B));
         assert_eq!(routes.listener(B), Some(A));
+    }
+
+    #[test]
+    fn a_device_is_idle_only_while_it_hears_nothing_and_nobody_hears_it() {
+        let mut routes = Routes::default();
+        assert!(routes.is_idle(A), "a new device is in no call");
+        routes.apply(MediaCommand::RingingTone { device: A });
+        assert!(!routes.is_idle(A), "dialing: it hears the ringing tone");
+        routes.apply(MediaCommand::Bridge { a: A, b: B });
+        assert!(!routes.is_idle(A) && !routes.is_idle(B));
+        routes.apply(MediaCommand::EndLeg { device: A });
+        assert!(routes.is_idle(A));
+        assert!(routes.is_idle(B), "the other party of an ended leg hears nothing until told");
+        routes.apply(MediaCommand::HoldMusic { device: B });
+        assert!(!routes.is_idle(B), "a parked caller hears hold music");
+        assert!(routes.is_idle(C));
     }
 
     #[test]
