@@ -8,6 +8,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod fuzzer;
 mod pulse;
 
 /// Debian packages the build, the app and the tests need.
@@ -29,6 +30,9 @@ const APT_PACKAGES: &[&str] = &[
     // A copy of the app that is not installed registers callpark:// links with these.
     "xdg-utils",
     "desktop-file-utils",
+    // The admin API's fuzz test runs schemathesis in a virtual environment.
+    "python3",
+    "python3-venv",
 ];
 
 /// Cargo-installed tools: (binary, crate, version requirement).
@@ -97,7 +101,7 @@ fn run_product(extra: &[String]) -> Result {
     // one package alone resolves fewer features and rebuilds ~150 crates.)
     step("building callpark-server and the desktop app");
     run("cargo", &["build", "--workspace", "--bins", "--tests"], &root)?;
-    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target = target_dir(&root);
     let binary =
         |name: &str| target.join("debug").join(format!("{name}{}", env::consts::EXE_SUFFIX));
     let server_binary = binary("callpark-server");
@@ -121,6 +125,10 @@ fn run_product(extra: &[String]) -> Result {
 fn test_everything(extra: &[String]) -> Result {
     setup(true)?;
     let root = project_root();
+    let target = target_dir(&root);
+    std::fs::create_dir_all(&target)
+        .map_err(|error| format!("cannot create {}: {error}", target.display()))?;
+    let fuzzer = fuzzer::ensure_schemathesis(&target)?;
     step("cargo fmt --check");
     run("cargo", &["fmt", "--all", "--", "--check"], &root)?;
     step("cargo clippy");
@@ -129,19 +137,20 @@ fn test_everything(extra: &[String]) -> Result {
     // Last, so that the test runner's summary is the last thing printed.
     let mut args = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
     args.extend(extra.iter().map(String::as_str));
-    if cfg!(target_os = "linux") {
-        // The sound-device tests play and record through it.
-        let pulse = start_pulse(&root)?;
-        run_with_env("cargo", &args, &root, &pulse.env())
-    } else {
-        run("cargo", &args, &root)
-    }
+    let mut vars = vec![("CALLPARK_SCHEMATHESIS", fuzzer.to_string_lossy().into_owned())];
+    // The sound-device tests play and record through it (stopped when dropped).
+    let pulse = if cfg!(target_os = "linux") { Some(start_pulse(&root)?) } else { None };
+    vars.extend(pulse.iter().flat_map(pulse::PrivatePulse::env));
+    run_with_env("cargo", &args, &root, &vars)
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
 fn start_pulse(root: &Path) -> Result<pulse::PrivatePulse> {
-    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     step("starting a private PulseAudio daemon");
-    pulse::PrivatePulse::start(&target.join("pulse"))
+    pulse::PrivatePulse::start(&target_dir(root).join("pulse"))
 }
 
 /// `cargo xtask pulse -- COMMAND...`: the command runs with PULSE_SERVER pointing at

@@ -292,7 +292,7 @@ impl Directory {
         identity: &str,
         settings: &PolicyChanges,
     ) -> Result<PolicyId, PolicyError> {
-        let identity = PolicyIdentity::parse(identity)?;
+        let identity = PolicyIdentity::parse_new(identity)?;
         let key = identity.key();
         if self.policy_keys.contains_key(&key) {
             return Err(PolicyError::AlreadyExists { identity: identity.to_string() });

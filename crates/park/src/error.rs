@@ -30,7 +30,10 @@ impl fmt::Display for NameProblem {
             }
             NameProblem::EdgeSpace => f.write_str("the name starts or ends with a space"),
             NameProblem::Character(c) => {
-                write!(f, "the name contains {c:?}; use letters, digits, spaces, '-', '_' and '.'")
+                write!(
+                    f,
+                    "the name contains {c:?}; use letters A-Z and a-z, digits, spaces, '-', '_' and '.'"
+                )
             }
         }
     }

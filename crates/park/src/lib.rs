@@ -29,7 +29,7 @@ pub use output::{
 pub use policy::{
     DEFAULT_PARK_TIMEOUT_SECONDS, DEFAULT_PICKUP_RANGE_END, DEFAULT_PICKUP_RANGE_START,
     DESCRIPTION_MAX_CHARS, PARK_TIMEOUT_MAX_SECONDS, PARK_TIMEOUT_MIN_SECONDS, PICKUP_CODE_MAX,
-    PICKUP_CODE_MIN, POLICY_NAME_MAX_CHARS, Policy, PolicyChanges, PolicyIdentity,
+    PICKUP_CODE_MIN, POLICY_NAME_MAX_CHARS, Policy, PolicyChanges, PolicyIdentity, is_name_char,
 };
 pub use switchboard::{CallView, Config, ParkReceipt, Party, RetrieveReceipt, Switchboard};
 pub use time::Timestamp;

@@ -18,6 +18,12 @@ pub const DEFAULT_PARK_TIMEOUT_SECONDS: u32 = 300;
 pub const POLICY_NAME_MAX_CHARS: usize = 64;
 pub const DESCRIPTION_MAX_CHARS: usize = 1024;
 
+/// The characters of a new policy or group name: ASCII letters and digits, space,
+/// `-`, `_` and `.` (not first or last: no edge spaces).
+pub fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.')
+}
+
 const TAG_PREFIX: &str = "Tag:";
 const GLOBAL_NAME: &str = "Global";
 
@@ -61,6 +67,22 @@ impl PolicyIdentity {
             return Err(invalid(NameProblem::Character(bad)));
         }
         Ok(PolicyIdentity::Tag(name.to_owned()))
+    }
+
+    /// Reads the identity of a policy about to be created. New names use the
+    /// identifier alphabet [`is_name_char`] (ASCII letters and digits, space, `-`,
+    /// `_`, `.`): names that look alike are the same name, and the rule is the one
+    /// the OpenAPI document states. Policies named before this rule stay readable
+    /// through [`PolicyIdentity::parse`].
+    pub fn parse_new(input: &str) -> Result<Self, PolicyError> {
+        let identity = Self::parse(input)?;
+        if let Some(bad) = identity.name().chars().find(|c| !is_name_char(*c)) {
+            return Err(PolicyError::InvalidName {
+                value: input.to_owned(),
+                problem: NameProblem::Character(bad),
+            });
+        }
+        Ok(identity)
     }
 
     /// The name without the `Tag:` prefix.
@@ -202,6 +224,19 @@ mod tests {
         assert_eq!(problem(" Sales"), NameProblem::EdgeSpace);
         assert_eq!(problem("Sales/1"), NameProblem::Character('/'));
         assert!(PolicyIdentity::parse(&"x".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn new_names_are_ascii_identifiers_and_old_ones_stay_readable() {
+        assert_eq!(PolicyIdentity::parse_new("Tag:Front desk-2.a_b"), Ok(tag("Front desk-2.a_b")));
+        assert_eq!(PolicyIdentity::parse_new("global"), Ok(PolicyIdentity::Global));
+        assert!(matches!(
+            PolicyIdentity::parse_new("Empfang Süd"),
+            Err(PolicyError::InvalidName { problem: NameProblem::Character('ü'), .. })
+        ));
+        // A Cyrillic "а" would make a second "Sales" that reads like the first.
+        assert!(PolicyIdentity::parse_new("S\u{430}les").is_err());
+        assert_eq!(PolicyIdentity::parse("Empfang Süd"), Ok(tag("Empfang Süd")));
     }
 
     #[test]

@@ -12,11 +12,15 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use callpark_park::UserId;
 use callpark_wire::admin::{
-    ApiError, AuditEntry, GrantReply, GrantRequest, GroupView, LoginReply, LoginRequest, NewGroup,
-    NewPolicy, NewUser, PolicyFields, PolicyView, UserChanges, UserView, VoicemailEntry,
+    ApiError, AuditEntry, AuditKindName, GrantReply, GrantRequest, GroupView, LoginReply,
+    LoginRequest, NewGroup, NewPolicy, NewUser, PolicyFields, PolicyView, UserChanges, UserView,
+    VoicemailEntry,
 };
 use serde::Deserialize;
-use utoipa::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
 use crate::accounts::hash_password_in;
 use crate::refusal::Refusal;
@@ -59,9 +63,83 @@ pub const AUDIT_PAGE_MAX: u32 = 1000;
         voicemail_audio,
         delete_voicemail
     ),
-    components(schemas(ApiError, LoginRequest, LoginReply))
+    components(schemas(ApiError, LoginRequest, LoginReply)),
+    modifiers(&Contract),
+    security(("bearer" = []))
 )]
 pub struct ApiDoc;
+
+/// What every operation shares, stated once: the bearer scheme, and the refusals
+/// any operation of its kind can give (400 for a bad body, path or query; 401
+/// without a valid token; 403 for a signed-in user who is not an admin).
+struct Contract;
+
+impl Modify for Contract {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The token from POST /api/v1/login (valid 12 hours)."))
+                    .build(),
+            ),
+        );
+        for (path, item) in &mut openapi.paths.paths {
+            let operations = [
+                item.get.as_mut(),
+                item.put.as_mut(),
+                item.post.as_mut(),
+                item.delete.as_mut(),
+                item.patch.as_mut(),
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_common_refusals(path, operation);
+            }
+        }
+    }
+}
+
+fn add_common_refusals(path: &str, operation: &mut Operation) {
+    let signs_in = path == "/api/v1/login";
+    let any_user = signs_in || path == "/api/v1/logout" || path.starts_with("/api/v1/voicemail");
+    let takes_input = operation.request_body.is_some()
+        || operation.parameters.as_ref().is_some_and(|parameters| !parameters.is_empty());
+    let mut refusals = Vec::new();
+    if takes_input {
+        refusals.push((
+            "400",
+            "The body, a path parameter or a query parameter is not valid; `field` names it.",
+        ));
+    }
+    if !signs_in {
+        refusals.push(("401", "No token, or the token is unknown, expired or revoked."));
+    }
+    if !any_user {
+        refusals.push(("403", "The signed-in user is not an admin."));
+    }
+    for (status, description) in refusals {
+        let response =
+            operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ApiError")))
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+        if let RefOr::T(response) = response
+            && response.description.is_empty()
+        {
+            description.clone_into(&mut response.description);
+        }
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -112,29 +190,44 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A JSON body whose problems are refused as `{code, message}` like every other
-/// refusal.
+/// A JSON object body whose problems are refused as `{code, message}` like every
+/// other refusal. Only an object is taken: serde would also read a struct from an
+/// array of its fields in order (`[null, null]`), which no client means.
 #[derive(Debug)]
 pub struct Body<T>(pub T);
 
 impl<T, S> FromRequest<S> for Body<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = Refusal;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(Body(value)),
+        let value = match Json::<serde_json::Value>::from_request(request, state).await {
+            Ok(Json(value)) => value,
             Err(rejection) => {
                 let code = match rejection {
                     JsonRejection::JsonSyntaxError(_) => "bad_json",
                     _ => "bad_request",
                 };
-                Err(Refusal::new(StatusCode::BAD_REQUEST, code, rejection.body_text()))
+                return Err(Refusal::new(StatusCode::BAD_REQUEST, code, rejection.body_text()));
             }
+        };
+        if !value.is_object() {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "The body must be a JSON object ({...}) with the fields this operation takes.",
+            ));
         }
+        serde_json::from_value(value).map(Body).map_err(|error| {
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("The body is not valid: {error}."),
+            )
+        })
     }
 }
 
@@ -237,8 +330,10 @@ async fn hashed(state: &AppState, password: String) -> Result<String, Refusal> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PolicyFilter {
     /// `Get-CsTeamsCallParkPolicy -Filter`: a name pattern with `*` and `?`.
+    #[param(nullable = false)]
     filter: Option<String>,
 }
 
@@ -270,7 +365,7 @@ async fn new_policy(
 
 /// `Get-CsTeamsCallParkPolicy -Identity`: `Global`, `Tag:<Name>` or `<Name>`.
 #[utoipa::path(get, path = "/api/v1/policies/{identity}", tag = "policies",
-    params(("identity" = String, Path)),
+    params(("identity" = String, Path, pattern = r"^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")),
     responses((status = 200, body = PolicyView), (status = 404, body = ApiError)))]
 async fn get_policy(
     State(state): State<AppState>,
@@ -283,7 +378,7 @@ async fn get_policy(
 /// `Set-CsTeamsCallParkPolicy`: only the given fields change. A new range applies to
 /// new parks; parked calls keep their codes.
 #[utoipa::path(patch, path = "/api/v1/policies/{identity}", request_body = PolicyFields, tag = "policies",
-    params(("identity" = String, Path)),
+    params(("identity" = String, Path, pattern = r"^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")),
     responses((status = 200, body = PolicyView), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
 async fn set_policy(
     State(state): State<AppState>,
@@ -295,6 +390,7 @@ async fn set_policy(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RemoveOptions {
     /// Remove even if still granted; its users fall back to the next policy in line.
     #[serde(default)]
@@ -304,7 +400,7 @@ pub struct RemoveOptions {
 /// `Remove-CsTeamsCallParkPolicy`: Global cannot be removed; a policy still granted
 /// is refused unless `force=true`.
 #[utoipa::path(delete, path = "/api/v1/policies/{identity}", tag = "policies",
-    params(("identity" = String, Path), RemoveOptions),
+    params(("identity" = String, Path, pattern = r"^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"), RemoveOptions),
     responses((status = 204), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn remove_policy(
     State(state): State<AppState>,
@@ -342,8 +438,10 @@ async fn get_users(
     }
 }
 
+/// Adds a user. Forwarding unanswered calls to a login that does not exist is 404.
 #[utoipa::path(post, path = "/api/v1/users", request_body = NewUser, tag = "users",
-    responses((status = 201, body = UserView), (status = 400, body = ApiError), (status = 409, body = ApiError)))]
+    responses((status = 201, body = UserView), (status = 400, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn new_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -366,7 +464,7 @@ async fn new_user(
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{login}", tag = "users",
-    params(("login" = String, Path)),
+    params(("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
     responses((status = 200, body = UserView), (status = 404, body = ApiError)))]
 async fn get_user(
     State(state): State<AppState>,
@@ -377,7 +475,7 @@ async fn get_user(
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{login}", request_body = UserChanges, tag = "users",
-    params(("login" = String, Path)),
+    params(("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
     responses((status = 200, body = UserView), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
 async fn set_user(
     State(state): State<AppState>,
@@ -395,7 +493,7 @@ async fn set_user(
 /// Removes an account: its devices leave their calls; calls it parked stay
 /// retrievable.
 #[utoipa::path(delete, path = "/api/v1/users/{login}", tag = "users",
-    params(("login" = String, Path)),
+    params(("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
     responses((status = 204), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn remove_user(
     State(state): State<AppState>,
@@ -423,7 +521,7 @@ async fn remove_user(
 /// Signs a user out everywhere: every token of theirs stops working and their
 /// connections close, saying an admin signed them out.
 #[utoipa::path(delete, path = "/api/v1/users/{login}/sessions", tag = "users",
-    params(("login" = String, Path)),
+    params(("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 async fn revoke_user_sessions(
     State(state): State<AppState>,
@@ -450,8 +548,10 @@ async fn get_groups(
     }
 }
 
+/// Adds a group, with its first members (existing users: an unknown login is 404).
 #[utoipa::path(post, path = "/api/v1/groups", request_body = NewGroup, tag = "groups",
-    responses((status = 201, body = GroupView), (status = 400, body = ApiError), (status = 409, body = ApiError)))]
+    responses((status = 201, body = GroupView), (status = 400, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn new_group(
     State(state): State<AppState>,
     caller: Caller,
@@ -461,7 +561,7 @@ async fn new_group(
 }
 
 #[utoipa::path(get, path = "/api/v1/groups/{name}", tag = "groups",
-    params(("name" = String, Path)),
+    params(("name" = String, Path, pattern = r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")),
     responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
 async fn get_group(
     State(state): State<AppState>,
@@ -473,7 +573,7 @@ async fn get_group(
 
 /// Removes a group, its memberships and its policy assignment.
 #[utoipa::path(delete, path = "/api/v1/groups/{name}", tag = "groups",
-    params(("name" = String, Path)),
+    params(("name" = String, Path, pattern = r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")),
     responses((status = 204), (status = 404, body = ApiError)))]
 async fn remove_group(
     State(state): State<AppState>,
@@ -484,7 +584,8 @@ async fn remove_group(
 }
 
 #[utoipa::path(put, path = "/api/v1/groups/{name}/members/{login}", tag = "groups",
-    params(("name" = String, Path), ("login" = String, Path)),
+    params(("name" = String, Path, pattern = r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"),
+        ("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
     responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
 async fn add_member(
     State(state): State<AppState>,
@@ -495,7 +596,8 @@ async fn add_member(
 }
 
 #[utoipa::path(delete, path = "/api/v1/groups/{name}/members/{login}", tag = "groups",
-    params(("name" = String, Path), ("login" = String, Path)),
+    params(("name" = String, Path, pattern = r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"),
+        ("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
     responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
 async fn remove_member(
     State(state): State<AppState>,
@@ -506,15 +608,22 @@ async fn remove_member(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// At most this many lines (1–1000, default 100), newest first.
+    #[param(minimum = 1, maximum = 1000, nullable = false)]
     limit: Option<i64>,
-    /// Only lines older than this id (for paging).
+    /// Only lines older than this id (for paging: the last id of the previous page).
+    #[param(minimum = 1, nullable = false)]
     before: Option<i64>,
-    /// Only this kind: parked, park_refused, retrieved, retrieve_refused, rang_back,
-    /// ringback_answered, fell_back, caller_left, lost.
-    kind: Option<String>,
-    /// Only this policy (identity).
+    /// Only this kind.
+    #[param(inline, nullable = false)]
+    kind: Option<AuditKindName>,
+    /// Only this policy: `Global`, `Tag:<Name>` or the bare name, any case.
+    #[param(
+        nullable = false,
+        pattern = r"^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"
+    )]
     policy: Option<String>,
 }
 
@@ -541,13 +650,23 @@ async fn audit(
             )
         },
     )?;
+    if let Some(before) = params.before.filter(|before| *before < 1) {
+        return Err(Refusal::invalid(
+            "bad_request",
+            "before",
+            format!("before {before} is not allowed: audit line ids start at 1."),
+        ));
+    }
     // Lines name the policy by identity (`Tag:Sales`, `Global`); a bare name, any
     // case, means the same policy.
-    let policy = params.policy.map(|policy| {
-        callpark_park::PolicyIdentity::parse(&policy)
-            .map_or(policy, |identity| identity.to_string())
-    });
-    let query = AuditQuery { limit, before: params.before, kind: params.kind, policy };
+    let policy = params
+        .policy
+        .map(|policy| callpark_park::PolicyIdentity::parse_new(&policy))
+        .transpose()
+        .map_err(|error| Refusal::invalid("bad_request", "policy", error.to_string()))?
+        .map(|identity| identity.to_string());
+    let kind = params.kind.map(|kind| kind.as_str().to_owned());
+    let query = AuditQuery { limit, before: params.before, kind, policy };
     state
         .store
         .audit(&query)

@@ -340,7 +340,7 @@ fn whole_seconds(wait: Duration) -> u64 {
 
 /// Signs in: checks the password and issues a bearer token. Attempts are throttled
 /// per account (locked) and per client address (slowed).
-#[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest, tag = "sign-in",
+#[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest, tag = "sign-in", security(()),
     responses((status = 200, body = LoginReply), (status = 401, body = callpark_wire::admin::ApiError),
         (status = 429, body = callpark_wire::admin::ApiError)))]
 pub(crate) async fn login(

@@ -163,14 +163,49 @@ fn changes_from(fields: &PolicyFields) -> PolicyChanges {
     }
 }
 
+pub const DISPLAY_NAME_MAX_CHARS: usize = 128;
+pub const GROUP_NAME_MAX_CHARS: usize = 64;
+
+/// A display name is shown to other people (calls, notifications, logs): any
+/// script, but no control characters, and not only spaces. Edge spaces are trimmed
+/// off; the length counts what was sent.
 fn checked_display_name(name: &str) -> Result<&str, Refusal> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 128 {
-        return Err(Refusal::invalid(
-            "user_invalid",
-            "display_name",
-            "A display name is 1 to 128 characters.",
+    let refuse = |message: String| Err(Refusal::invalid("user_invalid", "display_name", message));
+    if name.chars().count() > DISPLAY_NAME_MAX_CHARS {
+        return refuse(format!(
+            "A display name is 1 to {DISPLAY_NAME_MAX_CHARS} characters; this one has {}.",
+            name.chars().count()
         ));
+    }
+    if let Some(control) = name.chars().find(|c| c.is_control()) {
+        return refuse(format!(
+            "A display name cannot contain control characters such as {control:?}."
+        ));
+    }
+    let name = name.trim();
+    if name.is_empty() {
+        return refuse("A display name needs at least one character that is not a space.".into());
+    }
+    Ok(name)
+}
+
+/// Group names are identifiers (in addresses, grants and the CLI): the policy-name
+/// alphabet, 1 to 64 characters, no space first or last.
+fn checked_group_name(name: &str) -> Result<&str, Refusal> {
+    let refuse = |message: String| Err(Refusal::invalid("group_invalid", "name", message));
+    let length = name.chars().count();
+    if !(1..=GROUP_NAME_MAX_CHARS).contains(&length) {
+        return refuse(format!(
+            "A group name is 1 to {GROUP_NAME_MAX_CHARS} characters; this one has {length}."
+        ));
+    }
+    if let Some(bad) = name.chars().find(|c| !callpark_park::is_name_char(*c)) {
+        return refuse(format!(
+            "A group name cannot contain {bad:?}; use letters A-Z and a-z, digits, spaces, '-', '_' and '.'."
+        ));
+    }
+    if name.starts_with(' ') || name.ends_with(' ') {
+        return refuse("A group name cannot start or end with a space.".into());
     }
     Ok(name)
 }
@@ -464,9 +499,14 @@ impl Tenant {
             None if text.eq_ignore_ascii_case("disconnect") => Ok(UnansweredAction::Disconnect),
             Some((action, login)) if action.eq_ignore_ascii_case("forward") => {
                 let target = self.user_by_login(login).ok_or_else(|| {
-                    invalid(format!(
-                        "Unanswered calls cannot be forwarded to {login:?}: there is no such user."
-                    ))
+                    let mut refusal = Refusal::not_found(
+                        "user_not_found",
+                        format!(
+                            "Unanswered calls cannot be forwarded to {login:?}: there is no such user."
+                        ),
+                    );
+                    refusal.body.field = Some("unanswered".to_owned());
+                    refusal
                 })?;
                 if Some(target) == for_user {
                     return Err(invalid(
@@ -725,14 +765,7 @@ impl Tenant {
     }
 
     fn new_group(&mut self, new: NewGroup) -> Result<AdminReply, Refusal> {
-        let name = new.name.trim();
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err(Refusal::invalid(
-                "group_invalid",
-                "name",
-                "A group name is 1 to 64 characters.",
-            ));
-        }
+        let name = checked_group_name(&new.name)?;
         if self.groups_by_name.contains_key(&name.to_lowercase()) {
             return Err(Refusal::conflict(
                 "group_exists",

@@ -220,7 +220,7 @@ async fn users_groups_and_grants_with_rank_and_only_admins_may_administer() {
         ),
         (
             json!({"login": "fred", "display_name": "Fred", "password": "long-enough", "unanswered": "forward:nobody"}),
-            "user_invalid",
+            "user_not_found",
             Some("unanswered"),
         ),
         (
@@ -403,6 +403,96 @@ async fn the_openapi_document_describes_every_route() {
         }
     }
     assert!(doc["components"]["schemas"]["PolicyView"].is_object());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_states_the_bearer_scheme_every_refusal_and_every_limit() {
+    let server = Server::start().await;
+    let doc: Value =
+        reqwest::get(server.0.http("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(doc["security"], json!([{"bearer": []}]));
+    let operation = |path: &str, method: &str| doc["paths"][path][method].clone();
+    assert_eq!(operation("/api/v1/login", "post")["security"], json!([{}]), "no token to sign in");
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        operation(path, method)["responses"].as_object().unwrap().keys().cloned().collect()
+    };
+    for (path, method, wanted) in [
+        ("/api/v1/login", "post", &["200", "400", "401", "429"][..]),
+        ("/api/v1/policies/{identity}", "get", &["200", "400", "401", "403", "404"]),
+        ("/api/v1/voicemail/{id}", "delete", &["204", "400", "401", "404"]),
+        ("/api/v1/voicemail/{id}/audio", "get", &["200", "400", "401", "404"]),
+        ("/api/v1/groups", "post", &["201", "400", "401", "403", "404", "409"]),
+        ("/api/v1/users", "get", &["200", "401", "403"]),
+    ] {
+        assert_eq!(statuses(path, method), wanted, "{method} {path}");
+    }
+    let schema =
+        |name: &str, field: &str| doc["components"]["schemas"][name]["properties"][field].clone();
+    assert_eq!(schema("NewUser", "password")["minLength"], 8);
+    assert_eq!(schema("NewUser", "display_name")["maxLength"], 128);
+    assert_eq!(schema("NewUser", "login")["pattern"], callpark_wire::admin::LOGIN_PATTERN);
+    assert_eq!(schema("NewGroup", "name")["pattern"], callpark_wire::admin::NAME_PATTERN);
+    assert_eq!(
+        doc["components"]["schemas"]["NewPolicy"]["allOf"][1]["properties"]["identity"]["pattern"],
+        callpark_wire::admin::POLICY_IDENTITY_PATTERN
+    );
+    assert_eq!(schema("PolicyFields", "pickup_range_start")["minimum"], 10);
+    assert_eq!(schema("PolicyFields", "pickup_range_end")["maximum"], 9999);
+    assert_eq!(schema("PolicyFields", "park_timeout_seconds")["minimum"], 120);
+    assert_eq!(schema("PolicyFields", "park_timeout_seconds")["maximum"], 1800);
+    assert_eq!(schema("GrantRequest", "rank")["minimum"], 1);
+    assert_eq!(schema("UserChanges", "unanswered_delay_seconds")["maximum"], 60);
+    let audit = operation("/api/v1/audit", "get")["parameters"].clone();
+    for parameter in audit.as_array().unwrap() {
+        assert_eq!(parameter["in"], "query", "{parameter}");
+        assert_eq!(parameter["required"], false, "{parameter}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_names_and_audit_filters_outside_the_documented_rules_are_refused() {
+    let server = Server::start().await;
+    let alice = Admin::new(&server, "alice").await;
+    let post = |path: &'static str, body: Value| alice.call(Method::POST, path, Some(body));
+    let user = |login: &str, display_name: &str| json!({"login": login, "display_name": display_name, "password": "long-enough-1"});
+    // serde reads a struct from an array of its fields; nobody means that.
+    let array = alice.call(Method::PATCH, "/api/v1/users/bob", Some(json!([null, null]))).await;
+    assert_refused(&array, StatusCode::BAD_REQUEST, "bad_request");
+    for name in ["", " Lobby", "Lobby ", "Empfang Süd", "a/b"] {
+        let refused = post("/api/v1/groups", json!({"name": name})).await;
+        assert_refused(&refused, StatusCode::BAD_REQUEST, "group_invalid");
+    }
+    assert_eq!(
+        post("/api/v1/groups", json!({"name": "Front desk-2"})).await.0,
+        StatusCode::CREATED
+    );
+    let unknown_member = post("/api/v1/groups", json!({"name": "Night", "members": ["nobody"]}));
+    assert_refused(&unknown_member.await, StatusCode::NOT_FOUND, "user_not_found");
+    for display_name in ["   ", "Tab\there", "\u{1c}", &"x".repeat(129)] {
+        let refused = post("/api/v1/users", user("erin", display_name)).await;
+        assert_refused(&refused, StatusCode::BAD_REQUEST, "user_invalid");
+        assert_eq!(refused.1["field"], "display_name");
+    }
+    let spaced = post("/api/v1/users", user("erin", "  José Núñez  ")).await;
+    assert_eq!(
+        (spaced.0, spaced.1["display_name"].as_str()),
+        (StatusCode::CREATED, Some("José Núñez"))
+    );
+    let forward = alice
+        .call(Method::PATCH, "/api/v1/users/erin", Some(json!({"unanswered": "forward:nobody"})))
+        .await;
+    assert_refused(&forward, StatusCode::NOT_FOUND, "user_not_found");
+    assert_eq!(forward.1["field"], "unanswered");
+    let policy = post("/api/v1/policies", json!({"identity": "Tag:Empfang Süd"})).await;
+    assert_refused(&policy, StatusCode::BAD_REQUEST, "policy_invalid");
+    for query in ["kind=parkd", "before=0", "policy=Empfang%20S%C3%BCd", "policy=a%2Fb"] {
+        let refused = alice.get(&format!("/api/v1/audit?{query}")).await;
+        assert_refused(&refused, StatusCode::BAD_REQUEST, "bad_request");
+    }
+    assert_eq!(alice.get("/api/v1/audit?kind=parked&policy=sales").await.0, StatusCode::OK);
     server.stop().await;
 }
 

@@ -4,6 +4,21 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// What a login name may be: 1 to 64 ASCII letters, digits, `.`, `-` or `_`.
+pub const LOGIN_PATTERN: &str = "^[A-Za-z0-9._-]{1,64}$";
+/// A new policy or group name: ASCII letters and digits, space, `.`, `-`, `_`; 1 to
+/// 64 characters, no space first or last.
+pub const NAME_PATTERN: &str = "^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$";
+/// A policy identity as requests give it: `Global`, `Tag:<Name>` or a bare name.
+pub const POLICY_IDENTITY_PATTERN: &str =
+    "^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$";
+/// What happens to an unanswered call: `voicemail`, `disconnect` or
+/// `forward:<login>` (any case).
+pub const UNANSWERED_PATTERN: &str = "^(?:[Vv][Oo][Ii][Cc][Ee][Mm][Aa][Ii][Ll]|[Dd][Ii][Ss][Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Ff][Oo][Rr][Ww][Aa][Rr][Dd]:[A-Za-z0-9._-]{1,64})$";
+/// A display name: no control characters and at least one character that is not a
+/// space.
+pub const DISPLAY_NAME_PATTERN: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$";
+
 /// Every REST refusal: a stable machine code, a message in plain words, and the
 /// field an invalid value was given for (when the refusal is about one).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -58,21 +73,33 @@ pub struct GroupRank {
 /// rejected as malformed JSON.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PolicyFields {
+    /// At most 1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_call_park: Option<bool>,
+    /// 10–9999, and not above `pickup_range_end` (the policy's, after this change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 10, maximum = 9999)]
     pub pickup_range_start: Option<i64>,
+    /// 10–9999, and not below `pickup_range_start`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 10, maximum = 9999)]
     pub pickup_range_end: Option<i64>,
+    /// 120–1800 seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 120, maximum = 1800)]
     pub park_timeout_seconds: Option<i64>,
 }
 
 /// `New-CsTeamsCallParkPolicy`: unset fields take the defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NewPolicy {
+    /// `Tag:<Name>` or a bare name (`Global` always exists).
+    #[schema(
+        pattern = "^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"
+    )]
     pub identity: String,
     #[serde(flatten)]
     pub fields: PolicyFields,
@@ -82,12 +109,21 @@ pub struct NewPolicy {
 /// or `global`. A null `policy` removes the grant.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct GrantRequest {
+    #[schema(
+        pattern = "^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"
+    )]
     pub policy: Option<String>,
+    /// A user's login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")]
     pub group: Option<String>,
+    /// With `group` only: 1 or more (1 wins over 2); a taken rank moves the others
+    /// down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub rank: Option<i64>,
     #[serde(default)]
     pub global: bool,
@@ -125,34 +161,63 @@ pub struct UserView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NewUser {
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub login: String,
+    /// 1 to 128 characters, not only spaces, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub display_name: String,
+    /// At least 8 characters.
+    #[schema(min_length = 8)]
     pub password: String,
     #[serde(default)]
     pub admin: bool,
     #[serde(default)]
     pub enterprise_voice: bool,
-    /// `voicemail` (default), `forward:<login>` or `disconnect`.
+    /// `voicemail` (default), `forward:<login>` (another existing user) or
+    /// `disconnect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = "^(?:[Vv][Oo][Ii][Cc][Ee][Mm][Aa][Ii][Ll]|[Dd][Ii][Ss][Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Ff][Oo][Rr][Ww][Aa][Rr][Dd]:[A-Za-z0-9._-]{1,64})$"
+    )]
     pub unanswered: Option<String>,
     /// 10–60 s; default 20.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 10, maximum = 60)]
     pub unanswered_delay_seconds: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UserChanges {
+    /// 1 to 128 characters, not only spaces, no control characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub display_name: Option<String>,
+    /// At least 8 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 8)]
     pub password: Option<String>,
+    /// The last admin cannot be made a plain user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enterprise_voice: Option<bool>,
+    /// `voicemail`, `forward:<login>` (another existing user) or `disconnect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        pattern = "^(?:[Vv][Oo][Ii][Cc][Ee][Mm][Aa][Ii][Ll]|[Dd][Ii][Ss][Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Ff][Oo][Rr][Ww][Aa][Rr][Dd]:[A-Za-z0-9._-]{1,64})$"
+    )]
     pub unanswered: Option<String>,
+    /// 10–60 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 10, maximum = 60)]
     pub unanswered_delay_seconds: Option<i64>,
 }
 
@@ -173,9 +238,43 @@ pub struct GroupPolicy {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NewGroup {
+    #[schema(pattern = "^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")]
     pub name: String,
+    /// Logins of existing users.
     #[serde(default)]
+    #[schema(inline, value_type = Vec<String>)]
     pub members: Vec<String>,
+}
+
+/// The kinds of audit line, as `GET /api/v1/audit?kind=` takes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKindName {
+    Parked,
+    ParkRefused,
+    Retrieved,
+    RetrieveRefused,
+    RangBack,
+    RingbackAnswered,
+    FellBack,
+    CallerLeft,
+    Lost,
+}
+
+impl AuditKindName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKindName::Parked => "parked",
+            AuditKindName::ParkRefused => "park_refused",
+            AuditKindName::Retrieved => "retrieved",
+            AuditKindName::RetrieveRefused => "retrieve_refused",
+            AuditKindName::RangBack => "rang_back",
+            AuditKindName::RingbackAnswered => "ringback_answered",
+            AuditKindName::FellBack => "fell_back",
+            AuditKindName::CallerLeft => "caller_left",
+            AuditKindName::Lost => "lost",
+        }
+    }
 }
 
 /// One line of the park audit log.
