@@ -12,14 +12,14 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use callpark_park::UserId;
 use callpark_wire::admin::{
-    ApiError, AuditEntry, AuditKindName, GrantReply, GrantRequest, GroupView, LoginReply,
-    LoginRequest, NewGroup, NewPolicy, NewUser, PolicyFields, PolicyView, UserChanges, UserView,
-    VoicemailEntry,
+    ApiError, AuditEntry, AuditKindName, GrantReply, GrantRequest, GroupView, LOGIN_PATTERN,
+    LoginReply, LoginRequest, NAME_PATTERN, NewGroup, NewPolicy, NewUser, POLICY_IDENTITY_PATTERN,
+    PolicyFields, PolicyView, UserChanges, UserView, VoicemailEntry,
 };
 use serde::Deserialize;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 use crate::accounts::hash_password_in;
@@ -96,7 +96,24 @@ impl Modify for Contract {
             ];
             for operation in operations.into_iter().flatten() {
                 add_common_refusals(path, operation);
+                add_parameter_patterns(operation);
             }
+        }
+    }
+}
+
+/// The parameters named like a login, a group name or a policy identity take the
+/// same pattern wherever they appear (stated once, in `callpark_wire::admin`).
+fn add_parameter_patterns(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let pattern = match parameter.name.as_str() {
+            "login" => LOGIN_PATTERN,
+            "name" => NAME_PATTERN,
+            "identity" | "policy" => POLICY_IDENTITY_PATTERN,
+            _ => continue,
+        };
+        if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() {
+            schema.pattern = Some(pattern.to_owned());
         }
     }
 }
@@ -365,7 +382,7 @@ async fn new_policy(
 
 /// `Get-CsTeamsCallParkPolicy -Identity`: `Global`, `Tag:<Name>` or `<Name>`.
 #[utoipa::path(get, path = "/api/v1/policies/{identity}", tag = "policies",
-    params(("identity" = String, Path, pattern = r"^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")),
+    params(("identity" = String, Path)),
     responses((status = 200, body = PolicyView), (status = 404, body = ApiError)))]
 async fn get_policy(
     State(state): State<AppState>,
@@ -378,7 +395,7 @@ async fn get_policy(
 /// `Set-CsTeamsCallParkPolicy`: only the given fields change. A new range applies to
 /// new parks; parked calls keep their codes.
 #[utoipa::path(patch, path = "/api/v1/policies/{identity}", request_body = PolicyFields, tag = "policies",
-    params(("identity" = String, Path, pattern = r"^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")),
+    params(("identity" = String, Path)),
     responses((status = 200, body = PolicyView), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
 async fn set_policy(
     State(state): State<AppState>,
@@ -400,7 +417,7 @@ pub struct RemoveOptions {
 /// `Remove-CsTeamsCallParkPolicy`: Global cannot be removed; a policy still granted
 /// is refused unless `force=true`.
 #[utoipa::path(delete, path = "/api/v1/policies/{identity}", tag = "policies",
-    params(("identity" = String, Path, pattern = r"^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"), RemoveOptions),
+    params(("identity" = String, Path), RemoveOptions),
     responses((status = 204), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn remove_policy(
     State(state): State<AppState>,
@@ -464,7 +481,7 @@ async fn new_user(
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{login}", tag = "users",
-    params(("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
+    params(("login" = String, Path)),
     responses((status = 200, body = UserView), (status = 404, body = ApiError)))]
 async fn get_user(
     State(state): State<AppState>,
@@ -475,7 +492,7 @@ async fn get_user(
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{login}", request_body = UserChanges, tag = "users",
-    params(("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
+    params(("login" = String, Path)),
     responses((status = 200, body = UserView), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
 async fn set_user(
     State(state): State<AppState>,
@@ -493,7 +510,7 @@ async fn set_user(
 /// Removes an account: its devices leave their calls; calls it parked stay
 /// retrievable.
 #[utoipa::path(delete, path = "/api/v1/users/{login}", tag = "users",
-    params(("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
+    params(("login" = String, Path)),
     responses((status = 204), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 async fn remove_user(
     State(state): State<AppState>,
@@ -521,7 +538,7 @@ async fn remove_user(
 /// Signs a user out everywhere: every token of theirs stops working and their
 /// connections close, saying an admin signed them out.
 #[utoipa::path(delete, path = "/api/v1/users/{login}/sessions", tag = "users",
-    params(("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
+    params(("login" = String, Path)),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 async fn revoke_user_sessions(
     State(state): State<AppState>,
@@ -561,7 +578,7 @@ async fn new_group(
 }
 
 #[utoipa::path(get, path = "/api/v1/groups/{name}", tag = "groups",
-    params(("name" = String, Path, pattern = r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")),
+    params(("name" = String, Path)),
     responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
 async fn get_group(
     State(state): State<AppState>,
@@ -573,7 +590,7 @@ async fn get_group(
 
 /// Removes a group, its memberships and its policy assignment.
 #[utoipa::path(delete, path = "/api/v1/groups/{name}", tag = "groups",
-    params(("name" = String, Path, pattern = r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")),
+    params(("name" = String, Path)),
     responses((status = 204), (status = 404, body = ApiError)))]
 async fn remove_group(
     State(state): State<AppState>,
@@ -584,8 +601,8 @@ async fn remove_group(
 }
 
 #[utoipa::path(put, path = "/api/v1/groups/{name}/members/{login}", tag = "groups",
-    params(("name" = String, Path, pattern = r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"),
-        ("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
+    params(("name" = String, Path),
+        ("login" = String, Path)),
     responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
 async fn add_member(
     State(state): State<AppState>,
@@ -596,8 +613,8 @@ async fn add_member(
 }
 
 #[utoipa::path(delete, path = "/api/v1/groups/{name}/members/{login}", tag = "groups",
-    params(("name" = String, Path, pattern = r"^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"),
-        ("login" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$")),
+    params(("name" = String, Path),
+        ("login" = String, Path)),
     responses((status = 200, body = GroupView), (status = 404, body = ApiError)))]
 async fn remove_member(
     State(state): State<AppState>,
@@ -620,10 +637,7 @@ pub struct AuditParams {
     #[param(inline, nullable = false)]
     kind: Option<AuditKindName>,
     /// Only this policy: `Global`, `Tag:<Name>` or the bare name, any case.
-    #[param(
-        nullable = false,
-        pattern = r"^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"
-    )]
+    #[param(nullable = false)]
     policy: Option<String>,
 }
 

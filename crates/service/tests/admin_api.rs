@@ -444,6 +444,23 @@ async fn the_openapi_document_states_the_bearer_scheme_every_refusal_and_every_l
     assert_eq!(schema("PolicyFields", "park_timeout_seconds")["maximum"], 1800);
     assert_eq!(schema("GrantRequest", "rank")["minimum"], 1);
     assert_eq!(schema("UserChanges", "unanswered_delay_seconds")["maximum"], 60);
+    let parameter = |path: &str, method: &str, name: &str| {
+        operation(path, method)["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .unwrap()["schema"]["pattern"]
+            .clone()
+    };
+    assert_eq!(
+        parameter("/api/v1/groups/{name}/members/{login}", "put", "login"),
+        callpark_wire::admin::LOGIN_PATTERN
+    );
+    assert_eq!(
+        parameter("/api/v1/policies/{identity}", "patch", "identity"),
+        callpark_wire::admin::POLICY_IDENTITY_PATTERN
+    );
     let audit = operation("/api/v1/audit", "get")["parameters"].clone();
     for parameter in audit.as_array().unwrap() {
         assert_eq!(parameter["in"], "query", "{parameter}");
