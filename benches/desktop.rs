@@ -235,10 +235,21 @@ mod linux {
         print_tree(&tree);
         let mut cpu = None;
         if !cpu_window.is_zero() {
-            let before = cpu_time(&tree);
+            let before: Vec<Duration> = tree.iter().map(|pid| cpu_time(&[*pid])).collect();
             tokio::time::sleep(cpu_window).await;
-            let used = cpu_time(&process_tree(app_pid())).saturating_sub(before);
-            cpu = Some(100.0 * used.as_secs_f64() / cpu_window.as_secs_f64());
+            let share = |used: Duration| 100.0 * used.as_secs_f64() / cpu_window.as_secs_f64();
+            let mut total = Duration::ZERO;
+            for (pid, before) in tree.iter().zip(before) {
+                let used = cpu_time(&[*pid]).saturating_sub(before);
+                total += used;
+                let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                println!("  {pid} {}: {:.3} % of a core", name.trim(), share(used));
+            }
+            // Processes started during the window count whole.
+            for pid in process_tree(app_pid()).iter().filter(|pid| !tree.contains(pid)) {
+                total += cpu_time(&[*pid]);
+            }
+            cpu = Some(share(total));
         }
         app.run(async |_| Ok(())).await;
         (pss, cpu)

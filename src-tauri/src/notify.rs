@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use callpark_client::{EngineEvent, Softphone};
+use callpark_client::{Notice, Softphone};
 use callpark_wire::Event;
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_notification::NotificationExt;
@@ -38,7 +38,7 @@ pub async fn raise_notifications<R: Runtime>(app: AppHandle<R>, phone: Arc<Softp
     let mut events = phone.engine().events();
     loop {
         match events.recv().await {
-            Ok(EngineEvent::Event(event)) => {
+            Ok(Notice::Event(event)) => {
                 if let Some((title, body)) = notification_for(&event) {
                     show(&app, title, body);
                 }

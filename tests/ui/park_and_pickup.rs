@@ -73,6 +73,16 @@ async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
         .await
         .run(async |app| {
             app.sign_in(&service.address, "bob").await?;
+            // Signed in with nothing to count: once settled, the page stays still (it
+            // used to re-render every second, waking the app for nothing).
+            let mut quiet = false;
+            for _ in 0..6 {
+                if app.page_changes_within(2_000).await? == 0 {
+                    quiet = true;
+                    break;
+                }
+            }
+            assert!(quiet, "the idle page kept changing for 12 s");
             let code = carol.park_a_call_from(&dave, "carol").await;
             // Signed in and idle: the microphone is closed, and the app says nothing of it.
             for indicator in ["mic-live", "header-mic-live"] {
@@ -91,6 +101,9 @@ async fn the_app_picks_up_a_code_parked_by_a_headless_client_and_audio_flows() {
             app.wait_for_text("mic-live", "Microphone on").await?;
             app.wait_for_text("header-mic-live", "Microphone on").await?;
             app.screenshot("pickup-connected").await;
+            // In a call the clock ticks: its duration moves on within two seconds.
+            let shown = app.by_test_id("call-duration").await?.text().await?;
+            app.wait_for_text_where("call-duration", move |now| now != shown).await?;
             // Dave's tone arrives: the call's statistics count received packets.
             app.wait_for_text_where("stats-received", |text| {
                 text.parse::<u64>().is_ok_and(|packets| packets >= 50)

@@ -1,6 +1,7 @@
 //! People in the organisation with live presence, one click to call.
 
 use callpark_client::CallPhase;
+use thirtyfour::By;
 
 use crate::parties::{Party, Service};
 use crate::support::Desktop;
@@ -15,6 +16,13 @@ async fn people_show_live_presence_and_are_one_click_to_call() {
             app.sign_in(&service.address, "bob").await?;
             app.wait_for_text("presence-dave", "Available").await?;
             app.wait_for_text("presence-alice", "Offline").await?;
+            // The dial box suggests everyone else by login.
+            let mut suggested = Vec::new();
+            let options = "[data-testid='people-logins'] option";
+            for option in app.driver.find_all(By::Css(options)).await? {
+                suggested.push(option.attr("value").await?.unwrap_or_default());
+            }
+            assert_eq!(suggested, ["alice", "carol", "dave"]);
             let alice = Party::sign_in(&service, "alice", 550.0).await;
             app.wait_for_text("presence-alice", "Available").await?;
 

@@ -344,6 +344,20 @@ impl Desktop {
         again_if_replaced(async || self.displayed(id).wait_until_gone().await).await
     }
 
+    /// How many changes (nodes, attributes, text) the page goes through in the next
+    /// `window_ms`, counted by a MutationObserver in the page.
+    pub async fn page_changes_within(&self, window_ms: u64) -> WebDriverResult<u64> {
+        const COUNT_CHANGES: &str = r#"
+            const [windowMs, done] = arguments;
+            let changes = 0;
+            const observer = new MutationObserver((records) => { changes += records.length; });
+            observer.observe(document.documentElement,
+                { subtree: true, childList: true, attributes: true, characterData: true });
+            setTimeout(() => { observer.disconnect(); done(changes); }, windowMs);
+        "#;
+        self.driver.execute_async(COUNT_CHANGES, vec![window_ms.into()]).await?.convert()
+    }
+
     /// Signs in through the sign-in screen and waits for the home screen.
     pub async fn sign_in(&self, server: &str, login: &str) -> WebDriverResult<()> {
         self.type_into("sign-in-server", server).await?;

@@ -13,7 +13,11 @@ export type Connection =
 
 export type CallPhase = "dialing" | "incoming" | "connected" | "on_hold" | "voicemail" | "ringback";
 
-export interface CallView { call: number; phase: CallPhase; peer: UserRef | null; code: number | null }
+export interface CallView {
+  call: number; phase: CallPhase; peer: UserRef | null; code: number | null;
+  /** The other party's connection dropped; the call waits for them to come back. */
+  peer_reconnecting: boolean;
+}
 export interface MyPark { call: number; code: number; caller: UserRef; ringback_at_ms: number }
 export interface ParkedCall {
   call: number; code: number; caller: UserRef; parked_by: UserRef;

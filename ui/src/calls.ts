@@ -46,13 +46,21 @@ export function renderCalls(snapshot: Snapshot, now: number): void {
     on_hold: "On hold",
     voicemail: "Leaving a message",
   };
-  setText(byTestId("call-phase"), phaseText[active.phase] ?? "In call");
+  // A dropped connection keeps the call on screen: the service holds it for a
+  // grace period, on either side.
+  const reconnecting = snapshot.view.connection.state === "reconnecting";
+  const phase = reconnecting
+    ? "Reconnecting…"
+    : active.peer_reconnecting
+      ? `${peer || "The other side"} is reconnecting…`
+      : (phaseText[active.phase] ?? "In call");
+  setText(byTestId("call-phase"), phase);
   // Only a park puts a call on hold here, and the peer is then whoever parked it.
   setText(byTestId("call-peer"), active.phase === "on_hold" && peer ? `Parked by ${peer}` : peer);
   const since = connectedAt.get(active.call);
   setText(byTestId("call-duration"), since === undefined ? "" : clock(now - since));
   const parkButton = byTestId<HTMLButtonElement>("park");
-  parkButton.disabled = active.phase !== "connected";
+  parkButton.disabled = active.phase !== "connected" || reconnecting;
   byTestId<HTMLButtonElement>("mute").disabled = active.phase !== "connected";
 }
 

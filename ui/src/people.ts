@@ -34,7 +34,11 @@ export function renderPeople(snapshot: Snapshot): void {
     const button = element.querySelector("button");
     if (button) button.disabled = person.presence === "offline";
   });
+  // The dial box's suggestions: rebuilt only when the logins change.
   const logins = byTestId("people-logins");
-  const options = people.map((p) => h("option", { value: p.login }, p.name));
-  if (logins.children.length !== options.length) logins.replaceChildren(...options);
+  const wanted = people.map((p) => `${p.login}\n${p.name}`).join("\n");
+  if (logins.dataset.shown !== wanted) {
+    logins.replaceChildren(...people.map((p) => h("option", { value: p.login }, p.name)));
+    logins.dataset.shown = wanted;
+  }
 }

@@ -133,6 +133,9 @@ fn test_everything(extra: &[String]) -> Result {
     run("cargo", &["fmt", "--all", "--", "--check"], &root)?;
     step("cargo clippy");
     run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &root)?;
+    step("the client session for the browser (wasm32)");
+    ensure_rust_target(WEB_TARGET)?;
+    run("cargo", &["check", "-p", "callpark-session", "--target", WEB_TARGET], &root)?;
     step("tests");
     // Last, so that the test runner's summary is the last thing printed.
     let mut args = vec!["nextest", "run", "--workspace", "--no-fail-fast"];
@@ -249,6 +252,23 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// The web app's target: the client session must build for it.
+const WEB_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Adds a compilation target to the active Rust toolchain (rustup) if it is missing.
+fn ensure_rust_target(target: &str) -> Result {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(project_root())
+        .output()
+        .map_err(|error| format!("cannot run rustup: {error}"))?;
+    if String::from_utf8_lossy(&installed.stdout).lines().any(|line| line.trim() == target) {
+        return Ok(());
+    }
+    step(&format!("adding the Rust target {target}"));
+    run("rustup", &["target", "add", target], &project_root())
 }
 
 fn ensure_cargo_tool(binary: &str, krate: &str, version: &str) -> Result {

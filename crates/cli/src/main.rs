@@ -166,8 +166,26 @@ impl Out {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// How long a finished command waits for work still running (see `main`).
+const FINISHING_WORK: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run_and_report());
+    // The softphone reads commands from standard input on a blocking thread; a read
+    // still waiting must not keep the finished command from exiting. Work that is
+    // finishing (a recording's file being closed) gets this long.
+    runtime.shutdown_timeout(FINISHING_WORK);
+    code
+}
+
+async fn run_and_report() -> ExitCode {
     let cli = Cli::parse();
     let out = Out { json: cli.json };
     match run(cli, &out).await {

@@ -1,5 +1,5 @@
 //! The headless softphone: call, answer, park, retrieve, the live parked list, the
-//! people with their presence and an event log, all on the client engine. Calls carry
+//! people with their presence and an event log, all on the client's `Softphone`. Calls carry
 //! real audio through the service: by default silence out and nothing played (a
 //! headless phone); `--tone`, `--play` or `--mic` choose what it says, `--speaker` or
 //! `--record` where what it hears goes.
@@ -15,31 +15,37 @@ use callpark_client::audio::{
     AudioSink, AudioSource, DeviceChoice, Direction, DiscardSink, Gate, GatedSink, GatedSource,
     Microphone, SilentSource, Speaker, ToneSource, WavSink, WavSource, check_device,
 };
-use callpark_client::media::{CallAudio, Media, OpenAudio, OpenedAudio};
-use callpark_client::{Connection, Engine, EngineEvent, ViewModel};
-use callpark_wire::{CallEndReason, Event, ParkedCall, Person, Presence, ReplyBody, RequestBody};
+use callpark_client::media::{CallAudio, OpenAudio, OpenedAudio};
+use callpark_client::{ClientError, Notice, Softphone, ViewModel};
+use callpark_wire::{CallEndReason, Event, ParkedCall, Person, Presence};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::broadcast;
 
 use crate::{Failure, Out, Session, table};
 
-const SIGN_IN_WAIT: Duration = Duration::from_secs(10);
 const AUDIO_WAIT: Duration = Duration::from_secs(5);
 
-async fn online(session: &Session) -> Result<Engine, Failure> {
-    let engine = Engine::start(&session.service()?, &session.token, "callpark CLI");
-    let view = engine
-        .wait_for(SIGN_IN_WAIT, |view| {
-            matches!(view.connection, Connection::Online | Connection::SignedOut { .. })
-        })
-        .await
-        .map_err(|_| {
+const DEVICE_NAME: &str = "callpark CLI";
+
+/// Signing in failed: why, in the CLI's words.
+fn not_online(session: &Session, error: ClientError) -> Failure {
+    match error {
+        ClientError::SignedOut(reason) => {
+            Failure::NotSignedIn(format!("Sign in again ({reason})."))
+        }
+        ClientError::Timeout(_) | ClientError::Closed => {
             Failure::NotSignedIn(format!("Cannot reach the service at {}.", session.server))
-        })?;
-    if let Connection::SignedOut { reason } = view.connection {
-        return Err(Failure::NotSignedIn(format!("Sign in again ({reason}).")));
+        }
+        other => other.into(),
     }
-    Ok(engine)
+}
+
+/// The saved sign-in as a signaling-only device (lists and events).
+async fn online(session: &Session) -> Result<Softphone, Failure> {
+    let service = session.service()?;
+    Softphone::resume_without_audio(&service, &session.login, &session.token, DEVICE_NAME)
+        .await
+        .map_err(|error| not_online(session, error))
 }
 
 /// What the softphone says in a call, and where what it hears goes.
@@ -182,25 +188,22 @@ impl<T: AudioSink> AudioSink for Shared<T> {
     }
 }
 
-/// The device's audio link, and the gate that starts what it says and records.
-struct AudioLink {
-    _media: Media,
-    says: Gate,
-}
-
-/// Sets up the device's audio link (it lives while the returned handle does) and
-/// waits for it briefly: a call without audio still works, with a warning.
-async fn start_audio(
-    engine: &Engine,
+/// The saved sign-in as a softphone with its audio link, and the gate that starts
+/// what it says and records. Waits for the link briefly: a call without audio still
+/// works, with a warning.
+async fn online_with_audio(
     session: &Session,
     audio: &AudioArgs,
-) -> Result<AudioLink, Failure> {
+) -> Result<(Softphone, Gate), Failure> {
     let (audio, says) = audio.prepare()?;
-    let media = Media::start(engine, &session.service()?, audio);
-    if let Err(error) = media.wait_connected(AUDIO_WAIT).await {
+    let service = session.service()?;
+    let phone = Softphone::resume(&service, &session.login, &session.token, DEVICE_NAME, audio)
+        .await
+        .map_err(|error| not_online(session, error))?;
+    if let Err(error) = phone.wait_audio_connected(AUDIO_WAIT).await {
         eprintln!("warning: audio is not connected ({error}); the call goes on without sound");
     }
-    Ok(AudioLink { _media: media, says })
+    Ok((phone, says))
 }
 
 /// `callpark devices`: the microphones and speakers `--mic` and `--speaker` can use.
@@ -232,19 +235,25 @@ pub fn devices(out: &Out) -> Result<(), Failure> {
     Ok(())
 }
 
-fn unexpected(reply: &ReplyBody) -> Failure {
-    Failure::Usage(format!("unexpected reply from the service: {reply:?}"))
-}
-
 /// The next event about `call` that `wanted` picks, skipping others.
 async fn next_about(
-    events: &mut broadcast::Receiver<EngineEvent>,
+    events: &mut broadcast::Receiver<Notice>,
     wanted: impl Fn(&Event) -> bool,
 ) -> Result<Event, Failure> {
     loop {
         match events.recv().await {
-            Ok(EngineEvent::Event(event)) if wanted(&event) => return Ok(event),
-            Ok(EngineEvent::Offline { reason } | EngineEvent::SignedOut { reason }) => {
+            Ok(Notice::Event(event)) if wanted(&event) => return Ok(event),
+            // The service keeps the device's calls while it reconnects.
+            Ok(Notice::Offline { reason }) => {
+                eprintln!("Lost the service ({reason}); reconnecting…");
+            }
+            Ok(Notice::Online) => eprintln!("Connected to the service."),
+            Ok(Notice::CallLost { call }) => {
+                return Err(Failure::NotSignedIn(format!(
+                    "Call {call} ended while the connection to the service was down."
+                )));
+            }
+            Ok(Notice::SignedOut { reason }) => {
                 return Err(Failure::NotSignedIn(format!("Lost the service: {reason}.")));
             }
             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
@@ -262,11 +271,9 @@ pub async fn call(
     audio: &AudioArgs,
     out: &Out,
 ) -> Result<(), Failure> {
-    let engine = online(session).await?;
-    let link = start_audio(&engine, session, audio).await?;
-    let mut events = engine.events();
-    let reply = engine.request(RequestBody::Dial { to: to.to_owned() }).await?;
-    let ReplyBody::Dialing { call } = reply else { return Err(unexpected(&reply)) };
+    let (phone, says) = online_with_audio(session, audio).await?;
+    let mut events = phone.engine().events();
+    let call = phone.dial(to).await?;
     if !out.json {
         println!("Calling {to}…");
     }
@@ -276,13 +283,13 @@ pub async fn call(
     })
     .await?;
     if let Event::CallEnded { reason, .. } = answered {
-        engine.stop().await;
+        phone.engine().stop().await;
         return Err(Failure::TimedOut(format!(
             "The call ended before it was answered ({reason:?})."
         )));
     }
-    link.says.open();
-    in_call(&engine, events, call, answered, park, None, out).await
+    says.open();
+    in_call(&phone, events, call, answered, park, None, out).await
 }
 
 pub async fn answer(
@@ -292,9 +299,8 @@ pub async fn answer(
     audio: &AudioArgs,
     out: &Out,
 ) -> Result<(), Failure> {
-    let engine = online(session).await?;
-    let link = start_audio(&engine, session, audio).await?;
-    let mut events = engine.events();
+    let (phone, says) = online_with_audio(session, audio).await?;
+    let mut events = phone.engine().events();
     out.print(&serde_json::json!({"waiting": true}), || "Waiting for a call…".into());
     let ringing = tokio::time::timeout(
         Duration::from_secs(timeout),
@@ -308,17 +314,14 @@ pub async fn answer(
         Event::IncomingCall { call, .. } | Event::Ringback { call, .. } => call,
         _ => return Err(Failure::Usage("unexpected event".into())),
     };
-    let reply = engine.request(RequestBody::Answer { call }).await?;
-    if reply != ReplyBody::Done {
-        return Err(unexpected(&reply));
-    }
+    phone.answer(call).await?;
     let connected = next_about(
         &mut events,
         |event| matches!(event, Event::Connected { call: c, .. } if *c == call),
     )
     .await?;
-    link.says.open();
-    in_call(&engine, events, call, connected, park, None, out).await
+    says.open();
+    in_call(&phone, events, call, connected, park, None, out).await
 }
 
 pub async fn retrieve(
@@ -328,29 +331,25 @@ pub async fn retrieve(
     audio: &AudioArgs,
     out: &Out,
 ) -> Result<(), Failure> {
-    let engine = online(session).await?;
-    let link = start_audio(&engine, session, audio).await?;
-    let events = engine.events();
+    let (phone, says) = online_with_audio(session, audio).await?;
+    let events = phone.engine().events();
     let code = callpark_client::code_in_pickup_link(code).unwrap_or(code);
-    let reply = engine.request(RequestBody::Retrieve { code: code.to_owned() }).await;
-    let reply = match reply {
-        Ok(reply) => reply,
+    let retrieved = match phone.retrieve(code).await {
+        Ok(retrieved) => retrieved,
         Err(error) => {
-            engine.stop().await;
+            phone.engine().stop().await;
             return Err(error.into());
         }
     };
-    let ReplyBody::Retrieved { call, caller, .. } = reply else { return Err(unexpected(&reply)) };
-    let connected = Event::Connected { call, peer: caller };
-    link.says.open();
-    in_call(&engine, events, call, connected, false, hangup_after, out).await
+    let call = retrieved.call;
+    let connected = Event::Connected { call, peer: retrieved.caller };
+    says.open();
+    in_call(&phone, events, call, connected, false, hangup_after, out).await
 }
 
-async fn park_now(engine: &Engine, call: u64, out: &Out) -> Result<(), Failure> {
-    let reply = engine.request(RequestBody::Park { call }).await?;
-    let ReplyBody::Parked { code, ringback_at_ms, .. } = reply else {
-        return Err(unexpected(&reply));
-    };
+async fn park_now(phone: &Softphone, call: u64, out: &Out) -> Result<(), Failure> {
+    let parked = phone.park(call).await?;
+    let (code, ringback_at_ms) = (parked.code, parked.ringback_at_ms);
     let link = callpark_client::pickup_link(code);
     out.print(
         &serde_json::json!({"parked": call, "code": code, "link": link, "ringback_at_ms": ringback_at_ms}),
@@ -362,8 +361,8 @@ async fn park_now(engine: &Engine, call: u64, out: &Out) -> Result<(), Failure> 
 /// In a call: park or hang up on request ("park"/"hangup" on standard input, Ctrl-C
 /// hangs up), or wait for it to end.
 async fn in_call(
-    engine: &Engine,
-    mut events: broadcast::Receiver<EngineEvent>,
+    phone: &Softphone,
+    mut events: broadcast::Receiver<Notice>,
     call: u64,
     connected: Event,
     park: bool,
@@ -373,7 +372,7 @@ async fn in_call(
     let mut talking_to = None;
     say_connected(call, &connected, &mut talking_to, out);
     let outcome = if park {
-        park_now(engine, call, out).await
+        park_now(phone, call, out).await
     } else {
         let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
         let mut stdin_open = true;
@@ -381,9 +380,9 @@ async fn in_call(
         loop {
             tokio::select! {
                 line = stdin.next_line(), if stdin_open => match line {
-                    Ok(Some(line)) if line.trim() == "park" => break park_now(engine, call, out).await,
+                    Ok(Some(line)) if line.trim() == "park" => break park_now(phone, call, out).await,
                     Ok(Some(line)) if line.trim() == "hangup" => {
-                        break engine.request(RequestBody::Hangup { call }).await.map(|_| ()).map_err(Failure::from);
+                        break phone.hang_up(call).await.map_err(Failure::from);
                     }
                     Ok(Some(line)) => eprintln!("type \"park\" or \"hangup\", not {line:?}"),
                     Ok(None) | Err(_) => stdin_open = false,
@@ -404,15 +403,15 @@ async fn in_call(
                     Err(failure) => break Err(failure),
                 },
                 () = sleep_until(hangup_at) => {
-                    break engine.request(RequestBody::Hangup { call }).await.map(|_| ()).map_err(Failure::from);
+                    break phone.hang_up(call).await.map_err(Failure::from);
                 }
                 _ = tokio::signal::ctrl_c() => {
-                    break engine.request(RequestBody::Hangup { call }).await.map(|_| ()).map_err(Failure::from);
+                    break phone.hang_up(call).await.map_err(Failure::from);
                 }
             }
         }
     };
-    engine.stop().await;
+    phone.engine().stop().await;
     outcome
 }
 
@@ -448,7 +447,7 @@ pub async fn parked(session: &Session, once: bool, out: &Out) -> Result<(), Fail
     fn list(view: &ViewModel) -> Option<&BTreeMap<u16, ParkedCall>> {
         view.parked.as_ref()
     }
-    show_live(session, once, out, RequestBody::SubscribeParked, list, |view, calls| {
+    show_live(session, once, out, list, |view, calls| {
         let now_ms = table::now_ms();
         let rows: Vec<Vec<String>> = calls
             .iter()
@@ -482,7 +481,7 @@ pub async fn people(session: &Session, once: bool, out: &Out) -> Result<(), Fail
     fn list(view: &ViewModel) -> Option<&BTreeMap<u64, Person>> {
         view.people.as_ref()
     }
-    show_live(session, once, out, RequestBody::SubscribePeople, list, |_, people| {
+    show_live(session, once, out, list, |_, people| {
         let rows: Vec<Vec<String>> = people
             .iter()
             .map(|person| {
@@ -505,13 +504,13 @@ async fn show_live<K, T: serde::Serialize>(
     session: &Session,
     once: bool,
     out: &Out,
-    subscription: RequestBody,
     list: fn(&ViewModel) -> Option<&BTreeMap<K, T>>,
     render: impl Fn(&ViewModel, &[&T]) -> String,
 ) -> Result<(), Failure> {
-    let engine = online(session).await?;
+    // Signed in, the softphone watches both lists.
+    let phone = online(session).await?;
+    let engine = phone.engine();
     let mut snapshots = engine.snapshots();
-    engine.request(subscription).await?;
     loop {
         let view = snapshots
             .wait_for(|view| list(view).is_some())
@@ -534,12 +533,13 @@ async fn show_live<K, T: serde::Serialize>(
 }
 
 pub async fn watch(session: &Session, out: &Out) -> Result<(), Failure> {
-    let engine = online(session).await?;
+    let phone = online(session).await?;
+    let engine = phone.engine();
     let mut events = engine.events();
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Ok(EngineEvent::Event(event)) => out.print(&event, || format!("{event:?}")),
+                Ok(Notice::Event(event)) => out.print(&event, || format!("{event:?}")),
                 Ok(other) => out.print(&serde_json::json!({"engine": format!("{other:?}")}), || format!("{other:?}")),
                 Err(broadcast::error::RecvError::Lagged(missed)) => eprintln!("({missed} events missed)"),
                 Err(broadcast::error::RecvError::Closed) => return Ok(()),

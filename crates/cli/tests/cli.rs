@@ -406,7 +406,7 @@ async fn over_tls_the_cli_trusts_the_named_ca_and_nothing_else() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_softphone_plays_a_file_and_the_other_records_it() {
+async fn one_softphone_plays_a_file_and_the_other_records_it_and_exits_when_the_call_ends() {
     use callpark_client::audio::io::{FRAME_SAMPLES, SAMPLE_RATE};
     use callpark_client::audio::{
         AudioSink, AudioSource, ToneSource, WavSink, WavSource, tone_present,
@@ -429,10 +429,14 @@ async fn one_softphone_plays_a_file_and_the_other_records_it() {
     }
 
     let heard_arg = heard.to_str().unwrap();
+    // Bob's standard input stays open and silent, as a terminal nobody types in: his
+    // softphone must still exit by itself when the call ends.
     let mut bob = world
         .command("bob", &["--json", "answer", "--timeout", "20", "--record", heard_arg])
+        .stdin(Stdio::piped())
         .spawn()
         .unwrap();
+    let _bob_keyboard = bob.stdin.take().unwrap();
     let mut bob_says = says(&mut bob);
     first_json_line(&mut bob_says, "waiting").await;
     let mut dave = world
@@ -465,4 +469,34 @@ async fn one_softphone_plays_a_file_and_the_other_records_it() {
     assert!(missing.stderr.contains("/nonexistent/said.wav"), "{}", missing.stderr);
     let both = world.run("dave", &["call", "bob", "--tone", "440", "--play", "x.wav"]).await;
     assert_eq!(both.code, 2, "one source at a time: {}", both.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_ended_at_the_service_asks_to_sign_in_again_and_a_gone_service_says_so() {
+    let world = World::start().await;
+    world.login("carol").await;
+    let listed = world.run("carol", &["--json", "parked", "--once"]).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(listed.stdout.trim(), "[]");
+    // The token ends at the service while this copy of the session file keeps it.
+    let saved = std::fs::read(world.session("carol")).unwrap();
+    assert_eq!(world.run("carol", &["logout"]).await.code, 0);
+    std::fs::write(world.session("carol"), &saved).unwrap();
+    for args in [&["people", "--once"][..], &["call", "bob"][..]] {
+        let refused = world.run("carol", args).await;
+        assert_eq!(refused.code, 3, "{args:?}: {}", refused.stderr);
+        assert!(refused.stderr.contains("Sign in again"), "{args:?}: {}", refused.stderr);
+    }
+    // A service that is not there: the saved session points at a closed port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut session: Value = serde_json::from_slice(&saved).unwrap();
+    session["server"] = Value::from(format!("http://{closed}"));
+    std::fs::write(world.session("carol"), session.to_string()).unwrap();
+    let mut command = world.command("carol", &["people", "--once"]);
+    command.env_remove("CALLPARK_SERVER");
+    let output =
+        tokio::time::timeout(Duration::from_secs(30), command.output()).await.unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("Cannot reach the service"), "{stderr}");
 }

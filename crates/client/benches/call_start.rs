@@ -15,8 +15,9 @@
 
 use std::time::{Duration, Instant};
 
+use callpark_client::intent::{Answer, Dial, HangUp, Park, Retrieve};
 use callpark_client::media::{PacketTimes, SoundDevices};
-use callpark_wire::{Event, ReplyBody, RequestBody};
+use callpark_wire::Event;
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -88,13 +89,10 @@ async fn main() {
             _ => None,
         });
         let dialed = Instant::now();
-        let ReplyBody::Dialing { call } = bob.ask(RequestBody::Dial { to: "carol".into() }).await
-        else {
-            panic!("not dialing")
-        };
+        let call = bob.ask(Dial { to: "carol".into() }).await;
         incoming.await;
         let connected = carol.event(|event| matches!(event, Event::Connected { .. }).then_some(()));
-        carol.ask(RequestBody::Answer { call }).await;
+        carol.ask(Answer { call }).await;
         connected.await;
         let connected_at = Instant::now();
         figures[0].0.push(first(&carol.media.departures(), connected_at).await);
@@ -103,26 +101,24 @@ async fn main() {
         figures[3].0.push(first(&bob.media.first_played(), dialed).await);
         tokio::time::sleep(Duration::from_millis(200)).await;
         let hung_up = Instant::now();
-        bob.ask(RequestBody::Hangup { call }).await;
+        bob.ask(HangUp { call }).await;
         closed(bob, hung_up).await;
         closed(carol, hung_up).await;
 
         // Dave calls Bob, Bob parks, Carol picks up.
         let call = connect(dave, bob, "bob").await;
-        let ReplyBody::Parked { code, .. } = bob.ask(RequestBody::Park { call }).await else {
-            panic!("not parked")
-        };
+        let code = bob.ask(Park { call }).await.code;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let asked = Instant::now();
-        let reply = carol.ask(RequestBody::Retrieve { code: code.to_string() }).await;
+        let retrieved = carol.ask(Retrieve { code: code.to_string() }).await;
         let replied = Instant::now();
-        assert!(matches!(reply, ReplyBody::Retrieved { .. }), "{reply:?}");
+        assert_eq!(retrieved.code, code);
         figures[4].0.push(first(&carol.media.arrivals(), replied).await);
         figures[5].0.push(first(&carol.media.first_played(), asked).await);
         figures[6].0.push(first(&carol.media.departures(), asked).await);
         tokio::time::sleep(Duration::from_millis(200)).await;
         let hung_up = Instant::now();
-        carol.ask(RequestBody::Hangup { call }).await;
+        carol.ask(HangUp { call }).await;
         closed(carol, hung_up).await;
         closed(dave, hung_up).await;
     }

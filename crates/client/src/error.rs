@@ -1,3 +1,4 @@
+use callpark_session::RequestError;
 use callpark_wire::ErrorBody;
 use callpark_wire::admin::ApiError;
 
@@ -13,6 +14,9 @@ pub enum ClientError {
     Protocol(String),
     #[error("the connection to the service is closed")]
     Closed,
+    /// The service no longer accepts this sign-in (expired, ended, the account removed).
+    #[error("the service refused the device: {0}")]
+    SignedOut(String),
     #[error("no reply from the service within {0} s")]
     Timeout(u64),
     #[error("{0:?} is not a service address; use http://host:port or https://host:port")]
@@ -33,6 +37,7 @@ impl ClientError {
             ClientError::Unreachable { .. } => "unreachable",
             ClientError::Protocol(_) => "protocol",
             ClientError::Closed => "closed",
+            ClientError::SignedOut(_) => "signed_out",
             ClientError::Timeout(_) => "timeout",
             ClientError::BadUrl(_) => "bad_url",
             ClientError::CaFile { .. } => "bad_ca_file",
@@ -45,6 +50,17 @@ impl ClientError {
 impl From<ErrorBody> for ClientError {
     fn from(error: ErrorBody) -> Self {
         ClientError::Refused(ApiError { code: error.code, message: error.message, field: None })
+    }
+}
+
+impl From<RequestError> for ClientError {
+    fn from(error: RequestError) -> Self {
+        match error {
+            RequestError::Refused(error) => ClientError::from(error),
+            RequestError::Closed => ClientError::Closed,
+            RequestError::Timeout(waited) => ClientError::Timeout(waited.as_secs()),
+            RequestError::Protocol(what) => ClientError::Protocol(what),
+        }
     }
 }
 

@@ -4,44 +4,26 @@
 
 use std::time::Duration;
 
+use callpark_wire::UserRef;
 use callpark_wire::admin::VoicemailEntry;
-use callpark_wire::{ReplyBody, RequestBody, UserRef};
-use serde::Serialize;
 
 use crate::media::{Media, MediaStats, OpenAudio};
-use crate::{AdminClient, ClientError, Connection, Engine, ServiceAddress, ViewModel, login};
+use crate::{
+    AdminClient, ClientError, Connection, Engine, Parked, Retrieved, ServiceAddress, ViewModel,
+    intent, login,
+};
 
 /// How long signing in waits for the signaling connection.
 pub const SIGN_IN_WAIT: Duration = Duration::from_secs(10);
 
-/// A call parked from here.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Parked {
-    pub call: u64,
-    pub code: u16,
-    pub ringback_at_ms: u64,
-}
-
-/// A parked call picked up here.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Retrieved {
-    pub call: u64,
-    pub code: u16,
-    pub caller: UserRef,
-    pub parked_by: UserRef,
-}
-
 #[derive(Debug)]
 pub struct Softphone {
     engine: Engine,
-    media: Media,
+    /// The device's audio link; none for a signaling-only device (a CLI list).
+    media: Option<Media>,
     admin: AdminClient,
     login: String,
     user: UserRef,
-}
-
-fn unexpected(reply: &ReplyBody) -> ClientError {
-    ClientError::Protocol(format!("unexpected reply from the service: {reply:?}"))
 }
 
 impl Softphone {
@@ -55,7 +37,33 @@ impl Softphone {
         audio: impl OpenAudio + 'static,
     ) -> Result<Softphone, ClientError> {
         let reply = login(service, login_name, password).await?;
-        let engine = Engine::start(service, &reply.token, device_name);
+        Softphone::resume(service, &reply.login, &reply.token, device_name, audio).await
+    }
+
+    /// A device for a sign-in made before (the CLI keeps its token between
+    /// commands): as [`Softphone::sign_in`] from there on.
+    pub async fn resume(
+        service: &ServiceAddress,
+        login_name: &str,
+        token: &str,
+        device_name: &str,
+        audio: impl OpenAudio + 'static,
+    ) -> Result<Softphone, ClientError> {
+        let mut phone =
+            Softphone::resume_without_audio(service, login_name, token, device_name).await?;
+        phone.media = Some(Media::start(&phone.engine, service, audio));
+        Ok(phone)
+    }
+
+    /// A signaling-only device for a sign-in made before: calls, lists and events,
+    /// but no audio link (the CLI's `parked`, `people` and `watch`).
+    pub async fn resume_without_audio(
+        service: &ServiceAddress,
+        login_name: &str,
+        token: &str,
+        device_name: &str,
+    ) -> Result<Softphone, ClientError> {
+        let engine = Engine::start(service, token, device_name);
         let user = match online_and_subscribed(&engine).await {
             Ok(user) => user,
             Err(error) => {
@@ -63,10 +71,9 @@ impl Softphone {
                 return Err(error);
             }
         };
-        let media = Media::start(&engine, service, audio);
-        let admin = AdminClient::new(service, &reply.token);
-        tracing::info!(login = %reply.login, user = user.id, "signed in");
-        Ok(Softphone { engine, media, admin, login: reply.login, user })
+        let admin = AdminClient::new(service, token);
+        tracing::info!(login = %login_name, user = user.id, "signed in");
+        Ok(Softphone { engine, media: None, admin, login: login_name.to_owned(), user })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -90,62 +97,58 @@ impl Softphone {
         self.engine.snapshots().borrow().clone()
     }
 
+    /// The current call's statistics (always the defaults without an audio link).
     pub fn stats(&self) -> tokio::sync::watch::Receiver<MediaStats> {
-        self.media.stats()
+        match &self.media {
+            Some(media) => media.stats(),
+            None => tokio::sync::watch::channel(MediaStats::default()).1,
+        }
+    }
+
+    /// Waits until the audio link is up, at most `within`.
+    pub async fn wait_audio_connected(&self, within: Duration) -> Result<(), ClientError> {
+        match &self.media {
+            Some(media) => media.wait_connected(within).await,
+            None => Err(ClientError::Media("this device has no audio link".into())),
+        }
     }
 
     pub async fn dial(&self, to: &str) -> Result<u64, ClientError> {
-        match self.engine.request(RequestBody::Dial { to: to.to_owned() }).await? {
-            ReplyBody::Dialing { call } => Ok(call),
-            other => Err(unexpected(&other)),
-        }
+        self.engine.ask(intent::Dial { to: to.to_owned() }).await
     }
 
     pub async fn answer(&self, call: u64) -> Result<(), ClientError> {
-        self.done(RequestBody::Answer { call }).await
+        self.engine.ask(intent::Answer { call }).await
     }
 
     pub async fn decline(&self, call: u64) -> Result<(), ClientError> {
-        self.done(RequestBody::Decline { call }).await
+        self.engine.ask(intent::Decline { call }).await
     }
 
     pub async fn hang_up(&self, call: u64) -> Result<(), ClientError> {
-        self.done(RequestBody::Hangup { call }).await
-    }
-
-    async fn done(&self, request: RequestBody) -> Result<(), ClientError> {
-        match self.engine.request(request).await? {
-            ReplyBody::Done => Ok(()),
-            other => Err(unexpected(&other)),
-        }
+        self.engine.ask(intent::HangUp { call }).await
     }
 
     pub async fn park(&self, call: u64) -> Result<Parked, ClientError> {
-        match self.engine.request(RequestBody::Park { call }).await? {
-            ReplyBody::Parked { call, code, ringback_at_ms } => {
-                Ok(Parked { call, code, ringback_at_ms })
-            }
-            other => Err(unexpected(&other)),
-        }
+        self.engine.ask(intent::Park { call }).await
     }
 
     /// Picks up a parked call by its code as typed; the service checks it.
     pub async fn retrieve(&self, code: &str) -> Result<Retrieved, ClientError> {
-        match self.engine.request(RequestBody::Retrieve { code: code.to_owned() }).await? {
-            ReplyBody::Retrieved { call, code, caller, parked_by } => {
-                Ok(Retrieved { call, code, caller, parked_by })
-            }
-            other => Err(unexpected(&other)),
-        }
+        self.engine.ask(intent::Retrieve { code: code.to_owned() }).await
     }
 
     pub fn set_muted(&self, muted: bool) {
-        self.media.set_muted(muted);
+        if let Some(media) = &self.media {
+            media.set_muted(muted);
+        }
     }
 
     /// Uses other audio: at once in a call, else from the next call on.
     pub fn replace_audio(&self, audio: impl OpenAudio + 'static) {
-        self.media.replace_audio(audio);
+        if let Some(media) = &self.media {
+            media.replace_audio(audio);
+        }
     }
 
     pub async fn voicemails(&self) -> Result<Vec<VoicemailEntry>, ClientError> {
@@ -160,7 +163,9 @@ impl Softphone {
     /// Signs out: the token is ended at the service (it stops working everywhere),
     /// then the audio link and signaling stop.
     pub async fn sign_out(&self) {
-        self.media.stop();
+        if let Some(media) = &self.media {
+            media.stop();
+        }
         self.engine.stop().await;
         match tokio::time::timeout(SIGN_IN_WAIT, self.admin.logout()).await {
             Ok(Ok(())) => tracing::info!(login = %self.login, "signed out"),
@@ -182,12 +187,10 @@ async fn online_and_subscribed(engine: &Engine) -> Result<UserRef, ClientError> 
         .await?;
     let user = match (view.connection, view.user) {
         (Connection::Online, Some(user)) => user,
-        (Connection::SignedOut { reason }, _) => {
-            return Err(ClientError::Protocol(format!("the service refused the device: {reason}")));
-        }
+        (Connection::SignedOut { reason }, _) => return Err(ClientError::SignedOut(reason)),
         _ => return Err(ClientError::Protocol("signed in without a user".into())),
     };
-    engine.request(RequestBody::SubscribeParked).await?;
-    engine.request(RequestBody::SubscribePeople).await?;
+    engine.ask(intent::WatchParked).await?;
+    engine.ask(intent::WatchPeople).await?;
     Ok(user)
 }

@@ -7,7 +7,8 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use callpark_wire::{Event, ReplyBody, RequestBody};
+use callpark_client::intent::{Answer, Decline, Dial, HangUp, Park, Retrieve};
+use callpark_wire::Event;
 
 mod common;
 
@@ -87,10 +88,7 @@ async fn a_call_opens_the_audio_and_a_hang_up_closes_it_at_once() {
         Event::IncomingCall { call, .. } => Some(*call),
         _ => None,
     });
-    let ReplyBody::Dialing { call } = bob.ask(RequestBody::Dial { to: "carol".into() }).await
-    else {
-        panic!("not dialing")
-    };
+    let call = bob.ask(Dial { to: "carol".into() }).await;
     incoming.await;
     when(WITHIN, || bob.test_audio().is_open()).await.expect("the caller's audio opens to dial");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -100,7 +98,7 @@ async fn a_call_opens_the_audio_and_a_hang_up_closes_it_at_once() {
         "a ringing phone has not opened its audio"
     );
 
-    carol.ask(RequestBody::Answer { call }).await;
+    carol.ask(Answer { call }).await;
     when(WITHIN, || carol.test_audio().is_open()).await.expect("the callee's audio opens");
     let heard = carol.listen(Instant::now() + Duration::from_millis(200), Duration::from_secs(1));
     assert!(blocks_with(&heard.await, 440.0, 0.7) >= 0.9, "Carol hears Bob");
@@ -110,7 +108,7 @@ async fn a_call_opens_the_audio_and_a_hang_up_closes_it_at_once() {
     assert!(stats.microphone_open && stats.packets_sent > 0, "{stats:?}");
 
     let asked = Instant::now();
-    bob.ask(RequestBody::Hangup { call }).await;
+    bob.ask(HangUp { call }).await;
     let bob_closed = when(Duration::from_secs(1), || !bob.test_audio().is_open()).await.unwrap();
     let carol_closed =
         when(Duration::from_secs(1), || !carol.test_audio().is_open()).await.unwrap();
@@ -141,18 +139,18 @@ async fn a_declined_call_never_opens_the_callees_audio() {
         Event::IncomingCall { call, .. } => Some(*call),
         _ => None,
     });
-    bob.ask(RequestBody::Dial { to: "carol".into() }).await;
+    bob.ask(Dial { to: "carol".into() }).await;
     let call = incoming.await;
     let to_voicemail =
         bob.event(|event| matches!(event, Event::VoicemailStarted { .. }).then_some(()));
-    carol.ask(RequestBody::Decline { call }).await;
+    carol.ask(Decline { call }).await;
     // Declined, the call goes to Carol's voicemail: Bob still talks, Carol never did.
     to_voicemail.await;
     when(Duration::from_secs(1), || bob.test_audio().is_open())
         .await
         .expect("the caller leaves a message");
     let asked = Instant::now();
-    bob.ask(RequestBody::Hangup { call }).await;
+    bob.ask(HangUp { call }).await;
     let closed = when(Duration::from_secs(1), || !bob.test_audio().is_open()).await.unwrap();
     assert!(closed - asked <= Duration::from_millis(100), "closed {:?} after", closed - asked);
     assert_eq!(carol.test_audio().opens.load(Ordering::SeqCst), 0);
@@ -168,19 +166,13 @@ async fn a_parker_closes_the_audio_and_a_retriever_opens_it() {
     when(WITHIN, || bob.test_audio().is_open()).await.unwrap();
 
     let asked = Instant::now();
-    let ReplyBody::Parked { code, .. } = bob.ask(RequestBody::Park { call }).await else {
-        panic!("not parked")
-    };
+    let code = bob.ask(Park { call }).await.code;
     let closed = when(Duration::from_secs(1), || !bob.test_audio().is_open()).await.unwrap();
     assert!(closed - asked <= Duration::from_millis(100), "closed {:?} after", closed - asked);
     assert!(dave.test_audio().is_open(), "the parked caller keeps hearing (hold music)");
     assert_eq!(carol.test_audio().opens.load(Ordering::SeqCst), 0);
 
-    let ReplyBody::Retrieved { .. } =
-        carol.ask(RequestBody::Retrieve { code: code.to_string() }).await
-    else {
-        panic!("not retrieved")
-    };
+    carol.ask(Retrieve { code: code.to_string() }).await;
     when(Duration::from_secs(1), || carol.test_audio().is_open())
         .await
         .expect("the retriever's audio opens");

@@ -7,10 +7,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use callpark_client::intent::{Ping, Retrieve, WatchParked};
 use callpark_client::{ClientError, Connection, Engine, ServiceAddress, login};
 use callpark_service::config::ServiceConfig;
 use callpark_service::startup::start;
-use callpark_wire::{ReplyBody, RequestBody};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -70,7 +70,7 @@ async fn the_engine_reconnects_and_resubscribes_after_the_connection_drops() {
     assert_eq!(view.policy.as_deref(), Some("Tag:Front desk"));
     assert_eq!(view.policy_name(), Some("Front desk"));
     assert_eq!(view.user.unwrap().name, "Carol Lindqvist");
-    assert_eq!(engine.request(RequestBody::SubscribeParked).await.unwrap(), ReplyBody::Done);
+    engine.ask(WatchParked).await.unwrap();
     engine.wait_for(Duration::from_secs(10), |v| v.parked.is_some()).await.unwrap();
 
     relay.cut();
@@ -88,17 +88,17 @@ async fn the_engine_reconnects_and_resubscribes_after_the_connection_drops() {
         .await
         .unwrap();
     assert!(back.parked.unwrap().is_empty(), "re-subscribed: the list came again");
-    assert_eq!(engine.request(RequestBody::Ping).await.unwrap(), ReplyBody::Pong);
+    engine.ask(Ping).await.unwrap();
 
     // A refusal from the service is an error with its code, and the engine goes on.
-    let refused = engine.request(RequestBody::Retrieve { code: "42".into() }).await.unwrap_err();
+    let refused = engine.ask(Retrieve { code: "42".into() }).await.unwrap_err();
     assert!(
         matches!(&refused, ClientError::Refused(e) if e.code == "code_not_found"),
         "{refused:?}"
     );
     engine.stop().await;
     engine.wait_for(Duration::from_secs(5), |v| v.connection == Connection::Stopped).await.unwrap();
-    assert!(matches!(engine.request(RequestBody::Ping).await, Err(ClientError::Closed)));
+    assert!(matches!(engine.ask(Ping).await, Err(ClientError::Closed)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

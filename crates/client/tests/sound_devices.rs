@@ -16,8 +16,8 @@ use callpark_client::audio::{
     AudioSink, AudioSource, DeviceChoice, DiscardSink, Microphone, SilentSource, Speaker,
     ToneSource, list_devices,
 };
+use callpark_client::intent::HangUp;
 use callpark_client::media::CallAudio;
-use callpark_wire::RequestBody;
 
 mod common;
 
@@ -135,7 +135,7 @@ async fn a_tone_into_one_phones_microphone_comes_out_of_the_others_speaker() {
     let stats = carol.media.stats().borrow().clone();
     assert!(stats.output_dbfs > -20.0 && stats.loss < 0.05, "{stats:?}");
 
-    bob.ask(RequestBody::Hangup { call }).await;
+    bob.ask(HangUp { call }).await;
     // The first half second still holds the call's end: the speaker's queue, and the
     // jitter buffer concealing a while in case packets are only late.
     let after = record(&mut carol_ears, Duration::from_millis(1_000)).await;

@@ -1,5 +1,14 @@
 //! One signed-in device on a raw WebSocket: the leanest client the protocol allows,
 //! so the load side spends its core on load rather than on view models.
+//!
+//! Raw frames rather than `callpark-session` (which the app, the CLI and the tests
+//! use), because the session costs measurable CPU here and its view model is of no
+//! use to a load generator: one park as the parker's device sees it (2 requests, 7
+//! frames) takes 6.2 µs raw and 7.3 µs through the session, 1.18× (medians of 3
+//! runs of `cargo bench -p callpark-session --bench frames`, 2026-12-05, the 1.2 µs
+//! of making the frames taken off both). At the throughput benchmark's ~25,000
+//! parks and retrieves a second that is a few percent of the load core, spent on
+//! state nobody reads.
 
 use std::time::Duration;
 
@@ -57,7 +66,11 @@ impl Device {
         let (sender, inbox) = mpsc::unbounded_channel();
         tokio::spawn(read(stream, sender));
         let mut device = Device { sink, inbox, next_id: 1 };
-        let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: name.to_owned() };
+        let hello = RequestBody::Hello {
+            protocol: PROTOCOL_VERSION,
+            device_name: name.to_owned(),
+            resume: None,
+        };
         device.request(hello).await?;
         Ok(device)
     }

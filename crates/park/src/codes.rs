@@ -3,7 +3,7 @@
 
 use std::ops::RangeInclusive;
 
-use crate::policy::PICKUP_CODE_MAX;
+use crate::limits::PICKUP_CODE_MAX;
 
 const WORDS: usize = (PICKUP_CODE_MAX as usize + 1).div_ceil(64);
 
@@ -36,6 +36,16 @@ impl CodeBook {
         self.set(code, true);
         self.last_issued = Some(code);
         Some(code)
+    }
+
+    /// Marks `code` held (a park restored after a restart); false if it already is.
+    pub(crate) fn claim(&mut self, code: u16) -> bool {
+        if self.is_held(code) || code > PICKUP_CODE_MAX {
+            return false;
+        }
+        self.set(code, true);
+        self.last_issued = Some(self.last_issued.map_or(code, |last| last.max(code)));
+        true
     }
 
     pub(crate) fn release(&mut self, code: u16) {

@@ -7,11 +7,10 @@ use std::time::Duration;
 use crate::error::{DirectoryError, GrantCount, PolicyError};
 use crate::glob::glob_matches;
 use crate::ids::{GroupId, PolicyId, UserId};
+use crate::limits::{
+    DEFAULT_UNANSWERED_DELAY_SECONDS, UNANSWERED_DELAY_MAX_SECONDS, UNANSWERED_DELAY_MIN_SECONDS,
+};
 use crate::policy::{Policy, PolicyChanges, PolicyIdentity};
-
-pub const UNANSWERED_DELAY_MIN_SECONDS: u32 = 10;
-pub const UNANSWERED_DELAY_MAX_SECONDS: u32 = 60;
-pub const DEFAULT_UNANSWERED_DELAY_SECONDS: u32 = 20;
 
 /// What happens to a call its user does not answer (a ringback included).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

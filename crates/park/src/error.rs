@@ -4,11 +4,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::directory::{UNANSWERED_DELAY_MAX_SECONDS, UNANSWERED_DELAY_MIN_SECONDS};
 use crate::ids::{CallId, GroupId, UserId};
-use crate::policy::{
+use crate::limits::{
     DESCRIPTION_MAX_CHARS, PARK_TIMEOUT_MAX_SECONDS, PARK_TIMEOUT_MIN_SECONDS, PICKUP_CODE_MAX,
-    PICKUP_CODE_MIN, POLICY_NAME_MAX_CHARS,
+    PICKUP_CODE_MIN, POLICY_NAME_MAX_CHARS, UNANSWERED_DELAY_MAX_SECONDS,
+    UNANSWERED_DELAY_MIN_SECONDS,
 };
 
 /// What is wrong with a policy name.
@@ -210,6 +210,11 @@ pub enum CallError {
     AlreadyRetrieved { code: u16, by: UserId, by_name: String, ago: Duration },
     #[error("The call parked with code {code} is no longer waiting: {reason}.")]
     CodeExpired { code: u16, reason: ExpiredReason },
+    #[error(
+        "The call {parker_name} parked with code {code} was lost when the service restarted; \
+         it can no longer be picked up. {parker_name} has been told."
+    )]
+    CodeLost { code: u16, parker_name: String },
     #[error("That call is not one of yours (it may have ended).")]
     CallNotFound { call: CallId },
     #[error("Only a connected call can be parked.")]
@@ -238,6 +243,7 @@ impl CallError {
             CallError::InvalidCode { .. } => "code_invalid",
             CallError::AlreadyRetrieved { .. } => "already_retrieved",
             CallError::CodeExpired { .. } => "code_expired",
+            CallError::CodeLost { .. } => "code_lost",
             CallError::CallNotFound { .. } => "call_not_found",
             CallError::NotConnected { .. } => "call_not_connected",
             CallError::NotRinging { .. } => "call_not_ringing",

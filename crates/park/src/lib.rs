@@ -11,25 +11,29 @@ mod directory;
 mod error;
 mod glob;
 mod ids;
+mod limits;
 mod output;
 mod policy;
 mod switchboard;
 mod time;
 
-pub use directory::{
-    DEFAULT_UNANSWERED_DELAY_SECONDS, Directory, EffectivePolicy, PolicySource,
-    UNANSWERED_DELAY_MAX_SECONDS, UNANSWERED_DELAY_MIN_SECONDS, UnansweredAction, UserSettings,
-};
+pub use directory::{Directory, EffectivePolicy, PolicySource, UnansweredAction, UserSettings};
 pub use error::{CallError, DirectoryError, ExpiredReason, GrantCount, NameProblem, PolicyError};
 pub use ids::{CallId, DeviceId, GroupId, PolicyId, UserId};
-pub use output::{
-    AuditEvent, AuditKind, CallEnded, MediaCommand, Notice, Output, ParkOutcome, ParkedCallRecord,
-    ParkedCallView, ParkedListChange, PeopleChange, Presence, RingingStopped, StoreCommand,
-};
-pub use policy::{
+pub use limits::{
     DEFAULT_PARK_TIMEOUT_SECONDS, DEFAULT_PICKUP_RANGE_END, DEFAULT_PICKUP_RANGE_START,
-    DESCRIPTION_MAX_CHARS, PARK_TIMEOUT_MAX_SECONDS, PARK_TIMEOUT_MIN_SECONDS, PICKUP_CODE_MAX,
-    PICKUP_CODE_MIN, POLICY_NAME_MAX_CHARS, Policy, PolicyChanges, PolicyIdentity, is_name_char,
+    DEFAULT_UNANSWERED_DELAY_SECONDS, DESCRIPTION_MAX_CHARS, PARK_TIMEOUT_MAX_SECONDS,
+    PARK_TIMEOUT_MIN_SECONDS, PICKUP_CODE_MAX, PICKUP_CODE_MIN, POLICY_NAME_MAX_CHARS,
+    UNANSWERED_DELAY_MAX_SECONDS, UNANSWERED_DELAY_MIN_SECONDS,
 };
-pub use switchboard::{CallView, Config, ParkReceipt, Party, RetrieveReceipt, Switchboard};
+pub use output::{
+    AuditEvent, AuditKind, CALL_ID_BLOCK, CallEnded, MediaCommand, Notice, Output, ParkOutcome,
+    ParkedCallRecord, ParkedCallView, ParkedListChange, PeopleChange, Presence, RingingStopped,
+    StoreCommand,
+};
+pub use policy::{Policy, PolicyChanges, PolicyIdentity, is_name_char};
+pub use switchboard::{
+    CallView, Config, DEFAULT_RECONNECT_GRACE, DEFAULT_RESTORED_CALLER_GRACE, DeviceCall,
+    DeviceRole, LostPark, ParkReceipt, Party, RetrieveReceipt, Switchboard,
+};
 pub use time::Timestamp;

@@ -33,12 +33,23 @@ pub enum MediaCommand {
     EndLeg { device: DeviceId },
 }
 
-/// Durable record keeping for parked calls.
+/// Durable record keeping for parked calls and call ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreCommand {
     SaveParkedCall(ParkedCallRecord),
-    DeleteParkedCall { call: CallId },
+    DeleteParkedCall {
+        call: CallId,
+    },
+    /// Call ids up to `through` are about to be given out: keep this, so that after
+    /// a restart (a crash included) new calls start above it and no id names two
+    /// calls. Asked for once per [`CALL_ID_BLOCK`] calls.
+    ReserveCallIds {
+        through: CallId,
+    },
 }
+
+/// How many call ids one [`StoreCommand::ReserveCallIds`] covers.
+pub const CALL_ID_BLOCK: u64 = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParkedCallRecord {
@@ -114,10 +125,14 @@ pub enum CallEnded {
 /// How a parked call left park. Every parked call gets exactly one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParkOutcome {
-    Retrieved { by: UserId },
+    Retrieved {
+        by: UserId,
+    },
     RingbackAnswered,
     CallerLeft,
     FellBack(UnansweredAction),
+    /// Parked when the service stopped, and not restorable after it started again.
+    Lost,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,6 +184,17 @@ pub enum Notice {
         code: u16,
         outcome: ParkOutcome,
     },
+    /// To the other party of a call: `peer`'s device lost its connection and has
+    /// a grace period to come back; the call goes on (silent meanwhile).
+    PeerReconnecting {
+        call: CallId,
+        peer: UserId,
+    },
+    /// To the other party: `peer`'s device is back and the call continues.
+    PeerReconnected {
+        call: CallId,
+        peer: UserId,
+    },
     /// To the caller: leaving a message for `owner`.
     VoicemailStarted {
         call: CallId,
@@ -202,14 +228,22 @@ pub enum PeopleChange {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuditKind {
-    Parked { caller: UserId },
-    ParkRefused { reason: &'static str },
+    Parked {
+        caller: UserId,
+    },
+    ParkRefused {
+        reason: &'static str,
+    },
     Retrieved,
-    RetrieveRefused { reason: &'static str },
+    RetrieveRefused {
+        reason: &'static str,
+    },
     RangBack,
     RingbackAnswered,
     FellBack(UnansweredAction),
     CallerLeft,
+    /// The service restarted and could not keep the park.
+    Lost,
 }
 
 /// One line of the park audit trail: what happened, to which parked call, and who

@@ -5,18 +5,11 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::error::{NameProblem, PolicyError};
-
-/// The lowest pickup code any policy may use.
-pub const PICKUP_CODE_MIN: u16 = 10;
-/// The highest pickup code any policy may use.
-pub const PICKUP_CODE_MAX: u16 = 9999;
-pub const DEFAULT_PICKUP_RANGE_START: u16 = 10;
-pub const DEFAULT_PICKUP_RANGE_END: u16 = 99;
-pub const PARK_TIMEOUT_MIN_SECONDS: u32 = 120;
-pub const PARK_TIMEOUT_MAX_SECONDS: u32 = 1800;
-pub const DEFAULT_PARK_TIMEOUT_SECONDS: u32 = 300;
-pub const POLICY_NAME_MAX_CHARS: usize = 64;
-pub const DESCRIPTION_MAX_CHARS: usize = 1024;
+use crate::limits::{
+    DEFAULT_PARK_TIMEOUT_SECONDS, DEFAULT_PICKUP_RANGE_END, DEFAULT_PICKUP_RANGE_START,
+    DESCRIPTION_MAX_CHARS, PARK_TIMEOUT_MAX_SECONDS, PARK_TIMEOUT_MIN_SECONDS, PICKUP_CODE_MAX,
+    PICKUP_CODE_MIN, POLICY_NAME_MAX_CHARS,
+};
 
 /// The characters of a new policy or group name: ASCII letters and digits, space,
 /// `-`, `_` and `.` (not first or last: no edge spaces).

@@ -282,3 +282,40 @@ fn groups_and_memberships_can_be_listed() {
     assert_eq!(w.sb.directory().user_groups(ALICE).collect::<Vec<_>>(), vec![SALES]);
     assert_eq!(w.sb.directory().user_groups(DAVE).count(), 0);
 }
+
+#[test]
+fn call_ids_are_reserved_with_the_store_a_block_ahead_and_restarts_start_above_it() {
+    let mut world = World::new();
+    let reserved = |out: &[Output]| {
+        stores(out)
+            .into_iter()
+            .filter_map(|command| match command {
+                StoreCommand::ReserveCallIds { through } => Some(through),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
+    let out = world.take();
+    assert_eq!(reserved(&out), vec![CallId(first.0 + CALL_ID_BLOCK - 1)]);
+    // Within the block: no more reservations.
+    world.sb.handle_hangup(world.now, B1, first).unwrap();
+    let second = world.sb.handle_dial(world.now, B1, ALICE).unwrap();
+    assert_eq!(second.0, first.0 + 1);
+    assert_eq!(reserved(&world.take()), vec![]);
+    world.sb.handle_hangup(world.now, B1, second).unwrap();
+    world.take();
+
+    // After a restart the driver skips what the store kept; the next call is above
+    // it and reserves the next block before it is named anywhere.
+    let mut restarted = World::new();
+    restarted.sb.skip_call_ids_through(CallId(first.0 + CALL_ID_BLOCK - 1));
+    let after = restarted.sb.handle_dial(restarted.now, B1, ALICE).unwrap();
+    assert_eq!(after, CallId(first.0 + CALL_ID_BLOCK));
+    let out = restarted.take();
+    assert_eq!(reserved(&out), vec![CallId(after.0 + CALL_ID_BLOCK - 1)]);
+    assert!(
+        matches!(out.first(), Some(Output::Store(StoreCommand::ReserveCallIds { .. }))),
+        "the reservation comes before anything naming the call: {out:?}"
+    );
+}

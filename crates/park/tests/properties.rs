@@ -48,6 +48,13 @@ enum Op {
     Online {
         device: usize,
     },
+    /// The device's connection drops; it may come back (`Returned`) or not.
+    Dropped {
+        device: usize,
+    },
+    Returned {
+        device: usize,
+    },
     SetRange {
         policy: usize,
         start: u16,
@@ -76,7 +83,9 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (device.clone(), 9..16u16).prop_map(|(device, code)| Op::Retrieve { device, code }),
         4 => prop_oneof![0..2_000u64, 0..400_000u64].prop_map(|millis| Op::Advance { millis }),
         1 => device.clone().prop_map(|device| Op::Offline { device }),
-        1 => device.prop_map(|device| Op::Online { device }),
+        1 => device.clone().prop_map(|device| Op::Online { device }),
+        1 => device.clone().prop_map(|device| Op::Dropped { device }),
+        1 => device.prop_map(|device| Op::Returned { device }),
         1 => (0..2usize, 10..14u16, 0..4u16).prop_map(|(policy, start, len)| Op::SetRange { policy, start, len }),
         1 => (0..USERS, prop::option::of(0..2usize)).prop_map(|(user, policy)| Op::Regrant { user, policy }),
         1 => (0..USERS).prop_map(|user| Op::ToggleEnterpriseVoice { user }),
@@ -92,6 +101,8 @@ struct Harness {
     /// Calls parked and not yet ended, with when they must ring back.
     open_parks: HashMap<CallId, Timestamp>,
     saved_records: HashSet<CallId>,
+    /// The highest call id the store was asked to reserve.
+    call_ids_reserved_through: u64,
 }
 
 impl Harness {
@@ -140,6 +151,7 @@ impl Harness {
             last_code: HashMap::new(),
             open_parks: HashMap::new(),
             saved_records: HashSet::new(),
+            call_ids_reserved_through: 0,
         }
     }
 
@@ -201,6 +213,10 @@ impl Harness {
                 self.sb.handle_timeout(self.now);
             }
             Op::Offline { device } => self.sb.handle_device_offline(now, Self::device(device).0),
+            Op::Dropped { device } => self.sb.handle_device_dropped(now, Self::device(device).0),
+            Op::Returned { device } => {
+                self.sb.handle_device_returned(Self::device(device).0);
+            }
             Op::Online { device } => {
                 let (device, user) = Self::device(device);
                 self.sb.handle_device_online(now, device, user).unwrap();
@@ -284,6 +300,11 @@ impl Harness {
     fn check(&mut self) {
         while let Some(output) = self.sb.poll_output() {
             match output {
+                Output::Audit(event)
+                    if event.call.is_some_and(|call| call.0 > self.call_ids_reserved_through) =>
+                {
+                    panic!("{event:?} names a call id the store was not asked to reserve");
+                }
                 Output::Audit(event) => match event.kind {
                     AuditKind::Parked { .. } => {
                         let call = event.call.unwrap();
@@ -297,6 +318,7 @@ impl Harness {
                     AuditKind::Retrieved
                     | AuditKind::RingbackAnswered
                     | AuditKind::CallerLeft
+                    | AuditKind::Lost
                     | AuditKind::FellBack(_) => {
                         let call = event.call.unwrap();
                         let ringback_at = self.open_parks.remove(&call);
@@ -319,7 +341,15 @@ impl Harness {
                     AuditKind::ParkRefused { .. } | AuditKind::RetrieveRefused { .. } => {}
                 },
                 Output::Store(StoreCommand::SaveParkedCall(record)) => {
+                    assert!(
+                        record.call.0 <= self.call_ids_reserved_through,
+                        "{record:?} not reserved"
+                    );
                     assert!(self.saved_records.insert(record.call));
+                }
+                Output::Store(StoreCommand::ReserveCallIds { through }) => {
+                    assert!(through.0 > self.call_ids_reserved_through, "a reservation went back");
+                    self.call_ids_reserved_through = through.0;
                 }
                 Output::Store(StoreCommand::DeleteParkedCall { call }) => {
                     assert!(self.saved_records.remove(&call));
@@ -351,6 +381,11 @@ impl Harness {
                 Some(CallView::Ringing { .. } | CallView::Parked { .. })
             );
             assert_eq!(timed.contains(&call), needs_timer, "timer table disagrees with {call}");
+        }
+        // A device away is waiting, and not for longer than its grace period.
+        for (until, device) in self.sb.away_devices().collect::<Vec<_>>() {
+            assert!(until > self.now, "{device}'s grace period ended but it is still away");
+            assert!(self.sb.is_away(device));
         }
         // Devices and calls agree.
         for (device, _) in DEVICES {

@@ -3,8 +3,7 @@
 //! to the exchange (which checks the admin role and carries it out) and returns the
 //! view, or a `{code, message, field}` refusal.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -23,10 +22,11 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 
 use crate::accounts::hash_password_in;
+use crate::extract::{Body, PathParams, QueryParams};
 use crate::refusal::Refusal;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::AuditQuery;
-use crate::tenant::{AdminOp, AdminReply, NewAccount};
+use crate::tenant::{NewAccount, Tenant};
 
 /// Most audit lines one request returns.
 pub const AUDIT_PAGE_MAX: u32 = 1000;
@@ -38,7 +38,7 @@ pub const AUDIT_PAGE_MAX: u32 = 1000;
         description = "Call park policies, users, groups and the park audit log. Send `Authorization: Bearer <token>` from `POST /api/v1/login`; everything but login and the caller's own voicemail needs an admin."
     ),
     paths(
-        crate::server::login,
+        crate::signin::login,
         get_policies,
         new_policy,
         get_policy,
@@ -51,7 +51,7 @@ pub const AUDIT_PAGE_MAX: u32 = 1000;
         set_user,
         remove_user,
         revoke_user_sessions,
-        crate::server::logout,
+        crate::signin::logout,
         get_groups,
         new_group,
         get_group,
@@ -190,7 +190,7 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = crate::server::bearer(&parts.headers).ok_or_else(|| {
+        let token = crate::extract::bearer(&parts.headers).ok_or_else(|| {
             Refusal::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -207,133 +207,15 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A JSON object body whose problems are refused as `{code, message}` like every
-/// other refusal. Only an object is taken: serde would also read a struct from an
-/// array of its fields in order (`[null, null]`), which no client means.
-#[derive(Debug)]
-pub struct Body<T>(pub T);
-
-impl<T, S> FromRequest<S> for Body<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Refusal;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let value = match Json::<serde_json::Value>::from_request(request, state).await {
-            Ok(Json(value)) => value,
-            Err(rejection) => {
-                let code = match rejection {
-                    JsonRejection::JsonSyntaxError(_) => "bad_json",
-                    _ => "bad_request",
-                };
-                return Err(Refusal::new(StatusCode::BAD_REQUEST, code, rejection.body_text()));
-            }
-        };
-        if !value.is_object() {
-            return Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "The body must be a JSON object ({...}) with the fields this operation takes.",
-            ));
-        }
-        serde_json::from_value(value).map(Body).map_err(|error| {
-            Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("The body is not valid: {error}."),
-            )
-        })
-    }
+/// Only checks that the caller is an admin (for reads outside the tenant).
+async fn authorize(state: &AppState, caller: Caller) -> Result<(), Refusal> {
+    Ok(state.exchange.read(caller.0, |_| Ok(())).await?)
 }
 
-/// Path parameters whose problems are refused as `{code, message}`.
-#[derive(Debug)]
-pub struct PathParams<T>(pub T);
-
-impl<T, S> FromRequestParts<S> for PathParams<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = Refusal;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Path::<T>::from_request_parts(parts, state).await {
-            Ok(Path(value)) => Ok(PathParams(value)),
-            Err(rejection) => Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("The address is not valid: {}.", rejection.body_text()),
-            )),
-        }
-    }
-}
-
-/// A query string whose problems are refused as `{code, message}`.
-#[derive(Debug)]
-pub struct QueryParams<T>(pub T);
-
-impl<T, S> FromRequestParts<S> for QueryParams<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Refusal;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(value)) => Ok(QueryParams(value)),
-            Err(rejection) => Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("The query string is not valid: {}.", rejection.body_text()),
-            )),
-        }
-    }
-}
-
-async fn run(state: &AppState, caller: Caller, op: AdminOp) -> Result<AdminReply, Refusal> {
-    state.exchange.admin(caller.0, op).await
-}
-
-fn unexpected() -> Refusal {
-    Refusal::internal("The service gave an unexpected answer.")
-}
-
-fn policy(reply: AdminReply) -> Result<Json<PolicyView>, Refusal> {
+fn created<T: serde::Serialize>(reply: Result<T, impl Into<Refusal>>) -> Response {
     match reply {
-        AdminReply::Policy(view) => Ok(Json(view)),
-        _ => Err(unexpected()),
-    }
-}
-
-fn user(reply: AdminReply) -> Result<Json<UserView>, Refusal> {
-    match reply {
-        AdminReply::User(view) => Ok(Json(view)),
-        _ => Err(unexpected()),
-    }
-}
-
-fn group(reply: AdminReply) -> Result<Json<GroupView>, Refusal> {
-    match reply {
-        AdminReply::Group(view) => Ok(Json(view)),
-        _ => Err(unexpected()),
-    }
-}
-
-fn removed(reply: AdminReply) -> Result<StatusCode, Refusal> {
-    match reply {
-        AdminReply::Removed => Ok(StatusCode::NO_CONTENT),
-        _ => Err(unexpected()),
-    }
-}
-
-fn created<T: serde::Serialize>(reply: Result<Json<T>, Refusal>) -> Response {
-    match reply {
-        Ok(body) => (StatusCode::CREATED, body).into_response(),
-        Err(refusal) => refusal.into_response(),
+        Ok(body) => (StatusCode::CREATED, Json(body)).into_response(),
+        Err(refusal) => refusal.into().into_response(),
     }
 }
 
@@ -362,10 +244,8 @@ async fn get_policies(
     caller: Caller,
     QueryParams(query): QueryParams<PolicyFilter>,
 ) -> Result<Json<Vec<PolicyView>>, Refusal> {
-    match run(&state, caller, AdminOp::GetPolicies { filter: query.filter }).await? {
-        AdminReply::Policies(views) => Ok(Json(views)),
-        _ => Err(unexpected()),
-    }
+    let filter = query.filter;
+    Ok(Json(state.exchange.read(caller.0, move |t| Ok(t.policies(filter.as_deref()))).await?))
 }
 
 /// `New-CsTeamsCallParkPolicy`: unset fields take their defaults (park off, codes
@@ -377,7 +257,7 @@ async fn new_policy(
     caller: Caller,
     Body(new): Body<NewPolicy>,
 ) -> Response {
-    created(run(&state, caller, AdminOp::NewPolicy(new)).await.and_then(policy))
+    created(state.exchange.change(caller.0, move |t, _| t.new_policy(&new)).await)
 }
 
 /// `Get-CsTeamsCallParkPolicy -Identity`: `Global`, `Tag:<Name>` or `<Name>`.
@@ -389,7 +269,7 @@ async fn get_policy(
     caller: Caller,
     PathParams(identity): PathParams<String>,
 ) -> Result<Json<PolicyView>, Refusal> {
-    policy(run(&state, caller, AdminOp::GetPolicy { identity }).await?)
+    Ok(Json(state.exchange.read(caller.0, move |t| t.policy(&identity)).await?))
 }
 
 /// `Set-CsTeamsCallParkPolicy`: only the given fields change. A new range applies to
@@ -403,7 +283,7 @@ async fn set_policy(
     PathParams(identity): PathParams<String>,
     Body(fields): Body<PolicyFields>,
 ) -> Result<Json<PolicyView>, Refusal> {
-    policy(run(&state, caller, AdminOp::SetPolicy { identity, fields }).await?)
+    Ok(Json(state.exchange.change(caller.0, move |t, _| t.set_policy(&identity, &fields)).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -425,7 +305,9 @@ async fn remove_policy(
     PathParams(identity): PathParams<String>,
     QueryParams(options): QueryParams<RemoveOptions>,
 ) -> Result<StatusCode, Refusal> {
-    removed(run(&state, caller, AdminOp::RemovePolicy { identity, force: options.force }).await?)
+    let force = options.force;
+    state.exchange.change(caller.0, move |t, _| t.remove_policy(&identity, force)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `Grant-CsTeamsCallParkPolicy`: to a user, to a group with a rank, or as the
@@ -437,10 +319,7 @@ async fn grant(
     caller: Caller,
     Body(request): Body<GrantRequest>,
 ) -> Result<Json<GrantReply>, Refusal> {
-    match run(&state, caller, AdminOp::Grant(request)).await? {
-        AdminReply::Granted(reply) => Ok(Json(reply)),
-        _ => Err(unexpected()),
-    }
+    Ok(Json(state.exchange.change(caller.0, move |t, _| t.grant(&request)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
@@ -449,10 +328,7 @@ async fn get_users(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<UserView>>, Refusal> {
-    match run(&state, caller, AdminOp::GetUsers).await? {
-        AdminReply::Users(views) => Ok(Json(views)),
-        _ => Err(unexpected()),
-    }
+    Ok(Json(state.exchange.read(caller.0, Tenant::users).await?))
 }
 
 /// Adds a user. Forwarding unanswered calls to a login that does not exist is 404.
@@ -475,7 +351,7 @@ async fn new_user(
             unanswered: new.unanswered,
             unanswered_delay_seconds: new.unanswered_delay_seconds,
         };
-        user(run(&state, caller, AdminOp::NewUser(account)).await?)
+        Ok::<_, Refusal>(state.exchange.change(caller.0, move |t, _| t.new_user(account)).await?)
     };
     created(reply.await)
 }
@@ -488,7 +364,7 @@ async fn get_user(
     caller: Caller,
     PathParams(login): PathParams<String>,
 ) -> Result<Json<UserView>, Refusal> {
-    user(run(&state, caller, AdminOp::GetUser { login }).await?)
+    Ok(Json(state.exchange.read(caller.0, move |t| t.user(&login)).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{login}", request_body = UserChanges, tag = "users",
@@ -504,7 +380,8 @@ async fn set_user(
         Some(password) => Some(hashed(&state, password).await?),
         None => None,
     };
-    user(run(&state, caller, AdminOp::SetUser { login, changes, password_hash }).await?)
+    let change = move |t: &mut Tenant, _| t.set_user(&login, &changes, password_hash);
+    Ok(Json(state.exchange.change(caller.0, change).await?))
 }
 
 /// Removes an account: its devices leave their calls; calls it parked stay
@@ -523,7 +400,8 @@ async fn remove_user(
         None => Vec::new(),
     };
     // Committed with the removal: the user's sessions and message list are gone.
-    let status = removed(run(&state, caller, AdminOp::RemoveUser { login }).await?)?;
+    let actor = caller.0;
+    state.exchange.change(actor, move |t, now| t.remove_user(now, actor, &login)).await?;
     if let Some(user) = target {
         state.revoke_sessions(user, "Your account was removed.").await?;
     }
@@ -532,7 +410,7 @@ async fn remove_user(
             tracing::warn!(%file, %error, "a removed user's voicemail file could not be deleted");
         }
     }
-    Ok(status)
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Signs a user out everywhere: every token of theirs stops working and their
@@ -545,7 +423,7 @@ async fn revoke_user_sessions(
     caller: Caller,
     PathParams(login): PathParams<String>,
 ) -> Result<StatusCode, Refusal> {
-    run(&state, caller, AdminOp::Authorize).await?;
+    authorize(&state, caller).await?;
     let (user, _) = state.exchange.credentials(&login).await.ok_or_else(|| {
         Refusal::not_found("user_not_found", format!("There is no user with login {login:?}."))
     })?;
@@ -559,10 +437,7 @@ async fn get_groups(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<GroupView>>, Refusal> {
-    match run(&state, caller, AdminOp::GetGroups).await? {
-        AdminReply::Groups(views) => Ok(Json(views)),
-        _ => Err(unexpected()),
-    }
+    Ok(Json(state.exchange.read(caller.0, Tenant::groups).await?))
 }
 
 /// Adds a group, with its first members (existing users: an unknown login is 404).
@@ -574,7 +449,7 @@ async fn new_group(
     caller: Caller,
     Body(new): Body<NewGroup>,
 ) -> Response {
-    created(run(&state, caller, AdminOp::NewGroup(new)).await.and_then(group))
+    created(state.exchange.change(caller.0, move |t, _| t.new_group(&new)).await)
 }
 
 #[utoipa::path(get, path = "/api/v1/groups/{name}", tag = "groups",
@@ -585,7 +460,7 @@ async fn get_group(
     caller: Caller,
     PathParams(name): PathParams<String>,
 ) -> Result<Json<GroupView>, Refusal> {
-    group(run(&state, caller, AdminOp::GetGroup { name }).await?)
+    Ok(Json(state.exchange.read(caller.0, move |t| t.group(&name)).await?))
 }
 
 /// Removes a group, its memberships and its policy assignment.
@@ -597,7 +472,8 @@ async fn remove_group(
     caller: Caller,
     PathParams(name): PathParams<String>,
 ) -> Result<StatusCode, Refusal> {
-    removed(run(&state, caller, AdminOp::RemoveGroup { name }).await?)
+    state.exchange.change(caller.0, move |t, _| t.remove_group(&name)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(put, path = "/api/v1/groups/{name}/members/{login}", tag = "groups",
@@ -609,7 +485,7 @@ async fn add_member(
     caller: Caller,
     PathParams((name, login)): PathParams<(String, String)>,
 ) -> Result<Json<GroupView>, Refusal> {
-    group(run(&state, caller, AdminOp::AddMember { group: name, login }).await?)
+    Ok(Json(state.exchange.change(caller.0, move |t, _| t.add_member(&name, &login)).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/groups/{name}/members/{login}", tag = "groups",
@@ -621,7 +497,8 @@ async fn remove_member(
     caller: Caller,
     PathParams((name, login)): PathParams<(String, String)>,
 ) -> Result<Json<GroupView>, Refusal> {
-    group(run(&state, caller, AdminOp::RemoveMember { group: name, login }).await?)
+    let change = move |t: &mut Tenant, _| t.remove_member(&name, &login);
+    Ok(Json(state.exchange.change(caller.0, change).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -649,7 +526,7 @@ async fn audit(
     caller: Caller,
     QueryParams(params): QueryParams<AuditParams>,
 ) -> Result<Json<Vec<AuditEntry>>, Refusal> {
-    run(&state, caller, AdminOp::Authorize).await?;
+    authorize(&state, caller).await?;
     // What happened before this query (a park a moment ago) is committed first.
     if !state.exchange.flush().await {
         return Err(Refusal::internal("The audit log could not be brought up to date."));

@@ -63,6 +63,14 @@ pub struct Args {
     /// deleted in the background.
     #[arg(long, env = "CALLPARK_AUDIT_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub audit_retention_days: Option<u32>,
+    /// How long a device whose connection dropped keeps its calls, in seconds
+    /// (5–300) [default: 30].
+    #[arg(long, env = "CALLPARK_RECONNECT_GRACE_SECONDS", value_parser = clap::value_parser!(u32).range(5..=300))]
+    pub reconnect_grace_seconds: Option<u32>,
+    /// After a restart, how long a parked caller has to come back before the park
+    /// ends, in seconds (10–600) [default: 60].
+    #[arg(long, env = "CALLPARK_PARKED_CALLER_GRACE_SECONDS", value_parser = clap::value_parser!(u32).range(10..=600))]
+    pub parked_caller_grace_seconds: Option<u32>,
     /// TEST ONLY: divide park timeouts and unanswered delays by this, so UI tests see
     /// a ringback without waiting minutes. Policies keep their 120–1800 s values.
     #[arg(long, env = "CALLPARK_TEST_CLOCK_SPEEDUP", value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -88,6 +96,8 @@ pub struct FileConfig {
     pub media_public_ip: Option<IpAddr>,
     pub voicemail_max_seconds: Option<u32>,
     pub audit_retention_days: Option<u32>,
+    pub reconnect_grace_seconds: Option<u32>,
+    pub parked_caller_grace_seconds: Option<u32>,
     pub allowed_origins: Option<Vec<String>>,
 }
 
@@ -106,6 +116,10 @@ pub struct ServiceConfig {
     pub voicemail_max: Duration,
     /// Audit lines older than this are deleted.
     pub audit_retention: Duration,
+    /// How long a dropped device keeps its calls.
+    pub reconnect_grace: Duration,
+    /// After a restart, how long a parked caller has to come back.
+    pub parked_caller_grace: Duration,
     pub test_clock_speedup: u32,
     /// Origins besides the service's own allowed to open `/ws` from a web page.
     pub allowed_origins: Vec<String>,
@@ -121,6 +135,8 @@ pub enum ConfigError {
     VoicemailLength(u32),
     #[error("audit_retention_days is {0}; allowed: 1 to 3650")]
     AuditRetention(u32),
+    #[error("{name} is {value}; allowed: {min} to {max}")]
+    OutOfRange { name: &'static str, value: u32, min: u32, max: u32 },
     #[error("max_connections must be at least 1")]
     NoConnections,
     #[error("{given} is set but {missing} is not: TLS needs both the certificate and the key")]
@@ -141,6 +157,8 @@ impl ServiceConfig {
             media_public_ip: None,
             voicemail_max: Duration::from_secs(u64::from(DEFAULT_VOICEMAIL_MAX_SECONDS)),
             audit_retention: retention_days(DEFAULT_AUDIT_RETENTION_DAYS),
+            reconnect_grace: callpark_park::DEFAULT_RECONNECT_GRACE,
+            parked_caller_grace: callpark_park::DEFAULT_RESTORED_CALLER_GRACE,
             test_clock_speedup: 1,
             allowed_origins: Vec::new(),
         }
@@ -182,6 +200,26 @@ impl ServiceConfig {
         if !AUDIT_RETENTION_DAYS.contains(&audit_retention_days) {
             return Err(ConfigError::AuditRetention(audit_retention_days));
         }
+        let seconds = |name, given: Option<u32>, default: Duration, (min, max): (u32, u32)| {
+            let value = given.unwrap_or(u32::try_from(default.as_secs()).unwrap_or(u32::MAX));
+            if (min..=max).contains(&value) {
+                Ok(Duration::from_secs(u64::from(value)))
+            } else {
+                Err(ConfigError::OutOfRange { name, value, min, max })
+            }
+        };
+        let reconnect_grace = seconds(
+            "reconnect_grace_seconds",
+            args.reconnect_grace_seconds.or(file.reconnect_grace_seconds),
+            callpark_park::DEFAULT_RECONNECT_GRACE,
+            (5, 300),
+        )?;
+        let parked_caller_grace = seconds(
+            "parked_caller_grace_seconds",
+            args.parked_caller_grace_seconds.or(file.parked_caller_grace_seconds),
+            callpark_park::DEFAULT_RESTORED_CALLER_GRACE,
+            (10, 600),
+        )?;
         Ok(Self {
             listen,
             data_dir: args
@@ -196,6 +234,8 @@ impl ServiceConfig {
             media_public_ip: args.media_public_ip.or(file.media_public_ip),
             voicemail_max: Duration::from_secs(u64::from(voicemail_max_seconds)),
             audit_retention: retention_days(audit_retention_days),
+            reconnect_grace,
+            parked_caller_grace,
             test_clock_speedup: args.test_clock_speedup.unwrap_or(1),
             allowed_origins: if args.allowed_origins.is_empty() {
                 file.allowed_origins.unwrap_or_default()
@@ -255,6 +295,33 @@ mod tests {
         let error =
             ServiceConfig::resolve(Args { config: Some(path), ..Args::default() }).unwrap_err();
         assert!(error.to_string().contains("1 to 3650"), "{error}");
+    }
+
+    #[test]
+    fn grace_periods_default_come_from_the_file_and_are_checked() {
+        let config = ServiceConfig::resolve(Args::default()).unwrap();
+        assert_eq!(
+            (config.reconnect_grace, config.parked_caller_grace),
+            (Duration::from_secs(30), Duration::from_secs(60))
+        );
+        let (_dir, path) = write(
+            "reconnect_grace_seconds = 10
+parked_caller_grace_seconds = 120
+",
+        );
+        let config =
+            ServiceConfig::resolve(Args { config: Some(path), ..Args::default() }).unwrap();
+        assert_eq!(
+            (config.reconnect_grace, config.parked_caller_grace),
+            (Duration::from_secs(10), Duration::from_secs(120))
+        );
+        let (_dir, path) = write(
+            "reconnect_grace_seconds = 1
+",
+        );
+        let error =
+            ServiceConfig::resolve(Args { config: Some(path), ..Args::default() }).unwrap_err();
+        assert_eq!(error.to_string(), "reconnect_grace_seconds is 1; allowed: 5 to 300");
     }
 
     #[test]

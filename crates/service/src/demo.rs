@@ -4,8 +4,7 @@
 use callpark_wire::admin::{GrantRequest, NewGroup, NewPolicy, PolicyFields};
 
 use crate::accounts::hash_password;
-use crate::refusal::Refusal;
-use crate::tenant::{AdminOp, NewAccount, Tenant};
+use crate::tenant::{NewAccount, Tenant, TenantError};
 
 /// (login, display name, in the front-desk group). Passwords are `<login>-demo`;
 /// alice is an admin.
@@ -20,13 +19,11 @@ pub const DEMO_GROUP: &str = "Front desk";
 pub const DEMO_POLICY: &str = "Front desk";
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot seed the demo tenant: {}", .0.body.message)]
-pub struct DemoError(pub Refusal);
-
-impl From<Refusal> for DemoError {
-    fn from(refusal: Refusal) -> Self {
-        DemoError(refusal)
-    }
+pub enum DemoError {
+    #[error("cannot seed the demo tenant: {0}")]
+    Tenant(#[from] TenantError),
+    #[error("cannot hash a demo password: {0}")]
+    Password(#[from] crate::accounts::AccountError),
 }
 
 /// The demo password of a demo login.
@@ -37,8 +34,7 @@ pub fn demo_password(login: &str) -> String {
 /// Adds the demo users, group and policy to a new tenant.
 pub fn seed_demo(tenant: &mut Tenant) -> Result<(), DemoError> {
     for (index, (login, name, _)) in DEMO_USERS.iter().enumerate() {
-        let password_hash = hash_password(&demo_password(login))
-            .map_err(|error| Refusal::internal(error.to_string()))?;
+        let password_hash = hash_password(&demo_password(login))?;
         tenant.seed_user(NewAccount {
             login: (*login).to_owned(),
             display_name: (*name).to_owned(),
@@ -49,14 +45,10 @@ pub fn seed_demo(tenant: &mut Tenant) -> Result<(), DemoError> {
             unanswered_delay_seconds: None,
         })?;
     }
-    let admin = tenant
-        .user_by_login(DEMO_USERS[0].0)
-        .ok_or_else(|| Refusal::internal("the demo admin is missing"))?;
-    let now = crate::server::now();
     let members =
         DEMO_USERS.iter().filter(|(_, _, in_group)| *in_group).map(|(l, _, _)| (*l).to_owned());
     let group = NewGroup { name: DEMO_GROUP.to_owned(), members: members.collect() };
-    tenant.admin(now, admin, AdminOp::NewGroup(group))?;
+    tenant.new_group(&group)?;
     let policy = NewPolicy {
         identity: DEMO_POLICY.to_owned(),
         fields: PolicyFields {
@@ -65,13 +57,13 @@ pub fn seed_demo(tenant: &mut Tenant) -> Result<(), DemoError> {
             ..Default::default()
         },
     };
-    tenant.admin(now, admin, AdminOp::NewPolicy(policy))?;
+    tenant.new_policy(&policy)?;
     let grant = GrantRequest {
         policy: Some(DEMO_POLICY.to_owned()),
         group: Some(DEMO_GROUP.to_owned()),
         rank: Some(1),
         ..Default::default()
     };
-    tenant.admin(now, admin, AdminOp::Grant(grant))?;
+    tenant.grant(&grant)?;
     Ok(())
 }

@@ -4,25 +4,26 @@
 //! for, and hands every change to the store writer in order. It holds no park rules:
 //! those are all in `callpark-park`.
 
-use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::collections::{HashMap, VecDeque};
 
 use callpark_park::{
     AuditEvent, AuditKind, CallId, DeviceId, Output, StoreCommand, Switchboard, Timestamp,
     UnansweredAction, UserId,
 };
 use callpark_wire::{
-    ErrorBody, Event, PROTOCOL_VERSION, ParkOutcome, ReplyBody, Request, RequestBody,
-    ServerMessage, UserRef, reply_error, reply_ok,
+    ErrorBody, Event, PROTOCOL_VERSION, ParkOutcome, ReplyBody, ServerMessage, UserRef, Welcome,
+    reply_error, reply_ok,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::accounts::{random_token, token_digest};
+use crate::clock::Clock;
 use crate::media::MediaHandle;
-use crate::refusal::Refusal;
+use crate::routing::SignalingRequest;
 use crate::store::{AuditRow, ParkRow, StoreWriter, Write};
-use crate::tenant::{Account, AdminOp, AdminReply, Tenant};
-use crate::translate::{call_error, notice_to_event, park_access, user_ref};
+use crate::tenant::{Account, Tenant, TenantError};
+use crate::translate::{call_error, device_call, notice_to_event, park_access, user_ref};
 
 /// How many events may wait for a slow device before it is treated as gone.
 pub const DEVICE_QUEUE: usize = 256;
@@ -32,6 +33,22 @@ pub const DEVICE_QUEUE: usize = 256;
 pub type DeviceEvents = mpsc::Receiver<Box<Event>>;
 const COMMAND_QUEUE: usize = 1024;
 
+/// An admin operation with its reply channel inside, so that each operation keeps
+/// its own answer type. It answers the caller and says whether the tenant changed.
+type AdminJob = Box<dyn FnOnce(&mut Tenant, Timestamp) -> Result<(), TenantError> + Send>;
+
+/// Why an admin operation did not happen or was not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Refused(#[from] TenantError),
+    #[error("the service is shutting down")]
+    Stopping,
+    /// Made in memory, refused by the store: it would be lost on restart.
+    #[error("the change was made but could not be saved: {0}")]
+    NotSaved(String),
+}
+
 enum Command {
     Attach {
         user: UserId,
@@ -40,11 +57,15 @@ enum Command {
     },
     Request {
         device: DeviceId,
-        request: Request,
+        id: u64,
+        kind: &'static str,
+        request: SignalingRequest,
         reply: oneshot::Sender<ServerMessage>,
     },
     Detach {
         device: DeviceId,
+        connection: DeviceId,
+        how: Departure,
     },
     Flush {
         reply: oneshot::Sender<Committed>,
@@ -54,9 +75,9 @@ enum Command {
         reply: oneshot::Sender<Option<(UserId, Account)>>,
     },
     Admin {
-        actor: UserId,
-        op: AdminOp,
-        reply: oneshot::Sender<Result<(AdminReply, Option<Committed>), Refusal>>,
+        job: AdminJob,
+        changes_tenant: bool,
+        committed: oneshot::Sender<Option<Committed>>,
     },
     VoicemailFinished {
         call: CallId,
@@ -71,35 +92,18 @@ enum Command {
     },
 }
 
+/// How a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Departure {
+    /// The device closed it to sign off: it leaves its calls now.
+    SignedOff,
+    /// It broke, went silent, or the device closed it to connect again: the device
+    /// keeps its calls for the grace period.
+    Dropped,
+}
+
 /// Resolves once a write has been committed to the store.
 type Committed = oneshot::Receiver<Result<(), String>>;
-
-/// The service's clock: wall time in milliseconds, advanced by tokio's monotonic
-/// clock (so tests can pause and advance it).
-#[derive(Clone, Copy, Debug)]
-pub struct Clock {
-    base: Instant,
-    base_millis: u64,
-}
-
-impl Clock {
-    pub fn start() -> Self {
-        let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        Self {
-            base: Instant::now(),
-            base_millis: u64::try_from(since_epoch.as_millis()).unwrap_or(0),
-        }
-    }
-
-    pub fn now(&self) -> Timestamp {
-        let elapsed = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
-        Timestamp::from_millis(self.base_millis.saturating_add(elapsed))
-    }
-
-    fn instant_of(&self, at: Timestamp) -> Instant {
-        self.base + Duration::from_millis(at.as_millis().saturating_sub(self.base_millis))
-    }
-}
 
 /// A connection's way to the exchange. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -125,19 +129,28 @@ impl ExchangeHandle {
     }
 
     /// Carries out one request from a device and returns its one reply.
-    pub async fn request(&self, device: DeviceId, request: Request) -> ServerMessage {
-        let id = request.id;
+    /// Carries out request `id` of `device`; `kind` names it in logs.
+    pub async fn request(
+        &self,
+        device: DeviceId,
+        id: u64,
+        kind: &'static str,
+        request: SignalingRequest,
+    ) -> ServerMessage {
         let (reply, answer) = oneshot::channel();
-        if self.commands.send(Command::Request { device, request, reply }).await.is_err() {
+        let command = Command::Request { device, id, kind, request, reply };
+        if self.commands.send(command).await.is_err() {
             return reply_error(Some(id), exchange_gone());
         }
         answer.await.unwrap_or_else(|_| reply_error(Some(id), exchange_gone()))
     }
 
-    /// The device signed out or its connection is gone.
-    pub async fn detach(&self, device: DeviceId) {
+    /// The connection that was attached as `connection` (and is now `device`, if
+    /// it resumed an earlier one) ended. A connection another one has since taken
+    /// over ends without effect.
+    pub async fn detach(&self, device: DeviceId, connection: DeviceId, how: Departure) {
         // If the exchange is gone, so is the device's state: nothing to undo.
-        let _ = self.commands.send(Command::Detach { device }).await;
+        let _ = self.commands.send(Command::Detach { device, connection, how }).await;
     }
 
     /// Waits until everything the exchange has handed to the store so far is
@@ -165,6 +178,11 @@ impl ExchangeHandle {
         self.clock.now()
     }
 
+    /// The clock the exchange runs on, for everything else in the service.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
     /// A voicemail recording reached its maximum length: the caller's call ends.
     pub async fn voicemail_finished(&self, call: CallId) {
         let _ = self.commands.send(Command::VoicemailFinished { call }).await;
@@ -182,57 +200,140 @@ impl ExchangeHandle {
         let _ = self.commands.send(Command::NotifyUser { user, event: Box::new(event) }).await;
     }
 
-    /// Carries out an admin operation for `actor`; changes are committed to the store
+    /// Answers an admin's question about the tenant.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        actor: UserId,
+        question: impl FnOnce(&Tenant) -> Result<T, TenantError> + Send + 'static,
+    ) -> Result<T, AdminError> {
+        self.admin(actor, false, move |tenant, _| question(tenant)).await
+    }
+
+    /// Carries out an admin's change to the tenant; it is committed to the store
     /// before this returns.
-    pub async fn admin(&self, actor: UserId, op: AdminOp) -> Result<AdminReply, Refusal> {
+    pub async fn change<T: Send + 'static>(
+        &self,
+        actor: UserId,
+        change: impl FnOnce(&mut Tenant, Timestamp) -> Result<T, TenantError> + Send + 'static,
+    ) -> Result<T, AdminError> {
+        self.admin(actor, true, change).await
+    }
+
+    async fn admin<T: Send + 'static>(
+        &self,
+        actor: UserId,
+        changes_tenant: bool,
+        operation: impl FnOnce(&mut Tenant, Timestamp) -> Result<T, TenantError> + Send + 'static,
+    ) -> Result<T, AdminError> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Admin { actor, op, reply })
-            .await
-            .map_err(|_| Refusal::unavailable())?;
-        let (reply, committed) = answer.await.map_err(|_| Refusal::unavailable())??;
-        if let Some(committed) = committed {
-            match committed.await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => {
-                    return Err(Refusal::internal(format!(
-                        "The change was made but could not be saved: {error}. It will be lost on restart."
-                    )));
+        let job: AdminJob = Box::new(move |tenant, now| {
+            let outcome = tenant.authorize(actor).and_then(|()| operation(tenant, now));
+            let result = match &outcome {
+                Ok(_) => Ok(()),
+                Err(refusal) => {
+                    tracing::info!(actor = actor.0, code = refusal.code(), "admin request refused");
+                    Err(refusal.clone())
                 }
-                Err(_) => return Err(Refusal::unavailable()),
-            }
+            };
+            let _ = reply.send(outcome);
+            result
+        });
+        let (committed, saved) = oneshot::channel();
+        self.commands
+            .send(Command::Admin { job, changes_tenant, committed })
+            .await
+            .map_err(|_| AdminError::Stopping)?;
+        let answer = answer.await.map_err(|_| AdminError::Stopping)??;
+        match saved.await.map_err(|_| AdminError::Stopping)? {
+            None => {}
+            Some(committed) => match committed.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => return Err(AdminError::NotSaved(error)),
+                Err(_) => return Err(AdminError::Stopping),
+            },
         }
-        Ok(reply)
+        Ok(answer)
     }
 }
 
 /// Starts the exchange on the current tokio runtime. `lost` are parks from before a
-/// restart whose parkers have not been told yet.
+/// restart whose parkers have not been told yet; `restored` the resume tokens (by
+/// digest) of the callers' devices of parks restored into the tenant's switchboard.
 pub fn spawn(
     tenant: Tenant,
     store: StoreWriter,
-    lost: Vec<ParkRow>,
+    parks: RestartedParks,
     media: MediaHandle,
+    clock: Clock,
 ) -> ExchangeHandle {
+    let RestartedParks { lost, restored } = parks;
     let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
     let mut lost_by_parker: HashMap<UserId, Vec<ParkRow>> = HashMap::new();
     for park in lost {
         lost_by_parker.entry(park.parked_by).or_default().push(park);
     }
-    let clock = Clock::start();
-    let exchange =
-        Exchange { tenant, store, lost: lost_by_parker, devices: HashMap::new(), clock, media };
+    let exchange = Exchange {
+        tenant,
+        store,
+        lost: lost_by_parker,
+        devices: HashMap::new(),
+        resume_tokens: restored.into_iter().collect(),
+        clock,
+        media,
+        outbox: Vec::new(),
+        wrote: false,
+        held: VecDeque::new(),
+    };
     tokio::spawn(exchange.run(receiver));
     ExchangeHandle { commands, clock }
+}
+
+/// What became of the calls parked when the service last stopped.
+#[derive(Debug, Default)]
+pub struct RestartedParks {
+    /// Parks that could not be kept, whose parkers have not been told yet.
+    pub lost: Vec<ParkRow>,
+    /// The resume-token digests of the callers' devices of parks kept.
+    pub restored: Vec<(String, DeviceId)>,
 }
 
 struct Exchange {
     tenant: Tenant,
     store: StoreWriter,
     lost: HashMap<UserId, Vec<ParkRow>>,
-    devices: HashMap<DeviceId, mpsc::Sender<Box<Event>>>,
+    devices: HashMap<DeviceId, Attached>,
+    /// The device each resume token (by digest) brings back.
+    resume_tokens: HashMap<String, DeviceId>,
     clock: Clock,
     media: MediaHandle,
+    /// Replies and events of the step being handled.
+    outbox: Vec<Delivery>,
+    /// The step being handled gave the store something to keep.
+    wrote: bool,
+    /// Replies and events waiting for the store: each batch leaves once the writes
+    /// made before it are committed, in order (durable before acknowledged).
+    held: VecDeque<Held>,
+}
+
+/// The connection a device's events go to.
+struct Attached {
+    events: mpsc::Sender<Box<Event>>,
+    /// The device id the connection was attached with (its own, until it resumes
+    /// an earlier device).
+    connection: DeviceId,
+    /// The digest of the resume token its last welcome gave.
+    resume_digest: Option<String>,
+}
+
+/// Something to hand to a connection.
+enum Delivery {
+    Reply { to: oneshot::Sender<ServerMessage>, message: ServerMessage },
+    Event { device: DeviceId, event: Box<Event> },
+}
+
+struct Held {
+    committed: Committed,
+    deliveries: Vec<Delivery>,
 }
 
 impl Exchange {
@@ -247,9 +348,12 @@ impl Exchange {
                 },
                 () = sleep_until(deadline), if deadline.is_some() => {
                     self.tenant.switchboard.handle_timeout(self.clock.now());
+                    self.forget_departed_tokens();
                 }
+                committed = first_commit(&mut self.held) => self.release(committed),
             }
             self.deliver_outputs();
+            self.send_or_hold();
         }
         tracing::debug!("exchange stopped: no connection handle left");
     }
@@ -260,8 +364,9 @@ impl Exchange {
             Command::Attach { user, device, reply } => {
                 let attached =
                     self.tenant.switchboard.handle_device_online(now, device, user).map(|()| {
-                        let (sender, receiver) = mpsc::channel(DEVICE_QUEUE);
-                        self.devices.insert(device, sender);
+                        let (events, receiver) = mpsc::channel(DEVICE_QUEUE);
+                        let attached = Attached { events, connection: device, resume_digest: None };
+                        self.devices.insert(device, attached);
                         receiver
                     });
                 tracing::debug!(
@@ -272,11 +377,16 @@ impl Exchange {
                 );
                 let _ = reply.send(attached.map_err(|error| call_error(&error)));
             }
-            Command::Request { device, request, reply } => {
-                let answer = self.handle_request(now, device, request);
-                let _ = reply.send(answer);
+            Command::Request { device, id, kind, request, reply } => {
+                let message = self.handle_request(now, device, id, kind, request);
+                self.outbox.push(Delivery::Reply { to: reply, message });
             }
-            Command::Detach { device } => self.device_gone(now, device),
+            Command::Detach { device, connection, how } => {
+                let current = self.devices.get(&device).map(|attached| attached.connection);
+                if current == Some(connection) {
+                    self.device_departed(now, device, how);
+                }
+            }
             Command::Flush { reply } => {
                 let _ = reply.send(self.store.write_and_confirm(Write::Flush));
             }
@@ -296,36 +406,30 @@ impl Exchange {
             }
             Command::NotifyUser { user, event } => {
                 for device in self.tenant.switchboard.devices_of(user) {
-                    if let Some(sender) = self.devices.get(device) {
+                    if let Some(attached) = self.devices.get(device) {
                         // A device too far behind misses this notice; the list is in the API.
-                        let _ = sender.try_send(event.clone());
+                        let _ = attached.events.try_send(event.clone());
                     }
                 }
             }
-            Command::Admin { actor, op, reply } => {
-                let changes = op.changes_tenant();
-                let outcome = self.tenant.admin(now, actor, op);
+            Command::Admin { job, changes_tenant, committed } => {
+                let changed = job(&mut self.tenant, now).is_ok() && changes_tenant;
                 // The change's audit lines are queued before the confirmed tenant write,
                 // so the reply (sent once that write is committed) is never ahead of them.
                 self.deliver_outputs();
-                let outcome = outcome.map(|answer| {
-                    let committed = changes.then(|| {
-                        self.store
-                            .write_and_confirm(Write::Tenant(Box::new(self.tenant.snapshot())))
-                    });
-                    (answer, committed)
+                let write = changed.then(|| {
+                    self.store.write_and_confirm(Write::Tenant(Box::new(self.tenant.snapshot())))
                 });
-                if let Err(refusal) = &outcome {
-                    tracing::info!(actor = actor.0, code = %refusal.body.code, "admin request refused");
-                }
-                let _ = reply.send(outcome);
+                let _ = committed.send(write);
             }
         }
     }
 
     /// Tells a parker who just said hello about their parks lost to a restart.
     fn report_lost_parks(&mut self, device: DeviceId, user: UserId) {
-        let Some(sender) = self.devices.get(&device) else { return };
+        let Some(sender) = self.devices.get(&device).map(|attached| &attached.events) else {
+            return;
+        };
         for park in self.lost.remove(&user).unwrap_or_default() {
             let event = Event::ParkEnded {
                 call: park.call.0,
@@ -346,22 +450,97 @@ impl Exchange {
         }
     }
 
-    fn device_gone(&mut self, now: Timestamp, device: DeviceId) {
-        if self.devices.remove(&device).is_some() {
-            tracing::debug!(device = device.0, "device detached");
+    /// The device's connection ended: it signed off (it leaves its calls now) or
+    /// dropped (it keeps them for the grace period and can resume). Its peer
+    /// connection is closed either way: a device that comes back negotiates anew.
+    fn device_departed(&mut self, now: Timestamp, device: DeviceId, how: Departure) {
+        let Some(attached) = self.devices.remove(&device) else { return };
+        self.media.remove(device);
+        let sb = &mut self.tenant.switchboard;
+        match how {
+            Departure::Dropped => sb.handle_device_dropped(now, device),
+            Departure::SignedOff => sb.handle_device_offline(now, device),
         }
-        self.tenant.switchboard.handle_device_offline(now, device);
+        let keeps_place = sb.is_away(device);
+        if !keeps_place && let Some(digest) = attached.resume_digest {
+            self.resume_tokens.remove(&digest);
+        }
+        tracing::debug!(device = device.0, ?how, keeps_place, "device detached");
+    }
+
+    /// Resume tokens of devices that have left for good (their grace period ended).
+    fn forget_departed_tokens(&mut self) {
+        let sb = &self.tenant.switchboard;
+        let devices = &self.devices;
+        self.resume_tokens.retain(|_, device| devices.contains_key(device) || sb.is_away(*device));
+    }
+
+    /// Hello on connection `connection`: with a resume token of a device of the same
+    /// user that may still come back (or whose old connection has not noticed it is
+    /// gone yet), the connection becomes that device again. Returns the device the
+    /// connection is now, whether it resumed, and the token for next time.
+    fn greet(
+        &mut self,
+        connection: DeviceId,
+        user: UserId,
+        resume: Option<&str>,
+    ) -> (DeviceId, bool, String) {
+        let resumable = resume
+            .map(token_digest)
+            .and_then(|digest| self.resume_tokens.get(&digest).copied())
+            .filter(|earlier| {
+                *earlier != connection
+                    && self.tenant.switchboard.device_owner(*earlier) == Some(user)
+                    && (self.tenant.switchboard.is_away(*earlier)
+                        || self.devices.contains_key(earlier))
+            });
+        let device = match resumable.and_then(|earlier| {
+            self.devices.remove(&connection).map(|attached| (earlier, attached))
+        }) {
+            Some((earlier, attached)) => {
+                let now = self.clock.now();
+                self.tenant.switchboard.handle_device_offline(now, connection);
+                // The earlier connection, if it is still open, is taken over: its
+                // events stop and its departure will be ignored.
+                if let Some(superseded) = self.devices.insert(earlier, attached)
+                    && let Some(digest) = superseded.resume_digest
+                {
+                    self.resume_tokens.remove(&digest);
+                }
+                self.tenant.switchboard.handle_device_returned(earlier);
+                // The old peer connection is of no use: the device negotiates a new one.
+                self.media.remove(earlier);
+                tracing::info!(user = user.0, device = earlier.0, "device resumed");
+                earlier
+            }
+            None => connection,
+        };
+        // A device keeps its token for life: a parked call's record names it, so
+        // that its caller can come back after a restart too.
+        let resumed = device != connection;
+        let token = match resume {
+            Some(token) if resumed => token.to_owned(),
+            _ => random_token(),
+        };
+        let digest = token_digest(&token);
+        if let Some(attached) = self.devices.get_mut(&device) {
+            if let Some(old) = attached.resume_digest.replace(digest.clone()) {
+                self.resume_tokens.remove(&old);
+            }
+            self.resume_tokens.insert(digest, device);
+        }
+        (device, resumed, token)
     }
 
     fn handle_request(
         &mut self,
         now: Timestamp,
         device: DeviceId,
-        request: Request,
+        id: u64,
+        kind: &'static str,
+        request: SignalingRequest,
     ) -> ServerMessage {
-        let Request { id, body } = request;
-        let kind = body.kind();
-        let result = self.carry_out(now, device, body);
+        let result = self.carry_out(now, device, request);
         if let Err(error) = &result {
             tracing::debug!(device = device.0, request = kind, code = %error.code, "request refused");
         }
@@ -375,12 +554,12 @@ impl Exchange {
         &mut self,
         now: Timestamp,
         device: DeviceId,
-        body: RequestBody,
+        request: SignalingRequest,
     ) -> Result<ReplyBody, ErrorBody> {
         let sb = &mut self.tenant.switchboard;
         let refused = |error: callpark_park::CallError| call_error(&error);
-        match body {
-            RequestBody::Hello { protocol, .. } => {
+        match request {
+            SignalingRequest::Hello { protocol, resume } => {
                 if protocol != PROTOCOL_VERSION {
                     return Err(ErrorBody::new(
                         "protocol_unsupported",
@@ -392,24 +571,25 @@ impl Exchange {
                 let user = sb
                     .device_owner(device)
                     .ok_or_else(|| refused(callpark_park::CallError::UnknownDevice))?;
+                let (device, resumed, resume) = self.greet(device, user, resume.as_deref());
+                let sb = &self.tenant.switchboard;
                 let (policy, park_off) =
                     park_access(sb.directory(), &sb.directory().park_policy(user));
-                let welcome = ReplyBody::Welcome {
+                let calls = sb.device_calls(device);
+                let welcome = ReplyBody::Welcome(Box::new(Welcome {
                     protocol: PROTOCOL_VERSION,
                     user: user_ref(sb.directory(), user),
                     device: device.0,
                     policy,
                     park_off,
-                };
+                    resume,
+                    resumed,
+                    calls: calls.iter().map(|call| device_call(sb.directory(), call)).collect(),
+                }));
                 self.report_lost_parks(device, user);
                 Ok(welcome)
             }
-            // Connections hand offers to the media anchor; one here came another way.
-            RequestBody::MediaOffer { .. } => Err(ErrorBody::new(
-                "media_unavailable",
-                "Media offers go over the signaling connection of a signed-in device.",
-            )),
-            RequestBody::Dial { to } => {
+            SignalingRequest::Dial { to } => {
                 let callee = self.tenant.user_by_login(&to).ok_or_else(|| {
                     ErrorBody::new("user_not_found", format!("There is no user {to:?} to call."))
                 })?;
@@ -417,19 +597,19 @@ impl Exchange {
                 let call = sb.handle_dial(now, device, callee).map_err(refused)?;
                 Ok(ReplyBody::Dialing { call: call.0 })
             }
-            RequestBody::Answer { call } => {
+            SignalingRequest::Answer { call } => {
                 sb.handle_answer(now, device, CallId(call)).map_err(refused)?;
                 Ok(ReplyBody::Done)
             }
-            RequestBody::Decline { call } => {
+            SignalingRequest::Decline { call } => {
                 sb.handle_decline(now, device, CallId(call)).map_err(refused)?;
                 Ok(ReplyBody::Done)
             }
-            RequestBody::Hangup { call } => {
+            SignalingRequest::Hangup { call } => {
                 sb.handle_hangup(now, device, CallId(call)).map_err(refused)?;
                 Ok(ReplyBody::Done)
             }
-            RequestBody::Park { call } => {
+            SignalingRequest::Park { call } => {
                 let receipt = sb.handle_park(now, device, CallId(call)).map_err(refused)?;
                 Ok(ReplyBody::Parked {
                     call: receipt.call.0,
@@ -437,7 +617,7 @@ impl Exchange {
                     ringback_at_ms: receipt.ringback_at.as_millis(),
                 })
             }
-            RequestBody::Retrieve { code } => {
+            SignalingRequest::Retrieve { code } => {
                 let code = Switchboard::parse_code(&code).map_err(refused)?;
                 let receipt = sb.handle_retrieve(now, device, code).map_err(refused)?;
                 Ok(ReplyBody::Retrieved {
@@ -447,72 +627,120 @@ impl Exchange {
                     parked_by: user_ref(sb.directory(), receipt.parked_by),
                 })
             }
-            RequestBody::SubscribeParked => {
+            SignalingRequest::SubscribeParked => {
                 sb.handle_subscribe_parked(device, true).map_err(refused)?;
                 Ok(ReplyBody::Done)
             }
-            RequestBody::UnsubscribeParked => {
+            SignalingRequest::UnsubscribeParked => {
                 sb.handle_subscribe_parked(device, false).map_err(refused)?;
                 Ok(ReplyBody::Done)
             }
-            RequestBody::SubscribePeople => {
+            SignalingRequest::SubscribePeople => {
                 sb.handle_subscribe_people(device, true).map_err(refused)?;
                 Ok(ReplyBody::Done)
             }
-            RequestBody::Ping => Ok(ReplyBody::Pong),
+            SignalingRequest::Ping => Ok(ReplyBody::Pong),
         }
     }
 
-    /// Carries out what the switchboard asked; a device whose queue is full is lost.
+    /// Carries out what the switchboard asked: media at once, writes to the store,
+    /// events into the outbox.
     fn deliver_outputs(&mut self) {
-        let mut lost = Vec::new();
         while let Some(output) = self.tenant.switchboard.poll_output() {
             match output {
                 Output::Notify { device, notice } => {
-                    let Some(sender) = self.devices.get(&device) else { continue };
+                    if !self.devices.contains_key(&device) {
+                        continue;
+                    }
                     let tenant = &self.tenant;
                     let login_of = |user| tenant.login_of(user).map(str::to_owned);
                     let event = notice_to_event(tenant.switchboard.directory(), &login_of, &notice);
-                    match sender.try_send(Box::new(event)) {
-                        Ok(()) => {}
-                        Err(mpsc::error::TrySendError::Full(_)) => {
-                            lost.push((device, Lost::Behind))
-                        }
-                        Err(mpsc::error::TrySendError::Closed(_)) => {
-                            lost.push((device, Lost::Gone))
-                        }
-                    }
+                    self.outbox.push(Delivery::Event { device, event: Box::new(event) });
                 }
                 Output::Media(command) => self.media.route(command),
-                Output::Store(command) => self.store.write(self.park_write(command)),
+                Output::Store(command) => {
+                    self.store.write(self.park_write(command));
+                    self.wrote = true;
+                }
                 Output::Audit(event) => {
                     trace_audit(&event);
                     self.store.write(Write::Audit(self.audit_row(&event)));
+                    self.wrote = true;
                 }
             }
         }
-        for (device, why) in lost {
-            match why {
-                Lost::Behind => tracing::warn!(
-                    device = device.0,
-                    queued = DEVICE_QUEUE,
-                    "device fell behind (its event queue is full); signing it out"
-                ),
-                // Its connection closed before the exchange heard: an ordinary hang-up.
-                Lost::Gone => tracing::debug!(device = device.0, "device gone"),
+    }
+
+    /// Ends a step: what it said leaves now, unless it wrote something (then it
+    /// waits for the commit) or earlier words still wait (then it goes after them).
+    fn send_or_hold(&mut self) {
+        if self.outbox.is_empty() && !self.wrote {
+            return;
+        }
+        let deliveries = std::mem::take(&mut self.outbox);
+        if std::mem::take(&mut self.wrote) {
+            let committed = self.store.write_and_confirm(Write::Flush);
+            self.held.push_back(Held { committed, deliveries });
+        } else if let Some(last) = self.held.back_mut() {
+            last.deliveries.extend(deliveries);
+        } else {
+            self.send(deliveries);
+        }
+    }
+
+    /// The oldest held batch's writes are committed (or the store failed): it leaves.
+    fn release(&mut self, committed: Result<(), String>) {
+        let Some(held) = self.held.pop_front() else { return };
+        if let Err(error) = committed {
+            // The change is made in memory and cannot be taken back; saying it did
+            // not happen would be worse than saying it did.
+            tracing::error!(%error, replies = held.deliveries.len(), "sending replies whose changes were not saved");
+        }
+        self.send(held.deliveries);
+    }
+
+    /// Hands replies and events to connections; a device whose queue is full is
+    /// signed off.
+    fn send(&mut self, deliveries: Vec<Delivery>) {
+        let mut lost = Vec::new();
+        for delivery in deliveries {
+            match delivery {
+                Delivery::Reply { to, message } => {
+                    let _ = to.send(message);
+                }
+                Delivery::Event { device, event } => {
+                    let Some(attached) = self.devices.get(&device) else { continue };
+                    match attached.events.try_send(event) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(_)) => lost.push(device),
+                        // Its connection ended; its departure (and how) is on its way.
+                        Err(mpsc::error::TrySendError::Closed(_)) => {}
+                    }
+                }
             }
+        }
+        for device in lost {
+            tracing::warn!(
+                device = device.0,
+                queued = DEVICE_QUEUE,
+                "device fell behind (its event queue is full); signing it out"
+            );
             let now = self.clock.now();
-            self.device_gone(now, device);
+            self.device_departed(now, device, Departure::SignedOff);
             self.deliver_outputs();
+            self.send_or_hold();
         }
     }
 }
 
-/// Why an event could not be handed to a device.
-#[derive(Clone, Copy, Debug)]
-enum Lost {
-    Behind,
-    Gone,
+/// Resolves when the oldest held batch's writes are committed; never while none is held.
+async fn first_commit(held: &mut VecDeque<Held>) -> Result<(), String> {
+    match held.front_mut() {
+        Some(first) => (&mut first.committed)
+            .await
+            .unwrap_or_else(|_| Err(crate::store::StoreError::WriterStopped.to_string())),
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -541,8 +769,14 @@ impl Exchange {
                 parked_by: record.parked_by,
                 parked_at: record.parked_at,
                 ringback_at: record.ringback_at,
+                caller_device: self
+                    .devices
+                    .get(&record.caller_device)
+                    .and_then(|attached| attached.resume_digest.clone())
+                    .map(|digest| (record.caller_device, digest)),
             }),
             StoreCommand::DeleteParkedCall { call } => Write::DeleteParked(call),
+            StoreCommand::ReserveCallIds { through } => Write::ReserveCallIds(through),
         }
     }
 
@@ -568,6 +802,7 @@ impl Exchange {
                 }),
             ),
             AuditKind::CallerLeft => ("caller_left", None),
+            AuditKind::Lost => ("lost", Some("service restarted".into())),
         };
         AuditRow {
             at: event.at,

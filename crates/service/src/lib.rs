@@ -4,15 +4,20 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod exchange;
+mod extract;
 pub mod hold_music;
 pub mod media;
 pub mod private_files;
 pub mod refusal;
+pub mod routing;
 pub mod server;
+mod signin;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod tenant;
 pub mod throttle;
@@ -21,4 +26,5 @@ pub mod translate;
 pub mod voicemail;
 
 pub use exchange::{ExchangeHandle, spawn};
-pub use server::{AppState, router, run};
+pub use server::{router, run};
+pub use state::AppState;

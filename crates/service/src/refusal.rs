@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use callpark_park::{DirectoryError, PolicyError};
 use callpark_wire::admin::ApiError;
 
+use crate::exchange::AdminError;
+use crate::tenant::TenantError;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub status: StatusCode,
@@ -44,6 +47,34 @@ impl Refusal {
             "service_stopping",
             "The service is shutting down; try again in a moment.",
         )
+    }
+}
+
+impl From<TenantError> for Refusal {
+    fn from(error: TenantError) -> Self {
+        let (status, field) = match error {
+            TenantError::Policy(error) => return error.into(),
+            TenantError::Directory(error) => return error.into(),
+            TenantError::Invalid { field, .. } => (StatusCode::BAD_REQUEST, Some(field)),
+            TenantError::NotFound { field, .. } => (StatusCode::NOT_FOUND, field),
+            TenantError::Conflict { .. } => (StatusCode::CONFLICT, None),
+            TenantError::NotAdmin => (StatusCode::FORBIDDEN, None),
+        };
+        let mut refusal = Refusal::new(status, error.code(), error.to_string());
+        refusal.body.field = field.map(str::to_owned);
+        refusal
+    }
+}
+
+impl From<AdminError> for Refusal {
+    fn from(error: AdminError) -> Self {
+        match error {
+            AdminError::Refused(error) => error.into(),
+            AdminError::Stopping => Refusal::unavailable(),
+            AdminError::NotSaved(why) => Refusal::internal(format!(
+                "The change was made but could not be saved: {why}. It will be lost on restart."
+            )),
+        }
     }
 }
 
@@ -98,4 +129,15 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         (self.status, Json(self.body)).into_response()
     }
+}
+
+/// A refusal as a response, for the places that answer before a handler runs (an
+/// unknown address, a method an address does not take, a throttled sign-in).
+pub(crate) fn response(
+    status: axum::http::StatusCode,
+    code: &str,
+    message: impl Into<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status, axum::Json(callpark_wire::ErrorBody::new(code, message))).into_response()
 }

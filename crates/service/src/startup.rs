@@ -5,16 +5,16 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use callpark_park::{CallId, Config, Switchboard, Timestamp};
+use callpark_park::{CallId, Config, LostPark, ParkedCallRecord, Switchboard, Timestamp};
 
 use crate::accounts::{Sessions, hash_password, random_token};
+use crate::clock::Clock;
 use crate::config::ServiceConfig;
 use crate::demo::{DEMO_USERS, seed_demo};
-use crate::exchange::{Clock, ExchangeHandle, spawn};
+use crate::exchange::{ExchangeHandle, RestartedParks, spawn};
 use crate::media::recorder::Recorder;
 use crate::media::{MediaError, spawn_anchor};
-use crate::refusal::Refusal;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Store, StoreError, StoreWriter, Write};
 use crate::tenant::{NewAccount, Tenant};
 use crate::tls::server_config;
@@ -60,8 +60,12 @@ pub struct Started {
 pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
     let tls = config.tls.as_ref().map(server_config).transpose()?;
     let store = Store::open(&config.data_dir).await?;
-    let switchboard =
-        Switchboard::new(Config { clock_speedup: config.test_clock_speedup, ..Config::default() });
+    let switchboard = Switchboard::new(Config {
+        clock_speedup: config.test_clock_speedup,
+        reconnect_grace: config.reconnect_grace,
+        restored_caller_grace: config.parked_caller_grace,
+        ..Config::default()
+    });
     let tenant = match store.load_tenant().await? {
         Some(snapshot) => {
             if config.demo {
@@ -76,13 +80,13 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
         }
     };
     let mut tenant = tenant;
-    let now = Clock::start().now();
-    let lost = store.take_parked_as_lost(now).await?;
-    if let Some(last) = lost.iter().map(|park| park.call).max() {
-        tracing::warn!(lost = lost.len(), "calls parked when the service stopped are lost");
+    let clock = Clock::start();
+    let now = clock.now();
+    let parks = restore_parks(&store, &mut tenant, now).await?;
+    if let Some(last) = parks.lost.iter().map(|park| park.call).max() {
         tenant.switchboard.skip_call_ids_through(last);
     }
-    skip_ids_in_audit(&store, &mut tenant).await?;
+    skip_used_call_ids(&store, &mut tenant).await?;
     let sessions = Sessions::restore(store.take_live_sessions(now).await?, now);
     if !sessions.is_empty() {
         tracing::info!(sessions = sessions.len(), "sign-ins from before the restart still hold");
@@ -91,9 +95,10 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
     let (recordings, recorded) = tokio::sync::mpsc::unbounded_channel();
     let recorder = Recorder::new(config.voicemail_max, recordings);
     let media = spawn_anchor(config.media_listen, config.media_public_ip, recorder).await?;
-    let exchange = spawn(tenant, writer.clone(), lost, media.clone());
+    let first_device = parks.restored.iter().map(|(_, device)| device.0).max().unwrap_or(0) + 1;
+    let exchange = spawn(tenant, writer.clone(), parks, media.clone(), clock);
     spawn_keeper(recorded, store.clone(), exchange.clone(), config.data_dir.join(VOICEMAIL_DIR));
-    tokio::spawn(prune_audit(store.clone(), config.audit_retention));
+    tokio::spawn(prune_audit(store.clone(), config.audit_retention, clock));
     Ok(Started {
         state: AppState::new(
             exchange.clone(),
@@ -104,7 +109,8 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
             media.clone(),
             &config.data_dir.join(VOICEMAIL_DIR),
         )
-        .with_allowed_origins(&config.allowed_origins),
+        .with_allowed_origins(&config.allowed_origins)
+        .with_first_device(first_device),
         media,
         exchange,
         store,
@@ -113,16 +119,87 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
     })
 }
 
+/// Puts the calls parked when the service stopped back in park, with their codes,
+/// parkers and ringback times; their callers have a grace period to come back. A
+/// park that cannot be kept (its caller's device unknown, an account or its policy
+/// gone) is lost: its parker is told when they next connect.
+async fn restore_parks(
+    store: &Store,
+    tenant: &mut Tenant,
+    now: Timestamp,
+) -> Result<RestartedParks, StartError> {
+    let mut restored = Vec::new();
+    let mut lost = Vec::new();
+    for row in store.parked_calls().await? {
+        let kept = row.caller_device.clone().and_then(|(device, digest)| {
+            let policy = tenant.switchboard.directory().policy_by_identity(&row.policy).ok()?.0;
+            let park = ParkedCallRecord {
+                call: row.call,
+                policy,
+                code: row.code,
+                caller: row.caller,
+                caller_device: device,
+                parked_by: row.parked_by,
+                parked_at: row.parked_at,
+                ringback_at: row.ringback_at,
+            };
+            match tenant.switchboard.restore_park(now, park) {
+                Ok(()) => Some((digest, device)),
+                Err(error) => {
+                    tracing::warn!(
+                        call = row.call.0,
+                        code = error.code(),
+                        "a parked call cannot be kept"
+                    );
+                    None
+                }
+            }
+        });
+        match kept {
+            Some(token) => restored.push(token),
+            None => lost.push(row.call),
+        }
+    }
+    if !restored.is_empty() {
+        tracing::info!(
+            parked = restored.len(),
+            "calls parked when the service stopped are parked again"
+        );
+    }
+    if !lost.is_empty() {
+        tracing::warn!(
+            lost = lost.len(),
+            "calls parked when the service stopped could not be kept"
+        );
+    }
+    let lost = store.take_parked_as_lost(now, &lost).await?;
+    for park in &lost {
+        let Ok((policy, _)) = tenant.switchboard.directory().policy_by_identity(&park.policy)
+        else {
+            continue;
+        };
+        let lost_at = park.ringback_at;
+        let held = tenant.switchboard.quarantine_lost_code(
+            now,
+            LostPark { policy, code: park.code, parked_by: park.parked_by, lost_at },
+        );
+        if held {
+            tracing::info!(call = park.call.0, code = park.code, "a lost park's code is held");
+        }
+    }
+    Ok(RestartedParks { lost, restored })
+}
+
 /// How often old audit lines are looked for.
 const AUDIT_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
 /// Deletes audit lines older than `retention`, at start and then hourly, for as
 /// long as the store is open.
-async fn prune_audit(store: Store, retention: std::time::Duration) {
+async fn prune_audit(store: Store, retention: std::time::Duration, clock: Clock) {
     let mut every = tokio::time::interval(AUDIT_PRUNE_EVERY);
     loop {
         every.tick().await;
-        let now = Clock::start().now();
+        let now = clock.now();
         let before = Timestamp::from_millis(
             now.as_millis()
                 .saturating_sub(u64::try_from(retention.as_millis()).unwrap_or(u64::MAX)),
@@ -138,9 +215,11 @@ async fn prune_audit(store: Store, retention: std::time::Duration) {
     }
 }
 
-/// Call ids named in the audit log are never given to new calls.
-async fn skip_ids_in_audit(store: &Store, tenant: &mut Tenant) -> Result<(), StoreError> {
-    if let Some(last) = store.last_audited_call().await? {
+/// Call ids reserved before the stop, or named in the audit log, are never given to
+/// new calls.
+async fn skip_used_call_ids(store: &Store, tenant: &mut Tenant) -> Result<(), StoreError> {
+    let used = store.call_ids_reserved().await?.max(store.last_audited_call().await?);
+    if let Some(last) = used {
         tenant.switchboard.skip_call_ids_through(CallId(last));
     }
     Ok(())
@@ -162,20 +241,19 @@ fn first_tenant(switchboard: Switchboard, config: &ServiceConfig) -> Result<Tena
             password
         }
     };
-    let seeded = hash_password(&password)
-        .map_err(|error| Refusal::internal(error.to_string()))
-        .and_then(|password_hash| {
-            tenant.seed_user(NewAccount {
-                login: FIRST_ADMIN_LOGIN.to_owned(),
-                display_name: "Administrator".to_owned(),
-                password_hash,
-                admin: true,
-                enterprise_voice: false,
-                unanswered: None,
-                unanswered_delay_seconds: None,
-            })
-        });
-    seeded.map_err(|refusal| StartError::Seed(refusal.body.message))?;
+    let password_hash =
+        hash_password(&password).map_err(|error| StartError::Seed(error.to_string()))?;
+    tenant
+        .seed_user(NewAccount {
+            login: FIRST_ADMIN_LOGIN.to_owned(),
+            display_name: "Administrator".to_owned(),
+            password_hash,
+            admin: true,
+            enterprise_voice: false,
+            unanswered: None,
+            unanswered_delay_seconds: None,
+        })
+        .map_err(|error| StartError::Seed(error.to_string()))?;
     tracing::info!(
         login = FIRST_ADMIN_LOGIN,
         password_file = %config.data_dir.join(FIRST_ADMIN_PASSWORD_FILE).display(),

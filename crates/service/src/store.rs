@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use callpark_park::{CallId, GroupId, Policy, PolicyIdentity, Timestamp, UnansweredAction, UserId};
+use callpark_park::{
+    CallId, DeviceId, GroupId, Policy, PolicyIdentity, Timestamp, UnansweredAction, UserId,
+};
 use callpark_wire::admin::{AuditEntry, VoicemailEntry};
 
 use crate::accounts::Session;
@@ -20,6 +22,9 @@ use tokio::sync::{mpsc, oneshot};
 const AUDIT_PRUNE_CHUNK: i64 = 10_000;
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "callpark.db";
+/// The `counters` row of the call id reservation.
+const CALL_IDS_RESERVED: &str = "call_ids_reserved_through";
+
 /// Most writes one transaction takes.
 const WRITE_BATCH: usize = 1024;
 /// Rows per multi-row statement: 7 bound values each, well under SQLite's limit.
@@ -85,7 +90,11 @@ pub struct ParkRow {
     pub caller: UserId,
     pub parked_by: UserId,
     pub parked_at: Timestamp,
+    /// When it rings back; for a lost park, when it was found lost.
     pub ringback_at: Timestamp,
+    /// The caller's device and the digest of its resume token, by which it comes
+    /// back after a restart (none in lost parks and rows from before they were kept).
+    pub caller_device: Option<(DeviceId, String)>,
 }
 
 /// One line for the audit log.
@@ -117,6 +126,8 @@ pub enum Write {
     Audit(AuditRow),
     /// The parker has been told this call was lost.
     LostReported(CallId),
+    /// Call ids up to this one may be in use: a restart starts above it.
+    ReserveCallIds(CallId),
     /// A sign-in: the token's digest and whose it is until when.
     SaveSession {
         digest: String,
@@ -306,27 +317,60 @@ impl Store {
         }))
     }
 
-    /// Moves every call still in the parked-call registry to the lost list (they were
-    /// parked when the service stopped) and returns all lost parks not yet reported.
-    pub async fn take_parked_as_lost(&self, now: Timestamp) -> Result<Vec<ParkRow>, StoreError> {
+    /// The calls parked when the service stopped, with their callers' devices.
+    pub async fn parked_calls(&self) -> Result<Vec<ParkRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT call_id, policy, code, caller, parked_by, parked_at_ms, ringback_at_ms, \
+             caller_device, resume_digest FROM parked_calls ORDER BY call_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let device: Option<i64> = row.try_get("caller_device")?;
+                let digest: Option<String> = row.try_get("resume_digest")?;
+                let caller_device = match (device, digest) {
+                    (Some(device), Some(digest)) => {
+                        Some((DeviceId(from_sql(device, "device")?), digest))
+                    }
+                    _ => None,
+                };
+                Ok(ParkRow { caller_device, ..park_row(row, "ringback_at_ms")? })
+            })
+            .collect()
+    }
+
+    /// Moves the parked calls `lost` (parked when the service stopped, and not
+    /// restored) to the lost list, and returns all lost parks not yet reported.
+    pub async fn take_parked_as_lost(
+        &self,
+        now: Timestamp,
+        lost: &[CallId],
+    ) -> Result<Vec<ParkRow>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO audit_events (at_ms, kind, detail, user_login, policy, call_id, code) \
-             SELECT ?, 'lost', 'service restarted', users.login, parked_calls.policy, \
-             parked_calls.call_id, parked_calls.code FROM parked_calls \
-             LEFT JOIN users ON users.id = parked_calls.parked_by",
-        )
-        .bind(sql_int(now.as_millis()))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO lost_parks (call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms) \
-             SELECT call_id, policy, code, caller, parked_by, parked_at_ms, ? FROM parked_calls",
-        )
-        .bind(sql_int(now.as_millis()))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM parked_calls").execute(&mut *tx).await?;
+        for call in lost {
+            sqlx::query(
+                "INSERT INTO audit_events (at_ms, kind, detail, user_login, policy, call_id, code) \
+                 SELECT ?, 'lost', 'service restarted', users.login, parked_calls.policy, \
+                 parked_calls.call_id, parked_calls.code FROM parked_calls \
+                 LEFT JOIN users ON users.id = parked_calls.parked_by \
+                 WHERE parked_calls.call_id = ?",
+            )
+            .bind(sql_int(now.as_millis()))
+            .bind(sql_int(call.0))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO lost_parks (call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms) \
+                 SELECT call_id, policy, code, caller, parked_by, parked_at_ms, ? FROM parked_calls \
+                 WHERE call_id = ?",
+            )
+            .bind(sql_int(now.as_millis()))
+            .bind(sql_int(call.0))
+            .execute(&mut *tx)
+            .await?;
+        }
+        delete_calls(&mut tx, "parked_calls", lost).await?;
         let rows = sqlx::query(
             "SELECT call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms \
              FROM lost_parks ORDER BY call_id",
@@ -334,25 +378,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ParkRow {
-                    call: CallId(from_sql(row.try_get("call_id")?, "call")?),
-                    policy: row.try_get("policy")?,
-                    code: from_sql(row.try_get("code")?, "code")?,
-                    caller: UserId(from_sql(row.try_get("caller")?, "caller")?),
-                    parked_by: UserId(from_sql(row.try_get("parked_by")?, "parker")?),
-                    parked_at: Timestamp::from_millis(from_sql(
-                        row.try_get("parked_at_ms")?,
-                        "time",
-                    )?),
-                    ringback_at: Timestamp::from_millis(from_sql(
-                        row.try_get("lost_at_ms")?,
-                        "time",
-                    )?),
-                })
-            })
-            .collect()
+        rows.iter().map(|row| park_row(row, "lost_at_ms")).collect()
     }
 
     /// Commits writes in one transaction. Only their net effect is written: a call
@@ -362,6 +388,7 @@ impl Store {
         let mut parked: HashMap<CallId, Option<&ParkRow>> = HashMap::new();
         let mut lost_reported = Vec::new();
         let mut audit = Vec::new();
+        let mut call_ids_reserved = None;
         let mut tx = self.pool.begin().await?;
         for write in writes {
             match write {
@@ -373,6 +400,9 @@ impl Store {
                     parked.insert(*call, None);
                 }
                 Write::LostReported(call) => lost_reported.push(*call),
+                Write::ReserveCallIds(through) => {
+                    call_ids_reserved = call_ids_reserved.max(Some(through.0));
+                }
                 Write::SaveSession { digest, session } => {
                     sqlx::query(
                         "INSERT INTO sessions (token_digest, user_id, expires_at_ms) VALUES (?, ?, ?)",
@@ -399,6 +429,16 @@ impl Store {
                 Write::Flush => {}
             }
         }
+        if let Some(through) = call_ids_reserved {
+            sqlx::query(
+                "INSERT INTO counters (name, value) VALUES (?, ?) \
+                 ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+            )
+            .bind(CALL_IDS_RESERVED)
+            .bind(sql_int(through))
+            .execute(&mut *tx)
+            .await?;
+        }
         let (saved, deleted): (Vec<_>, Vec<_>) =
             parked.into_iter().partition(|(_, row)| row.is_some());
         let deleted: Vec<CallId> = deleted.into_iter().map(|(call, _)| call).collect();
@@ -408,9 +448,13 @@ impl Store {
         for chunk in saved.chunks(ROWS_PER_STATEMENT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO parked_calls (call_id, policy, code, caller, parked_by, parked_at_ms, \
-                 ringback_at_ms) ",
+                 ringback_at_ms, caller_device, resume_digest) ",
             );
             insert.push_values(chunk, |mut values, park| {
+                let (device, digest) =
+                    park.caller_device.as_ref().map_or((None, None), |(device, digest)| {
+                        (Some(sql_int(device.0)), Some(digest))
+                    });
                 values
                     .push_bind(sql_int(park.call.0))
                     .push_bind(&park.policy)
@@ -418,12 +462,15 @@ impl Store {
                     .push_bind(sql_int(park.caller.0))
                     .push_bind(sql_int(park.parked_by.0))
                     .push_bind(sql_int(park.parked_at.as_millis()))
-                    .push_bind(sql_int(park.ringback_at.as_millis()));
+                    .push_bind(sql_int(park.ringback_at.as_millis()))
+                    .push_bind(device)
+                    .push_bind(digest);
             });
             insert.push(
                 " ON CONFLICT (call_id) DO UPDATE SET policy = excluded.policy, code = excluded.code, \
                  caller = excluded.caller, parked_by = excluded.parked_by, \
-                 parked_at_ms = excluded.parked_at_ms, ringback_at_ms = excluded.ringback_at_ms",
+                 parked_at_ms = excluded.parked_at_ms, ringback_at_ms = excluded.ringback_at_ms, \
+                 caller_device = excluded.caller_device, resume_digest = excluded.resume_digest",
             );
             insert.build().execute(&mut *tx).await?;
         }
@@ -475,6 +522,15 @@ impl Store {
     }
 
     /// The highest call id the audit log names.
+    /// The highest call id reserved before the last stop, if any.
+    pub async fn call_ids_reserved(&self) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query("SELECT value FROM counters WHERE name = ?")
+            .bind(CALL_IDS_RESERVED)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| from_sql(row.try_get("value")?, "call id reservation")).transpose()
+    }
+
     pub async fn last_audited_call(&self) -> Result<Option<u64>, StoreError> {
         let row = sqlx::query("SELECT max(call_id) AS last FROM audit_events")
             .fetch_one(&self.pool)
@@ -634,6 +690,24 @@ pub struct NewVoicemail {
     pub recorded_at: Timestamp,
     pub duration_ms: u64,
     pub file: String,
+}
+
+/// A row of `parked_calls` or `lost_parks`, its time column (`ringback_at_ms`, or
+/// `lost_at_ms` for a lost one) as the ringback time, without the caller's device.
+fn park_row(row: &sqlx::sqlite::SqliteRow, time_column: &str) -> Result<ParkRow, StoreError> {
+    let time = |column: &str| -> Result<Timestamp, StoreError> {
+        Ok(Timestamp::from_millis(from_sql(row.try_get(column)?, "time")?))
+    };
+    Ok(ParkRow {
+        call: CallId(from_sql(row.try_get("call_id")?, "call")?),
+        policy: row.try_get("policy")?,
+        code: from_sql(row.try_get("code")?, "code")?,
+        caller: UserId(from_sql(row.try_get("caller")?, "caller")?),
+        parked_by: UserId(from_sql(row.try_get("parked_by")?, "parker")?),
+        parked_at: time("parked_at_ms")?,
+        ringback_at: time(time_column)?,
+        caller_device: None,
+    })
 }
 
 async fn delete_calls(

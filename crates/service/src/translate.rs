@@ -2,8 +2,8 @@
 //! `{code, message}`).
 
 use callpark_park::{
-    CallEnded, CallError, Directory, Notice, ParkOutcome, ParkedCallView, ParkedListChange,
-    PeopleChange, PolicyId, Presence, RingingStopped, UnansweredAction, UserId,
+    CallEnded, CallError, DeviceCall, DeviceRole, Directory, Notice, ParkOutcome, ParkedCallView,
+    ParkedListChange, PeopleChange, PolicyId, Presence, RingingStopped, UnansweredAction, UserId,
 };
 use callpark_wire::{self as wire, ErrorBody, Event, UserRef};
 
@@ -24,6 +24,23 @@ pub fn park_access(
     match access {
         Ok(policy) => (directory.policy(*policy).map(|p| p.identity.to_string()), None),
         Err(refusal) => (None, Some(call_error(refusal))),
+    }
+}
+
+/// A call a device is in, as its welcome tells it.
+pub fn device_call(directory: &Directory, call: &DeviceCall) -> wire::DeviceCall {
+    wire::DeviceCall {
+        call: call.call.0,
+        role: match call.role {
+            DeviceRole::Dialing => wire::CallRole::Dialing,
+            DeviceRole::Incoming => wire::CallRole::Incoming,
+            DeviceRole::Connected => wire::CallRole::Connected,
+            DeviceRole::OnHold => wire::CallRole::OnHold,
+            DeviceRole::Voicemail => wire::CallRole::Voicemail,
+            DeviceRole::Ringback => wire::CallRole::Ringback,
+        },
+        peer: call.peer.map(|peer| user_ref(directory, peer)),
+        code: call.code,
     }
 }
 
@@ -118,6 +135,12 @@ pub fn notice_to_event(
                 CallEnded::VoicemailFinished => wire::CallEndReason::VoicemailFinished,
             },
         },
+        Notice::PeerReconnecting { call, peer } => {
+            Event::PeerReconnecting { call: call.0, peer: user(*peer) }
+        }
+        Notice::PeerReconnected { call, peer } => {
+            Event::PeerReconnected { call: call.0, peer: user(*peer) }
+        }
         Notice::OnHold { call } => Event::OnHold { call: call.0 },
         Notice::CallParked { call, code, caller, ringback_at } => Event::CallParked {
             call: call.0,
@@ -142,6 +165,7 @@ pub fn notice_to_event(
                 ParkOutcome::FellBack(UnansweredAction::Disconnect) => {
                     (wire::ParkOutcome::Disconnected, None)
                 }
+                ParkOutcome::Lost => (wire::ParkOutcome::Lost, None),
             };
             Event::ParkEnded { call: call.0, code: *code, outcome, by }
         }

@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use callpark_park::{DeviceId, UserId};
-use callpark_service::exchange::DeviceEvents;
+use callpark_service::clock::Clock;
+use callpark_service::exchange::{Departure, DeviceEvents, RestartedParks};
 use callpark_service::media::MediaHandle;
+use callpark_service::routing::{Route, route};
 use callpark_service::store::{Ack, StoreWriter, Write};
 use callpark_service::{ExchangeHandle, spawn};
 use callpark_wire::*;
@@ -34,7 +36,10 @@ impl Device {
     async fn ask(&mut self, body: RequestBody) -> Result<ReplyBody, ErrorBody> {
         let id = self.next_id;
         self.next_id += 1;
-        match self.exchange.request(self.id, Request { id, body }).await {
+        let Route::Exchange { request, kind } = route(body) else {
+            panic!("media offers go to the media anchor, not the exchange");
+        };
+        match self.exchange.request(self.id, id, kind, request).await {
             ServerMessage::Reply { id: Some(got), result } => {
                 assert_eq!(got, id, "the reply carries the request's id");
                 match result {
@@ -54,25 +59,52 @@ impl Device {
     }
 }
 
-/// The exchange over the test tenant; what it stores arrives on the receiver, and
-/// what it asks of the media anchor is dropped.
-fn exchange() -> (ExchangeHandle, UnboundedReceiver<(Write, Option<Ack>)>) {
+/// The exchange over the test tenant, its store played by the test: every write
+/// arrives on the receiver, and a confirmed one waits until the test answers it. What
+/// it asks of the media anchor is dropped.
+fn exchange_with_store() -> (ExchangeHandle, UnboundedReceiver<(Write, Option<Ack>)>) {
     let (writer, writes) = StoreWriter::channel();
     let (media, routes) = MediaHandle::channel();
     drop(routes);
-    (spawn(common::tenant(), writer, Vec::new(), media), writes)
+    (spawn(common::tenant(), writer, RestartedParks::default(), media, Clock::start()), writes)
 }
 
-/// The writes the exchange made so far, confirmed ones answered as committed.
-fn writes_so_far(writes: &mut UnboundedReceiver<(Write, Option<Ack>)>) -> Vec<Write> {
-    let mut seen = Vec::new();
-    while let Ok((write, ack)) = writes.try_recv() {
+/// The exchange over a pretend store that commits every write at once; what it
+/// stores arrives on the receiver.
+fn exchange() -> (ExchangeHandle, UnboundedReceiver<Write>) {
+    let (exchange, mut store) = exchange_with_store();
+    let (kept, writes) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some((write, ack)) = store.recv().await {
+            if let Some(ack) = ack {
+                let _ = ack.send(Ok(()));
+            }
+            let _ = kept.send(write);
+        }
+    });
+    (exchange, writes)
+}
+
+/// The writes the exchange made so far.
+fn writes_so_far(writes: &mut UnboundedReceiver<Write>) -> Vec<Write> {
+    std::iter::from_fn(|| writes.try_recv().ok()).collect()
+}
+
+/// Plays the store committing one step of the exchange: takes writes up to the
+/// step's confirmed barrier, answers it, and returns them.
+async fn commit_a_step(store: &mut UnboundedReceiver<(Write, Option<Ack>)>) -> Vec<Write> {
+    let mut step = Vec::new();
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(30), store.recv()).await;
+        let (write, ack) = next
+            .expect("the exchange asks the store to confirm each step that wrote")
+            .expect("the exchange writes");
+        step.push(write);
         if let Some(ack) = ack {
             let _ = ack.send(Ok(()));
+            return step;
         }
-        seen.push(write);
     }
-    seen
 }
 
 fn name(user: &UserRef) -> &str {
@@ -87,22 +119,32 @@ async fn park_retrieve_and_ringback_through_the_exchange() {
     let mut dave = Device::sign_in(&exchange, DAVE, 41).await;
 
     let welcome = alice
-        .ask(RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "Desk".into() })
+        .ask(RequestBody::Hello {
+            protocol: PROTOCOL_VERSION,
+            device_name: "Desk".into(),
+            resume: None,
+        })
         .await;
     assert!(
-        matches!(&welcome, Ok(ReplyBody::Welcome { user, policy: Some(policy), park_off: None, .. })
-        if user.name == "Alice" && policy == "Tag:Sales"),
+        matches!(&welcome, Ok(ReplyBody::Welcome(w)) if matches!(&**w, Welcome { user, policy: Some(policy), park_off: None, .. }
+        if user.name == "Alice" && policy == "Tag:Sales")),
         "{welcome:?}"
     );
     let welcome = dave
-        .ask(RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "Desk".into() })
+        .ask(RequestBody::Hello {
+            protocol: PROTOCOL_VERSION,
+            device_name: "Desk".into(),
+            resume: None,
+        })
         .await;
     assert!(
-        matches!(&welcome, Ok(ReplyBody::Welcome { policy: None, park_off: Some(why), .. })
-        if why.code == "park_not_allowed"),
+        matches!(&welcome, Ok(ReplyBody::Welcome(w)) if matches!(&**w, Welcome { policy: None, park_off: Some(why), .. }
+        if why.code == "park_not_allowed")),
         "{welcome:?}"
     );
-    let refused = dave.ask(RequestBody::Hello { protocol: 99, device_name: "Old".into() }).await;
+    let refused = dave
+        .ask(RequestBody::Hello { protocol: 99, device_name: "Old".into(), resume: None })
+        .await;
     assert_eq!(refused.unwrap_err().code, "protocol_unsupported");
 
     // Dave calls Alice; Alice answers.
@@ -246,8 +288,8 @@ async fn the_live_list_and_a_lost_device_through_the_exchange() {
         matches!(carol.next_event().await, Event::ParkedCallAdded { parked } if parked.code == 10 && parked.caller.name == "Dave")
     );
 
-    // Dave's connection is lost while parked: the list and the parker are told.
-    exchange.detach(dave.id).await;
+    // Dave signs off while parked: the list and the parker are told.
+    exchange.detach(dave.id, dave.id, Departure::SignedOff).await;
     assert_eq!(carol.next_event().await, Event::ParkedCallRemoved { call, code: 10 });
     let mut saw_caller_left = false;
     while let Ok(Some(event)) =
@@ -264,6 +306,54 @@ async fn the_live_list_and_a_lost_device_through_the_exchange() {
     let unknown = alice.ask(RequestBody::Dial { to: "nobody".into() }).await.unwrap_err();
     assert_eq!(unknown.code, "user_not_found");
     assert!(unknown.message.contains("\"nobody\""));
-    let media = alice.ask(RequestBody::MediaOffer { sdp: "v=0".into() }).await.unwrap_err();
-    assert_eq!(media.code, "media_unavailable");
+}
+
+#[tokio::test(start_paused = true)]
+async fn replies_and_events_wait_until_the_store_has_committed_what_they_tell() {
+    let (exchange, mut store) = exchange_with_store();
+    let mut alice = Device::sign_in(&exchange, ALICE, 11).await;
+    let mut dave = Device::sign_in(&exchange, DAVE, 41).await;
+    for device in [&mut alice, &mut dave] {
+        let hello = RequestBody::Hello {
+            protocol: PROTOCOL_VERSION,
+            device_name: "Desk".into(),
+            resume: None,
+        };
+        device.ask(hello).await.unwrap();
+    }
+
+    // The first call reserves a block of call ids before anyone hears of it.
+    let (dialing, written) =
+        tokio::join!(dave.ask(RequestBody::Dial { to: "alice".into() }), commit_a_step(&mut store));
+    let Ok(ReplyBody::Dialing { call }) = dialing else { panic!("{dialing:?}") };
+    assert!(
+        written.contains(&Write::ReserveCallIds(callpark_park::CallId(
+            call + callpark_park::CALL_ID_BLOCK - 1
+        ))),
+        "{written:?}"
+    );
+    assert!(matches!(alice.next_event().await, Event::IncomingCall { .. }));
+    alice.ask(RequestBody::Answer { call }).await.unwrap();
+    assert!(matches!(alice.next_event().await, Event::Connected { .. }));
+    assert!(matches!(dave.next_event().await, Event::Ringing { .. }));
+    assert!(matches!(dave.next_event().await, Event::Connected { .. }));
+
+    // Alice parks. Until the store says the park is kept, nobody hears of it.
+    let park = alice.ask(RequestBody::Park { call });
+    tokio::pin!(park);
+    let waited = tokio::time::timeout(Duration::from_secs(30), &mut park).await;
+    assert!(waited.is_err(), "the park was answered before it was kept: {waited:?}");
+    assert!(dave.events.try_recv().is_err(), "the caller heard of the park before it was kept");
+    let written = commit_a_step(&mut store).await;
+    assert!(
+        written.iter().any(|write| matches!(write, Write::SaveParked(row) if row.call.0 == call)),
+        "{written:?}"
+    );
+    let parked = park.await.unwrap();
+    assert!(matches!(parked, ReplyBody::Parked { call: parked, .. } if parked == call));
+    assert_eq!(dave.next_event().await, Event::OnHold { call });
+
+    // A request that changes nothing is not held up by the store.
+    let pong = tokio::time::timeout(Duration::from_secs(1), dave.ask(RequestBody::Ping)).await;
+    assert_eq!(pong.expect("ping answered at once"), Ok(ReplyBody::Pong));
 }

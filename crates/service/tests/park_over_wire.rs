@@ -242,13 +242,23 @@ async fn a_parker_who_drops_during_ringback_sends_the_call_to_their_fallback() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_restart_parked_calls_are_reported_lost_to_their_parkers_once() {
+async fn after_a_restart_parks_that_cannot_be_kept_are_reported_lost_and_their_codes_held() {
     let server = Server::start().await;
     let mut alice = server.connect("alice").await;
     let mut dave = server.connect("dave").await;
     let call = dave.call_answered_by(&mut alice, "alice").await;
     let code = park(&mut alice, call).await;
     let data = server.stop().await;
+    // A record without its caller's device (as an older version kept them): the
+    // caller cannot come back to it, so it cannot be kept.
+    let database = data.path().join(callpark_service::store::DATABASE_FILE);
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&database);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::query("UPDATE parked_calls SET caller_device = NULL, resume_digest = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
 
     let server = Server(TestServer::start_in(data).await);
     // Carol signs in first: not her park, nothing to hear.
@@ -261,12 +271,20 @@ async fn after_a_restart_parked_calls_are_reported_lost_to_their_parkers_once() 
         Event::ParkEnded { call, code, outcome: ParkOutcome::Lost, by: None },
         "the parker hears of the lost park right after hello"
     );
-    let gone = retrieve(&mut alice, code).await;
-    assert!(matches!(&gone, ReplyResult::Error(e) if e.code == "code_not_found"), "{gone:?}");
-    // New calls never reuse the lost call's id.
+    // Whoever has the code is told, in plain words, that the call was lost.
+    let (mut carol, _) = server.connect_with_events("carol").await;
+    let gone = retrieve(&mut carol, code).await;
+    assert!(
+        matches!(&gone, ReplyResult::Error(e) if e.code == "code_lost"
+            && e.message.contains("was lost when the service restarted")
+            && e.message.contains(&format!("code {code}"))),
+        "{gone:?}"
+    );
+    // New calls never reuse the lost call's id, and new parks not its code.
     let mut dave = server.connect("dave").await;
     let new_call = dave.call_answered_by(&mut alice, "alice").await;
     assert!(new_call > call, "{new_call} after {call}");
+    assert_ne!(park(&mut alice, new_call).await, code, "the lost code is held");
     let audit = admin_get(&server, "/api/v1/audit?kind=lost").await;
     assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
     assert_eq!(audit[0]["code"], code);

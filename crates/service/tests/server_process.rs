@@ -7,7 +7,11 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use callpark_wire::{CallRole, DeviceCall, Event, ReplyBody, ReplyResult, RequestBody, UserRef};
 use serde_json::{Value, json};
+
+mod common;
+use common::Client;
 
 struct Server(Child);
 
@@ -139,11 +143,15 @@ fn a_bad_flag_is_refused_with_what_is_allowed() {
 
 /// `callpark-server --demo` on `data`, on a free port; its base address.
 async fn start_demo(data: &std::path::Path) -> (Server, String) {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    start_demo_at(data, &format!("127.0.0.1:{}", free_port())).await
+}
+
+/// `callpark-server --demo` on `data`, listening on `address`; its base address.
+async fn start_demo_at(data: &std::path::Path, address: &str) -> (Server, String) {
+    let base = format!("http://{address}");
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_callpark-server"))
-            .args(["--demo", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--demo", "--listen", address])
             .arg("--data-dir")
             .arg(data)
             .env("CALLPARK_LOG", "warn")
@@ -154,6 +162,11 @@ async fn start_demo(data: &std::path::Path) -> (Server, String) {
     );
     wait_until_healthy(&base).await;
     (server, base)
+}
+
+/// GET `url` as the holder of `token`; the body as JSON.
+async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> Value {
+    client.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap()
 }
 
 async fn token(client: &reqwest::Client, base: &str, login: &str, password: &str) -> String {
@@ -241,14 +254,131 @@ async fn a_removed_users_id_token_and_voicemail_never_pass_to_a_new_account_even
         .unwrap();
     assert_eq!(old_token.status(), 401, "zed's token signs nobody in");
     let yan_token = token(&client, &base, "yan", "a-long-password").await;
-    let listed: Value = client
-        .get(format!("{base}/api/v1/voicemail"))
-        .bearer_auth(&yan_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = get_json(&client, &format!("{base}/api/v1/voicemail"), &yan_token).await;
     assert_eq!(listed, json!([]), "the new account has no one else's messages");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_park_answered_just_before_kill_9_is_kept_and_its_call_id_never_names_another_call() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, base) = start_demo(data.path()).await;
+    let client = reqwest::Client::new();
+    let bob = token(&client, &base, "bob", "bob-demo").await;
+    let dave = token(&client, &base, "dave", "dave-demo").await;
+    let mut parked: Vec<(u64, u16)> = Vec::new();
+    for round in 0..4 {
+        let address = base.trim_start_matches("http://").to_owned();
+        let (mut bob_phone, _) = Client::greeted(&address, &bob).await;
+        // Every park answered before a kill is still parked, under its code.
+        let mut events = Vec::new();
+        let subscribed = bob_phone.ask(RequestBody::SubscribeParked, &mut events).await;
+        assert_eq!(subscribed, ReplyResult::Ok(ReplyBody::Done));
+        if events.is_empty() {
+            events.push(bob_phone.event().await);
+        }
+        let Some(Event::ParkedList { calls, .. }) = events.pop() else { panic!("{events:?}") };
+        let mut listed: Vec<(u64, u16)> = calls.iter().map(|p| (p.call, p.code)).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, parked, "round {round}: the parks answered before the kills");
+        if round == 3 {
+            break;
+        }
+        let (mut dave_phone, _) = Client::greeted(&address, &dave).await;
+        let call = dave_phone.call_answered_by(&mut bob_phone, "bob").await;
+        assert!(
+            parked.iter().all(|&(earlier, _)| call > earlier),
+            "round {round}: call id {call} was given before ({parked:?})"
+        );
+        let reply = bob_phone.ask(RequestBody::Park { call }, &mut Vec::new()).await;
+        // Killed the moment the code arrives.
+        server.0.kill().unwrap();
+        server.0.wait().unwrap();
+        let ReplyResult::Ok(ReplyBody::Parked { code, .. }) = reply else { panic!("{reply:?}") };
+        assert!(parked.iter().all(|&(_, earlier)| code != earlier), "code {code} given twice");
+        parked.push((call, code));
+        (server, _) = start_demo_at(data.path(), &address).await;
+    }
+    let alice = token(&client, &base, "alice", "alice-demo").await;
+    let lost = get_json(&client, &format!("{base}/api/v1/audit?kind=lost"), &alice).await;
+    assert_eq!(lost, json!([]), "no park was lost");
+    drop(server);
+}
+
+/// Stops the server: `kill -9`, or SIGTERM and a wait for its exit.
+async fn stop_server(server: &mut Server, graceful: bool) {
+    if graceful {
+        let pid = server.0.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while server.0.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "callpark-server did not stop on SIGTERM");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    } else {
+        server.0.kill().unwrap();
+        server.0.wait().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parked_calls_keep_their_codes_through_kill_9_and_sigterm_which_says_it_is_restarting() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, base) = start_demo(data.path()).await;
+    let address = base.trim_start_matches("http://").to_owned();
+    let client = reqwest::Client::new();
+    let bob = token(&client, &base, "bob", "bob-demo").await;
+    let carol = token(&client, &base, "carol", "carol-demo").await;
+    let dave = token(&client, &base, "dave", "dave-demo").await;
+    for graceful in [false, true] {
+        let (mut bob_phone, _) = Client::greeted(&address, &bob).await;
+        let (mut dave_phone, welcome, _) = Client::resuming(&address, &dave, None).await;
+        let call = dave_phone.call_answered_by(&mut bob_phone, "bob").await;
+        let reply = bob_phone.ask(RequestBody::Park { call }, &mut Vec::new()).await;
+        let ReplyResult::Ok(ReplyBody::Parked { code, .. }) = reply else { panic!("{reply:?}") };
+        stop_server(&mut server, graceful).await;
+        if graceful {
+            // Told, not reset: both devices read that the service is restarting.
+            for phone in [&mut dave_phone, &mut bob_phone] {
+                let (code, reason) = phone.close_frame().await.expect("a close frame");
+                assert_eq!(code, callpark_wire::CLOSE_RESTARTING, "{reason}");
+                assert!(reason.contains("restarting"), "{reason}");
+            }
+        }
+        dave_phone.break_off();
+        (server, _) = start_demo_at(data.path(), &address).await;
+
+        // Dave's device comes back with its token: the same device, on hold.
+        let (mut dave_phone, back, _) =
+            Client::resuming(&address, &dave, Some(welcome.resume.clone())).await;
+        assert!(back.resumed, "graceful {graceful}: {back:?}");
+        assert_eq!(back.device, welcome.device);
+        assert_eq!(
+            back.calls,
+            [DeviceCall {
+                call,
+                role: CallRole::OnHold,
+                peer: Some(UserRef { id: 2, name: "Bob Okafor".into() }),
+                code: None
+            }],
+            "graceful {graceful}"
+        );
+        // The same code picks up the same caller.
+        let (mut carol_phone, _) = Client::greeted(&address, &carol).await;
+        let picked = carol_phone
+            .ask(RequestBody::Retrieve { code: code.to_string() }, &mut Vec::new())
+            .await;
+        assert!(
+            matches!(&picked, ReplyResult::Ok(ReplyBody::Retrieved { call: c, caller, .. })
+                if *c == call && caller.name.starts_with("Dave")),
+            "graceful {graceful}: {picked:?}"
+        );
+        let connected = dave_phone.event().await;
+        assert!(
+            matches!(&connected, Event::Connected { peer, .. } if peer.name.starts_with("Carol")),
+            "{connected:?}"
+        );
+        let hung_up = carol_phone.ask(RequestBody::Hangup { call }, &mut Vec::new()).await;
+        assert_eq!(hung_up, ReplyResult::Ok(ReplyBody::Done));
+    }
+    drop(server);
 }

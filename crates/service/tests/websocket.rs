@@ -73,7 +73,7 @@ async fn bad_input_gets_a_clear_error_and_the_connection_stays() {
     assert_eq!(alice.ask(RequestBody::Ping, &mut events).await, ReplyResult::Ok(ReplyBody::Pong));
     let early = alice.ask(RequestBody::Park { call: 1 }, &mut events).await;
     assert!(matches!(&early, ReplyResult::Error(e) if e.code == "hello_required"), "{early:?}");
-    let old = RequestBody::Hello { protocol: 99, device_name: "old".into() };
+    let old = RequestBody::Hello { protocol: 99, device_name: "old".into(), resume: None };
     let refused = alice.ask(old, &mut events).await;
     assert!(
         matches!(&refused, ReplyResult::Error(e) if e.code == "protocol_unsupported"),
@@ -81,11 +81,9 @@ async fn bad_input_gets_a_clear_error_and_the_connection_stays() {
     );
     let still_early = alice.ask(RequestBody::Park { call: 1 }, &mut events).await;
     assert!(matches!(&still_early, ReplyResult::Error(e) if e.code == "hello_required"));
-    let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into() };
-    assert!(matches!(
-        alice.ask(hello, &mut events).await,
-        ReplyResult::Ok(ReplyBody::Welcome { .. })
-    ));
+    let hello =
+        RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into(), resume: None };
+    assert!(matches!(alice.ask(hello, &mut events).await, ReplyResult::Ok(ReplyBody::Welcome(_))));
     let cases = [
         ("{not json".to_owned(), None, "bad_json"),
         (r#"{"type": "ping"}"#.to_owned(), None, "bad_request"),

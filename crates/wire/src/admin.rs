@@ -2,7 +2,6 @@
 //! Policy fields mirror the `*-CsTeamsCallParkPolicy` cmdlets' parameters.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// What a login name may be: 1 to 64 ASCII letters, digits, `.`, `-` or `_`.
 pub const LOGIN_PATTERN: &str = "^[A-Za-z0-9._-]{1,64}$";
@@ -21,7 +20,8 @@ pub const DISPLAY_NAME_PATTERN: &str = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20
 
 /// Every REST refusal: a stable machine code, a message in plain words, and the
 /// field an invalid value was given for (when the refusal is about one).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: String,
     pub message: String,
@@ -29,13 +29,15 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub login: String,
     pub password: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginReply {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
@@ -46,7 +48,8 @@ pub struct LoginReply {
 }
 
 /// A call park policy (`Get-CsTeamsCallParkPolicy`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyView {
     /// `Global` or `Tag:<Name>`.
     pub identity: String,
@@ -62,7 +65,8 @@ pub struct PolicyView {
     pub tenant_default: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupRank {
     pub group: String,
     pub rank: u32,
@@ -71,34 +75,39 @@ pub struct GroupRank {
 /// The settable fields of a policy. Numbers are taken as given (even negative or
 /// huge) so that an out-of-range value is refused naming the allowed range, not
 /// rejected as malformed JSON.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyFields {
     /// At most 1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1024)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_call_park: Option<bool>,
     /// 10–9999, and not above `pickup_range_end` (the policy's, after this change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 10, maximum = 9999)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 9999))]
     pub pickup_range_start: Option<i64>,
     /// 10–9999, and not below `pickup_range_start`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 10, maximum = 9999)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 9999))]
     pub pickup_range_end: Option<i64>,
     /// 120–1800 seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 120, maximum = 1800)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 120, maximum = 1800))]
     pub park_timeout_seconds: Option<i64>,
 }
 
 /// `New-CsTeamsCallParkPolicy`: unset fields take the defaults.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPolicy {
     /// `Tag:<Name>` or a bare name (`Global` always exists).
-    #[schema(
-        pattern = "^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"
+        )
     )]
     pub identity: String,
     #[serde(flatten)]
@@ -107,43 +116,53 @@ pub struct NewPolicy {
 
 /// `Grant-CsTeamsCallParkPolicy`: exactly one target, `user`, `group` (with `rank`)
 /// or `global`. A null `policy` removes the grant.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GrantRequest {
-    #[schema(
-        pattern = "^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[Tt][Aa][Gg]:)?[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$"
+        )
     )]
     pub policy: Option<String>,
     /// A user's login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")
+    )]
     pub group: Option<String>,
     /// With `group` only: 1 or more (1 wins over 2); a taken rank moves the others
     /// down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub rank: Option<i64>,
     #[serde(default)]
     pub global: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GrantReply {
     /// The rank the group assignment got (group grants only).
     pub rank: Option<u32>,
 }
 
 /// Where a user's effective policy comes from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EffectivePolicyView {
     pub policy: String,
     /// `direct`, `group:<name>` or `tenant_default`.
     pub source: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: u64,
     pub login: String,
@@ -159,19 +178,23 @@ pub struct UserView {
     pub effective_policy: EffectivePolicyView,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUser {
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub login: String,
     /// 1 to 128 characters, not only spaces, no control characters.
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
+        )
     )]
     pub display_name: String,
     /// At least 8 characters.
-    #[schema(min_length = 8)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 8))]
     pub password: String,
     #[serde(default)]
     pub admin: bool,
@@ -180,29 +203,36 @@ pub struct NewUser {
     /// `voicemail` (default), `forward:<login>` (another existing user) or
     /// `disconnect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(
-        pattern = "^(?:[Vv][Oo][Ii][Cc][Ee][Mm][Aa][Ii][Ll]|[Dd][Ii][Ss][Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Ff][Oo][Rr][Ww][Aa][Rr][Dd]:[A-Za-z0-9._-]{1,64})$"
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[Vv][Oo][Ii][Cc][Ee][Mm][Aa][Ii][Ll]|[Dd][Ii][Ss][Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Ff][Oo][Rr][Ww][Aa][Rr][Dd]:[A-Za-z0-9._-]{1,64})$"
+        )
     )]
     pub unanswered: Option<String>,
     /// 10–60 s; default 20.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 10, maximum = 60)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 60))]
     pub unanswered_delay_seconds: Option<i64>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserChanges {
     /// 1 to 128 characters, not only spaces, no control characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(
-        min_length = 1,
-        max_length = 128,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\x00-\\x1f\\x7f-\\x9f]*$"
+        )
     )]
     pub display_name: Option<String>,
     /// At least 8 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 8)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 8))]
     pub password: Option<String>,
     /// The last admin cannot be made a plain user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,17 +241,21 @@ pub struct UserChanges {
     pub enterprise_voice: Option<bool>,
     /// `voicemail`, `forward:<login>` (another existing user) or `disconnect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(
-        pattern = "^(?:[Vv][Oo][Ii][Cc][Ee][Mm][Aa][Ii][Ll]|[Dd][Ii][Ss][Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Ff][Oo][Rr][Ww][Aa][Rr][Dd]:[A-Za-z0-9._-]{1,64})$"
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(?:[Vv][Oo][Ii][Cc][Ee][Mm][Aa][Ii][Ll]|[Dd][Ii][Ss][Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Ff][Oo][Rr][Ww][Aa][Rr][Dd]:[A-Za-z0-9._-]{1,64})$"
+        )
     )]
     pub unanswered: Option<String>,
     /// 10–60 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 10, maximum = 60)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 60))]
     pub unanswered_delay_seconds: Option<i64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupView {
     pub id: u64,
     pub name: String,
@@ -230,24 +264,30 @@ pub struct GroupView {
     pub policy: Option<GroupPolicy>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupPolicy {
     pub policy: String,
     pub rank: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewGroup {
-    #[schema(pattern = "^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9._-](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9._-])?$")
+    )]
     pub name: String,
     /// Logins of existing users.
     #[serde(default)]
-    #[schema(inline, value_type = Vec<String>)]
+    #[cfg_attr(feature = "openapi", schema(inline, value_type = Vec<String>))]
     pub members: Vec<String>,
 }
 
 /// The kinds of audit line, as `GET /api/v1/audit?kind=` takes them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKindName {
     Parked,
@@ -278,7 +318,8 @@ impl AuditKindName {
 }
 
 /// One line of the park audit log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub at_ms: u64,
@@ -296,7 +337,8 @@ pub struct AuditEntry {
 
 /// One voicemail message, as `GET /api/v1/voicemail` lists them (newest first). The
 /// audio is at `GET /api/v1/voicemail/{id}/audio` (Ogg Opus).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VoicemailEntry {
     pub id: u64,
     /// The caller's user id and name; absent if the account no longer exists.

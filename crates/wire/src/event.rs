@@ -41,6 +41,34 @@ pub struct Person {
     pub presence: Presence,
 }
 
+/// What a device is doing in a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallRole {
+    /// It called; the callee is ringing.
+    Dialing,
+    /// The call rings here.
+    Incoming,
+    Connected,
+    /// It is the parked caller, hearing hold music.
+    OnHold,
+    /// It is leaving a message.
+    Voicemail,
+    /// A call its user parked rings back here.
+    Ringback,
+}
+
+/// A call a device takes part in or that rings on it (in `welcome`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCall {
+    pub call: u64,
+    pub role: CallRole,
+    /// The other party, or whose voicemail this is.
+    pub peer: Option<UserRef>,
+    /// The pickup code, for a ringback.
+    pub code: Option<u16>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RingingStopReason {
@@ -104,6 +132,17 @@ pub enum Event {
     CallEnded {
         call: u64,
         reason: CallEndReason,
+    },
+    /// The other party's connection dropped; the call goes on (silent) while their
+    /// device has a grace period to come back.
+    PeerReconnecting {
+        call: u64,
+        peer: UserRef,
+    },
+    /// The other party is back; audio resumes.
+    PeerReconnected {
+        call: u64,
+        peer: UserRef,
     },
     /// To the parked caller: on hold.
     OnHold {

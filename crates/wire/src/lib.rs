@@ -17,10 +17,12 @@ mod request;
 pub mod rtp;
 
 pub use event::{
-    CallEndReason, Event, ParkOutcome, ParkedCall, Person, Presence, RingingStopReason, UserRef,
+    CallEndReason, CallRole, DeviceCall, Event, ParkOutcome, ParkedCall, Person, Presence,
+    RingingStopReason, UserRef,
 };
 pub use request::{
-    ParsedRequest, Rejected, ReplyBody, Request, RequestBody, parse_request, reply_error, reply_ok,
+    ParsedRequest, Rejected, ReplyBody, Request, RequestBody, Welcome, parse_request, reply_error,
+    reply_ok,
 };
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +37,22 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// revocation, the account removed); the close reason says why in plain words. The
 /// client must sign in again rather than reconnect.
 pub const CLOSE_SIGNED_OUT: u16 = 4401;
+
+/// The close code a client uses when it closes a connection to open a new one
+/// (it stopped hearing the service): the service keeps its calls for the grace
+/// period, as after any drop. Only a normal close (1000) signs a device off at once.
+pub const CLOSE_RECONNECTING: u16 = 4000;
+
+/// The close code the service sends every device when it stops to restart (SIGTERM,
+/// an upgrade): the standard "service restart" code. Calls and parks are kept; the
+/// client reconnects with its resume token after its jittered backoff.
+pub const CLOSE_RESTARTING: u16 = 1012;
+
+/// How often the service pings a signaling connection (a WebSocket ping).
+pub const HEARTBEAT_SECONDS: u64 = 5;
+
+/// A connection that has been silent this long (no frame, no pong) is gone.
+pub const SILENCE_LIMIT_SECONDS: u64 = 15;
 
 /// A refusal: a stable machine code and a message in plain words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

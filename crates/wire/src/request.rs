@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::UserRef;
+use crate::event::{DeviceCall, UserRef};
 use crate::{ErrorBody, MAX_FRAME_BYTES, ReplyResult, ServerMessage};
 
 /// A request: an id chosen by the client, echoed in the one reply it gets.
@@ -19,10 +19,14 @@ pub struct Request {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RequestBody {
     /// First request on a connection: the protocol the client speaks and a name
-    /// for this device ("Alice's laptop"). Reply: `welcome`.
+    /// for this device ("Alice's laptop"). Reply: `welcome`. After a dropped
+    /// connection, `resume` is the token from the last `welcome`: within the grace
+    /// period the device is the same one again, in every call it was in.
     Hello {
         protocol: u32,
         device_name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume: Option<String>,
     },
     /// WebRTC offer for this device's audio. Reply: `media_answer`.
     MediaOffer {
@@ -98,16 +102,8 @@ impl RequestBody {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReplyBody {
     Done,
-    /// `policy` is null when the user may not park or retrieve, and `park_off` then
-    /// says why (`park_not_allowed`, `not_enterprise_voice`).
-    Welcome {
-        protocol: u32,
-        user: UserRef,
-        device: u64,
-        policy: Option<String>,
-        #[serde(default)]
-        park_off: Option<ErrorBody>,
-    },
+    /// The reply to `hello` (boxed: it is much larger than every other reply).
+    Welcome(Box<Welcome>),
     MediaAnswer {
         sdp: String,
     },
@@ -126,6 +122,29 @@ pub enum ReplyBody {
         parked_by: UserRef,
     },
     Pong,
+}
+
+/// The reply to `hello`. `policy` is null when the user may not park or retrieve,
+/// and `park_off` then says why (`park_not_allowed`, `not_enterprise_voice`).
+///
+/// `resume` is the token to say hello with after a dropped connection (the same one
+/// for the device's life). `resumed` says the device came back within its grace period;
+/// `calls` are the calls it takes part in or that ring on it (empty for a new
+/// device).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub protocol: u32,
+    pub user: UserRef,
+    pub device: u64,
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub park_off: Option<ErrorBody>,
+    #[serde(default)]
+    pub resume: String,
+    #[serde(default)]
+    pub resumed: bool,
+    #[serde(default)]
+    pub calls: Vec<DeviceCall>,
 }
 
 /// A request that could not be read: the reply to send (with the id if one could

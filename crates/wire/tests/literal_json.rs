@@ -30,7 +30,16 @@ fn requests() {
     let cases = [
         (
             json!({"id": 1, "type": "hello", "protocol": 1, "device_name": "Desk"}),
-            RequestBody::Hello { protocol: 1, device_name: "Desk".into() },
+            RequestBody::Hello { protocol: 1, device_name: "Desk".into(), resume: None },
+        ),
+        (
+            json!({"id": 1, "type": "hello", "protocol": 1, "device_name": "Desk",
+                "resume": "5f3a"}),
+            RequestBody::Hello {
+                protocol: 1,
+                device_name: "Desk".into(),
+                resume: Some("5f3a".into()),
+            },
         ),
         (
             json!({"id": 1, "type": "media_offer", "sdp": "v=0"}),
@@ -50,7 +59,7 @@ fn requests() {
         (json!({"id": 1, "type": "subscribe_people"}), RequestBody::SubscribePeople),
         (json!({"id": 1, "type": "ping"}), RequestBody::Ping),
     ];
-    assert_eq!(cases.len(), RequestBody::TYPES.len(), "every request type is pinned");
+    assert_eq!(cases.len(), RequestBody::TYPES.len() + 1, "every request type is pinned");
     for (text, body) in cases {
         assert_eq!(text["type"], body.kind(), "kind() names the type on the wire");
         pin_request(text, Request { id: 1, body });
@@ -66,32 +75,46 @@ fn replies() {
     pin_server(
         reply_ok(
             1,
-            ReplyBody::Welcome {
+            ReplyBody::Welcome(Box::new(Welcome {
                 protocol: 1,
                 user: alice(),
                 device: 9,
                 policy: Some("Tag:Sales".into()),
                 park_off: None,
-            },
+                resume: "5f3a".into(),
+                resumed: true,
+                calls: vec![DeviceCall {
+                    call: 7,
+                    role: CallRole::Connected,
+                    peer: Some(dave()),
+                    code: None,
+                }],
+            })),
         ),
         json!({"type": "reply", "id": 1, "ok": {"kind": "welcome", "protocol": 1,
             "user": {"id": 1, "name": "Alice"}, "device": 9, "policy": "Tag:Sales",
-            "park_off": null}}),
+            "park_off": null, "resume": "5f3a", "resumed": true,
+            "calls": [{"call": 7, "role": "connected", "peer": {"id": 4, "name": "Dave"},
+                "code": null}]}}),
     );
     pin_server(
         reply_ok(
             1,
-            ReplyBody::Welcome {
+            ReplyBody::Welcome(Box::new(Welcome {
                 protocol: 1,
                 user: alice(),
                 device: 9,
                 policy: None,
                 park_off: Some(ErrorBody::new("not_enterprise_voice", "Needs enterprise voice.")),
-            },
+                resume: "5f3b".into(),
+                resumed: false,
+                calls: vec![],
+            })),
         ),
         json!({"type": "reply", "id": 1, "ok": {"kind": "welcome", "protocol": 1,
             "user": {"id": 1, "name": "Alice"}, "device": 9, "policy": null,
-            "park_off": {"code": "not_enterprise_voice", "message": "Needs enterprise voice."}}}),
+            "park_off": {"code": "not_enterprise_voice", "message": "Needs enterprise voice."},
+            "resume": "5f3b", "resumed": false, "calls": []}}),
     );
     pin_server(
         reply_ok(5, ReplyBody::Parked { call: 7, code: 12, ringback_at_ms: 1_700_000_300_000 }),
@@ -164,6 +187,14 @@ fn events() {
         (
             Event::CallEnded { call: 7, reason: CallEndReason::PeerLost },
             json!({"event": "call_ended", "call": 7, "reason": "peer_lost"}),
+        ),
+        (
+            Event::PeerReconnecting { call: 7, peer: dave() },
+            json!({"event": "peer_reconnecting", "call": 7, "peer": {"id": 4, "name": "Dave"}}),
+        ),
+        (
+            Event::PeerReconnected { call: 7, peer: dave() },
+            json!({"event": "peer_reconnected", "call": 7, "peer": {"id": 4, "name": "Dave"}}),
         ),
         (Event::OnHold { call: 7 }, json!({"event": "on_hold", "call": 7})),
         (

@@ -21,8 +21,8 @@ use tokio::sync::{mpsc, watch};
 use crate::audio::{
     AudioSink, AudioSource, DeviceChoice, DiscardSink, Microphone, SilentSource, Speaker,
 };
-use crate::view::Connection;
 use crate::{ClientError, Engine, ServiceAddress, ViewModel};
+use callpark_session::Connection;
 
 pub use offer::AudioOffer;
 pub use pipeline::{MediaStats, PacketLog, PacketTimes};

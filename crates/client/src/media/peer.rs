@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use callpark_wire::{ReplyBody, RequestBody};
+use callpark_session::intent::MediaOffer;
 use str0m::format::Codec;
 use str0m::media::{Frequency, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
@@ -64,10 +64,7 @@ impl Peer {
         let local = socket.local_addr().map_err(|error| media_error("UDP port", error))?;
         let now = Instant::now();
         let offer = AudioOffer::new(local, now)?;
-        let reply = engine.request(RequestBody::MediaOffer { sdp: offer.sdp.clone() }).await?;
-        let ReplyBody::MediaAnswer { sdp } = reply else {
-            return Err(ClientError::Protocol(format!("expected media_answer, got {reply:?}")));
-        };
+        let sdp = engine.ask(MediaOffer { sdp: offer.sdp.clone() }).await?;
         let (rtc, mid) = offer.accept(&sdp)?;
         let mut frames = tokio::time::interval(POLL);
         frames.set_missed_tick_behavior(MissedTickBehavior::Skip);

@@ -5,6 +5,7 @@
 
 #[cfg(target_os = "linux")]
 pub mod pulse;
+pub mod relay;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,12 +13,13 @@ use std::time::{Duration, Instant};
 
 use callpark_client::audio::io::SAMPLE_RATE;
 use callpark_client::audio::{AnalysingSink, AudioSource, Heard, ToneSource, tone_share};
+use callpark_client::intent::{Answer, Dial, Intent};
 use callpark_client::media::{CallAudio, Media, OpenAudio, OpenedAudio};
-use callpark_client::{Connection, Engine, EngineEvent, ServiceAddress, login};
+use callpark_client::{Connection, Engine, Notice, ServiceAddress, login};
 use callpark_service::config::ServiceConfig;
 use callpark_service::media::MediaHandle;
 use callpark_service::startup::start;
-use callpark_wire::{Event, ReplyBody, RequestBody};
+use callpark_wire::Event;
 use tokio::net::TcpListener;
 
 pub const WITHIN: Duration = Duration::from_secs(10);
@@ -30,12 +32,19 @@ pub async fn service() -> (ServiceAddress, tempfile::TempDir) {
 
 /// A service, with its media anchor's handle (to read its counters).
 pub async fn service_with_media() -> (ServiceAddress, tempfile::TempDir, MediaHandle) {
+    let (address, _, dir, media) = service_listening().await;
+    (address, dir, media)
+}
+
+/// A service and the socket address it listens on.
+pub async fn service_listening()
+-> (ServiceAddress, std::net::SocketAddr, tempfile::TempDir, MediaHandle) {
     let dir = tempfile::tempdir().unwrap();
     let started = start(&ServiceConfig::for_tests(dir.path())).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
+    let socket = listener.local_addr().unwrap();
     tokio::spawn(callpark_service::run(listener, None, started.state, std::future::pending()));
-    (ServiceAddress::parse(&address).unwrap(), dir, started.media)
+    (ServiceAddress::parse(&format!("http://{socket}")).unwrap(), socket, dir, started.media)
 }
 
 /// Call audio for tests, opened afresh for each call as sound devices are: a tone
@@ -146,8 +155,8 @@ impl Phone {
         self.audio.as_ref().expect("signed in with test audio")
     }
 
-    pub async fn ask(&self, body: RequestBody) -> ReplyBody {
-        self.engine.request(body).await.unwrap()
+    pub async fn ask<I: Intent>(&self, intent: I) -> I::Outcome {
+        self.engine.ask(intent).await.unwrap()
     }
 
     /// Waits for an event that `wanted` picks something out of, from now on (even
@@ -160,7 +169,7 @@ impl Phone {
         async move {
             tokio::time::timeout(WITHIN, async {
                 loop {
-                    if let Ok(EngineEvent::Event(event)) = events.recv().await
+                    if let Ok(Notice::Event(event)) = events.recv().await
                         && let Some(found) = wanted(&event)
                     {
                         return found;
@@ -193,12 +202,8 @@ pub async fn connect(caller: &Phone, callee: &Phone, callee_login: &str) -> u64 
         Event::IncomingCall { call, .. } => Some(*call),
         _ => None,
     });
-    let ReplyBody::Dialing { call } =
-        caller.ask(RequestBody::Dial { to: callee_login.into() }).await
-    else {
-        panic!("not dialing")
-    };
+    let call = caller.ask(Dial { to: callee_login.into() }).await;
     assert_eq!(incoming.await, call);
-    callee.ask(RequestBody::Answer { call }).await;
+    callee.ask(Answer { call }).await;
     call
 }

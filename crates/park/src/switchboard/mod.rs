@@ -6,8 +6,13 @@
 //! [`Switchboard::poll_timeout`] says when to call [`Switchboard::handle_timeout`].
 
 mod calls;
+mod lost;
 mod park;
 mod presence;
+mod reconnect;
+
+pub use lost::LostPark;
+pub use reconnect::{DeviceCall, DeviceRole};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
@@ -18,7 +23,7 @@ use crate::error::{CallError, DirectoryError, PolicyError};
 use crate::ids::{CallId, DeviceId, GroupId, PolicyId, UserId};
 use crate::output::{
     AuditEvent, AuditKind, MediaCommand, Notice, Output, ParkOutcome, ParkedCallView,
-    ParkedListChange,
+    ParkedListChange, StoreCommand,
 };
 use crate::policy::PolicyChanges;
 use crate::time::Timestamp;
@@ -30,13 +35,32 @@ pub struct Config {
     /// ringback without waiting minutes; policies still hold their real 120–1800 s.
     pub clock_speedup: u32,
     /// How long a code that left park is remembered, so that a late retriever hears
-    /// who picked it up (or why it is gone) instead of "no such code".
+    /// who picked it up (or why it is gone) instead of "no such code". The code of a
+    /// park lost in a restart is also held this long (no new park gets it).
     pub remember_ended_codes: Duration,
+    /// How long a device whose connection dropped keeps its place in its calls and
+    /// ringing, so that a network hiccup does not end a call.
+    pub reconnect_grace: Duration,
+    /// After a restart, how long a parked caller has to connect again before the
+    /// park ends as `caller_left`.
+    pub restored_caller_grace: Duration,
 }
+
+/// How long a dropped device keeps its calls unless configured otherwise.
+pub const DEFAULT_RECONNECT_GRACE: Duration = Duration::from_secs(30);
+
+/// How long a parked caller has to come back after a restart unless configured
+/// otherwise.
+pub const DEFAULT_RESTORED_CALLER_GRACE: Duration = Duration::from_secs(60);
 
 impl Default for Config {
     fn default() -> Self {
-        Self { clock_speedup: 1, remember_ended_codes: Duration::from_secs(30 * 60) }
+        Self {
+            clock_speedup: 1,
+            remember_ended_codes: Duration::from_secs(30 * 60),
+            reconnect_grace: DEFAULT_RECONNECT_GRACE,
+            restored_caller_grace: DEFAULT_RESTORED_CALLER_GRACE,
+        }
     }
 }
 
@@ -133,6 +157,8 @@ struct Device {
     /// When subscribed: the policy whose parked-calls list this device is shown, or
     /// why it is shown none.
     shown: Option<Result<PolicyId, CallError>>,
+    /// Its connection dropped: it keeps its place until then, unless it comes back.
+    away_until: Option<Timestamp>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -151,11 +177,17 @@ pub struct Switchboard {
     user_devices: HashMap<UserId, Vec<DeviceId>>,
     calls: HashMap<CallId, CallState>,
     next_call: u64,
+    /// The highest call id the store has been asked to reserve.
+    call_ids_reserved_through: u64,
     codebooks: HashMap<PolicyId, CodeBook>,
     parked: HashMap<PolicyId, BTreeMap<u16, CallId>>,
     ended_parks: HashMap<(PolicyId, u16), EndedPark>,
     subscribers: HashMap<PolicyId, BTreeSet<DeviceId>>,
     timers: BTreeSet<(Timestamp, CallId)>,
+    /// Devices whose connection dropped, by the end of their grace period.
+    away: BTreeSet<(Timestamp, DeviceId)>,
+    /// Codes of parks lost in a restart, held until the time given.
+    quarantined: BTreeSet<(Timestamp, PolicyId, u16)>,
     outputs: VecDeque<Output>,
     presence: presence::PresenceWatch,
 }
@@ -175,11 +207,14 @@ impl Switchboard {
             user_devices: HashMap::new(),
             calls: HashMap::new(),
             next_call: 1,
+            call_ids_reserved_through: 0,
             codebooks: HashMap::new(),
             parked: HashMap::new(),
             ended_parks: HashMap::new(),
             subscribers: HashMap::new(),
             timers: BTreeSet::new(),
+            away: BTreeSet::new(),
+            quarantined: BTreeSet::new(),
             outputs: VecDeque::new(),
             presence: presence::PresenceWatch::default(),
         }
@@ -195,11 +230,16 @@ impl Switchboard {
 
     /// When [`Switchboard::handle_timeout`] must next be called; `None` if no timer runs.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.timers.first().map(|(at, _)| *at)
+        let call = self.timers.first().map(|(at, _)| *at);
+        let away = self.away.first().map(|(at, _)| *at);
+        let quarantine = self.quarantined.first().map(|(at, _, _)| *at);
+        call.into_iter().chain(away).chain(quarantine).min()
     }
 
     /// Fires every timer due at or before `now`, earliest first.
     pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.end_expired_grace(now);
+        self.end_quarantines(now);
         while let Some(&(at, call)) = self.timers.first() {
             if at > now {
                 break;
@@ -305,7 +345,14 @@ impl Switchboard {
         }
         self.devices.insert(
             device,
-            Device { user, call: None, ringing: Vec::new(), subscribed: false, shown: None },
+            Device {
+                user,
+                call: None,
+                ringing: Vec::new(),
+                subscribed: false,
+                shown: None,
+                away_until: None,
+            },
         );
         self.user_devices.entry(user).or_default().push(device);
         self.presence.touch(user);
@@ -318,6 +365,9 @@ impl Switchboard {
         let Some(gone) = self.devices.remove(&device) else {
             return;
         };
+        if let Some(until) = gone.away_until {
+            self.away.remove(&(until, device));
+        }
         self.presence.forget_device(device);
         self.presence.touch(gone.user);
         if let Some(list) = self.user_devices.get_mut(&gone.user) {
@@ -472,8 +522,9 @@ impl Switchboard {
         Ok(())
     }
 
-    /// After a restart: new calls get ids above `last`, so that ids of calls from
-    /// before (reported to their parkers as lost) never name a new call.
+    /// After a restart: new calls get ids above `last` (the reservation the store
+    /// kept, and every id it names), so that no id of a call from before names a new
+    /// call.
     pub fn skip_call_ids_through(&mut self, last: CallId) {
         self.next_call = self.next_call.max(last.0.saturating_add(1));
     }
@@ -483,6 +534,11 @@ impl Switchboard {
     fn new_call_id(&mut self) -> CallId {
         let id = CallId(self.next_call);
         self.next_call += 1;
+        if id.0 > self.call_ids_reserved_through {
+            self.call_ids_reserved_through = id.0.saturating_add(crate::output::CALL_ID_BLOCK - 1);
+            let through = CallId(self.call_ids_reserved_through);
+            self.outputs.push_back(Output::Store(StoreCommand::ReserveCallIds { through }));
+        }
         id
     }
 
@@ -524,12 +580,16 @@ impl Switchboard {
         }
     }
 
-    /// Devices of `user` that are not in a call.
+    /// Devices of `user` that are connected and not in a call.
     fn idle_devices(&self, user: UserId) -> Vec<DeviceId> {
         self.devices_of(user)
             .iter()
             .copied()
-            .filter(|d| self.devices.get(d).is_some_and(|dev| dev.call.is_none()))
+            .filter(|d| {
+                self.devices
+                    .get(d)
+                    .is_some_and(|dev| dev.call.is_none() && dev.away_until.is_none())
+            })
             .collect()
     }
 
@@ -605,7 +665,7 @@ impl Switchboard {
 
     fn unanswered_delay(&self, user: UserId) -> Duration {
         let delay = self.directory.user(user).map_or(
-            Duration::from_secs(u64::from(crate::directory::DEFAULT_UNANSWERED_DELAY_SECONDS)),
+            Duration::from_secs(u64::from(crate::limits::DEFAULT_UNANSWERED_DELAY_SECONDS)),
             UserSettings::unanswered_delay,
         );
         self.scaled(delay)

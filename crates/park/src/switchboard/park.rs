@@ -158,7 +158,7 @@ impl Switchboard {
             .ok()
             .filter(|_| trimmed.bytes().all(|b| b.is_ascii_digit()))
             .filter(|code| {
-                (crate::policy::PICKUP_CODE_MIN..=crate::policy::PICKUP_CODE_MAX).contains(code)
+                (crate::limits::PICKUP_CODE_MIN..=crate::limits::PICKUP_CODE_MAX).contains(code)
             })
             .ok_or_else(|| CallError::InvalidCode { input: input.to_owned() })
     }
@@ -190,6 +190,9 @@ impl Switchboard {
             }
             ParkOutcome::FellBack(UnansweredAction::Disconnect) => {
                 expired(ExpiredReason::Disconnected)
+            }
+            ParkOutcome::Lost => {
+                CallError::CodeLost { code, parker_name: self.directory.display_name(ended.parker) }
             }
         }
     }
@@ -243,6 +246,7 @@ impl Switchboard {
             ParkOutcome::RingbackAnswered => (AuditKind::RingbackAnswered, Some(park.parker)),
             ParkOutcome::CallerLeft => (AuditKind::CallerLeft, Some(park.parkee.user)),
             ParkOutcome::FellBack(action) => (AuditKind::FellBack(action), Some(park.parker)),
+            ParkOutcome::Lost => (AuditKind::Lost, Some(park.parker)),
         };
         self.audit_park(now, kind, user, call, park);
         self.notify_user(park.parker, &Notice::ParkEnded { call, code: park.code, outcome });

@@ -116,7 +116,8 @@ impl MediaHandle {
         }
     }
 
-    /// The device signed out: its peer connection is closed.
+    /// The device's connection ended: its peer connection is closed. Its routes
+    /// stay until the switchboard ends its leg (it may come back with a new one).
     pub fn remove(&self, device: DeviceId) {
         let _ = self.requests.send(Request::Remove(device));
     }
@@ -284,10 +285,10 @@ impl Anchor {
             Request::Counters(reply) => {
                 let _ = reply.send(self.counters);
             }
+            // Only the peer connection goes: what the device hears and who hears it
+            // stay until the switchboard changes them (a device that dropped may come
+            // back with a new peer connection into the same call).
             Request::Remove(device) => {
-                let changes = self.routes.remove(device);
-                self.sources_changed(&changes);
-                self.stop_generated(device);
                 if let Some(peer) = self.peers.remove(&device) {
                     self.deadlines.remove(&(peer.deadline, device));
                     if let Some(remote) = peer.remote {

@@ -13,7 +13,7 @@ use callpark_service::accounts::hash_password;
 use callpark_service::config::ServiceConfig;
 use callpark_service::startup::{Started, start};
 use callpark_service::store::{Store, Write};
-use callpark_service::tenant::{AdminOp, NewAccount, Tenant};
+use callpark_service::tenant::{NewAccount, Tenant};
 use callpark_wire::admin::{GrantRequest, NewPolicy, PolicyFields};
 use callpark_wire::{
     Event, PROTOCOL_VERSION, ReplyBody, ReplyResult, Request, RequestBody, ServerMessage,
@@ -49,19 +49,18 @@ pub fn tenant() -> Tenant {
             })
             .unwrap();
     }
-    let now = callpark_park::Timestamp::from_millis(0);
     let policy = NewPolicy {
         identity: "Sales".into(),
         fields: PolicyFields { allow_call_park: Some(true), ..Default::default() },
     };
-    tenant.admin(now, ALICE, AdminOp::NewPolicy(policy)).unwrap();
+    tenant.new_policy(&policy).unwrap();
     for login in ["alice", "carol"] {
         let grant = GrantRequest {
             policy: Some("Sales".into()),
             user: Some(login.into()),
             ..Default::default()
         };
-        tenant.admin(now, ALICE, AdminOp::Grant(grant)).unwrap();
+        tenant.grant(&grant).unwrap();
     }
     tenant
 }
@@ -173,20 +172,13 @@ impl Server {
 
     /// Opens the signaling socket with a token, without saying hello yet.
     pub async fn open_with(&self, token: &str) -> Client {
-        let mut request = format!("ws://{}/ws", self.0.base).into_client_request().unwrap();
-        request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
-        let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        Client { socket, next_id: 1 }
+        Client::open(&self.0.base, token).await
     }
 
     /// Signs in, opens the socket and says hello; returns events that came with it.
     pub async fn connect_with_events(&self, login: &str) -> (Client, Vec<Event>) {
-        let mut client = self.open(login).await;
-        let hello = RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into() };
-        let mut events = Vec::new();
-        let welcome = client.ask(hello, &mut events).await;
-        assert!(matches!(welcome, ReplyResult::Ok(ReplyBody::Welcome { .. })), "{welcome:?}");
-        (client, events)
+        let token = self.token(login).await;
+        Client::greeted(&self.0.base, &token).await
     }
 
     pub async fn connect(&self, login: &str) -> Client {
@@ -204,6 +196,38 @@ pub struct Client {
 }
 
 impl Client {
+    /// Opens the signaling socket of the service at `address` (host:port) with a
+    /// token, without saying hello yet.
+    pub async fn open(address: &str, token: &str) -> Client {
+        let mut request = format!("ws://{address}/ws").into_client_request().unwrap();
+        request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        Client { socket, next_id: 1 }
+    }
+
+    /// [`Client::open`] and hello; returns events that came with the welcome.
+    pub async fn greeted(address: &str, token: &str) -> (Client, Vec<Event>) {
+        let (client, _, events) = Client::resuming(address, token, None).await;
+        (client, events)
+    }
+
+    /// [`Client::open`] and hello with a resume token (or none); returns the welcome
+    /// and the events that came with it.
+    pub async fn resuming(
+        address: &str,
+        token: &str,
+        resume: Option<String>,
+    ) -> (Client, callpark_wire::Welcome, Vec<Event>) {
+        let mut client = Client::open(address, token).await;
+        let hello =
+            RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "test".into(), resume };
+        let mut events = Vec::new();
+        match client.ask(hello, &mut events).await {
+            ReplyResult::Ok(ReplyBody::Welcome(welcome)) => (client, *welcome, events),
+            other => panic!("no welcome: {other:?}"),
+        }
+    }
+
     pub async fn send_text(&mut self, text: String) {
         self.socket.send(tungstenite::Message::Text(text.into())).await.unwrap();
     }
@@ -215,13 +239,33 @@ impl Client {
             .expect("the service sent a frame or closed in time")
     }
 
+    /// The close frame's code and reason, skipping whatever comes before it
+    /// (within 10 s); None if the connection broke without one.
+    pub async fn close_frame(&mut self) -> Option<(u16, String)> {
+        loop {
+            match self.next_frame().await {
+                Some(Ok(tungstenite::Message::Close(close))) => {
+                    return close.map(|close| (u16::from(close.code), close.reason.to_string()));
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// The next message, skipping the service's heartbeat pings (within 10 s).
     pub async fn receive(&mut self) -> ServerMessage {
-        let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
-            .await
-            .expect("the service answered in time")
-            .unwrap()
-            .unwrap();
-        ServerMessage::from_json(frame.to_text().unwrap()).unwrap()
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .expect("the service answered in time")
+                .unwrap()
+                .unwrap();
+            if let tungstenite::Message::Text(text) = frame {
+                return ServerMessage::from_json(text.as_str()).unwrap();
+            }
+        }
     }
 
     /// Sends a request and returns its reply, keeping events that came first.
@@ -260,7 +304,24 @@ impl Client {
         call
     }
 
+    /// Signs the device off: a normal close, so its calls end at once.
     pub async fn close(mut self) {
-        let _ = self.socket.close(None).await;
+        let normal = tungstenite::protocol::CloseFrame {
+            code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+            reason: "signing off".into(),
+        };
+        let _ = self.socket.close(Some(normal)).await;
+        // Until the service's close comes back: dropping the connection earlier could
+        // fail a write of the service's before it reads the close (then it is a drop).
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(Ok(_)) = self.socket.next().await {}
+        })
+        .await;
+    }
+
+    /// The connection breaks without a close frame (a network drop): the device
+    /// keeps its calls for the grace period.
+    pub fn break_off(self) {
+        drop(self);
     }
 }

@@ -1,6 +1,7 @@
-//! The client's audio pipeline: audio in and out as 20 ms frames (sound devices,
-//! WAV files or headless sources and sinks), rate conversion, Opus, the sans-IO
-//! jitter buffer, test tones and their detection.
+//! Callpark's audio: audio in and out as 20 ms frames (sound devices, WAV files or
+//! headless sources and sinks), rate conversion, Opus, the sans-IO jitter buffer,
+//! test tones and their detection. It knows nothing of signaling or of the media
+//! link; the client's media link (`callpark_client::media`) drives it.
 
 pub mod device;
 pub mod io;

@@ -99,7 +99,7 @@ pub fn level_dbfs(frame: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::tone::{ToneSource, tone_share};
+    use crate::tone::{ToneSource, tone_share};
 
     #[test]
     fn a_tone_survives_encoding_and_decoding() {

@@ -1,9 +1,9 @@
-//! The view model: what a client shows, rebuilt from the service's events. Pure: the
-//! engine feeds it, the app and the CLI render it.
+//! The view model: what a client shows, rebuilt from the service's events. The
+//! session feeds it; the app, the CLI and the web app render it.
 
 use std::collections::BTreeMap;
 
-use callpark_wire::{Event, ParkedCall, Person, UserRef};
+use callpark_wire::{CallRole, DeviceCall, Event, ParkedCall, Person, UserRef};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -60,6 +60,29 @@ pub struct CallView {
     pub peer: Option<UserRef>,
     /// The pickup code, for a ringback.
     pub code: Option<u16>,
+    /// The other party's connection dropped; the call waits for them to come back.
+    pub peer_reconnecting: bool,
+}
+
+impl CallView {
+    /// A call as the service listed it in its welcome.
+    pub fn from_welcome(call: &DeviceCall) -> CallView {
+        let phase = match call.role {
+            CallRole::Dialing => CallPhase::Dialing,
+            CallRole::Incoming => CallPhase::Incoming,
+            CallRole::Connected => CallPhase::Connected,
+            CallRole::OnHold => CallPhase::OnHold,
+            CallRole::Voicemail => CallPhase::Voicemail,
+            CallRole::Ringback => CallPhase::Ringback,
+        };
+        CallView {
+            call: call.call,
+            phase,
+            peer: call.peer.clone(),
+            code: call.code,
+            peer_reconnecting: false,
+        }
+    }
 }
 
 /// A call this user parked and that is still waiting.
@@ -102,19 +125,36 @@ impl ViewModel {
         self.calls.values().any(|call| call.phase.is_party())
     }
 
-    /// The device is offline: its calls ended on the service's side.
+    /// The connection is gone; the live lists with it (they come again, whole, once
+    /// back). While reconnecting the calls stay on screen: the service keeps them
+    /// for a grace period, and its welcome says which are still there. Signed out
+    /// or stopped, they ended.
     pub fn went_offline(&mut self, connection: Connection) {
+        if !matches!(connection, Connection::Reconnecting { .. }) {
+            self.calls.clear();
+        }
         self.connection = connection;
-        self.calls.clear();
         self.parked = None;
         self.people = None;
+    }
+
+    /// Greeted: the calls the service says this device is in replace those shown
+    /// (calls that ended while the connection was down are gone).
+    pub fn welcomed(&mut self, calls: &[DeviceCall]) {
+        self.connection = Connection::Online;
+        self.calls = calls.iter().map(|call| (call.call, CallView::from_welcome(call))).collect();
     }
 
     pub fn apply(&mut self, event: &Event) {
         let set =
             |calls: &mut BTreeMap<u64, CallView>, call: u64, phase, peer: Option<&UserRef>| {
-                let entry =
-                    calls.entry(call).or_insert(CallView { call, phase, peer: None, code: None });
+                let entry = calls.entry(call).or_insert(CallView {
+                    call,
+                    phase,
+                    peer: None,
+                    code: None,
+                    peer_reconnecting: false,
+                });
                 entry.phase = phase;
                 if let Some(peer) = peer {
                     entry.peer = Some(peer.clone());
@@ -132,6 +172,11 @@ impl ViewModel {
             }
             Event::Connected { call, peer } => {
                 set(&mut self.calls, *call, CallPhase::Connected, Some(peer));
+            }
+            Event::PeerReconnecting { call, .. } | Event::PeerReconnected { call, .. } => {
+                if let Some(view) = self.calls.get_mut(call) {
+                    view.peer_reconnecting = matches!(event, Event::PeerReconnecting { .. });
+                }
             }
             Event::OnHold { call } => set(&mut self.calls, *call, CallPhase::OnHold, None),
             Event::VoicemailStarted { call, .. } => {

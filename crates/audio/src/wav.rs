@@ -141,7 +141,7 @@ impl Drop for WavSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::tone::{ToneSource, tone_present};
+    use crate::tone::{ToneSource, tone_present};
 
     fn write_tone(path: &Path, rate: u32, channels: u16, seconds: f32) {
         let spec = hound::WavSpec {

@@ -103,7 +103,7 @@ pub fn downmix(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::tone::{ToneSource, tone_share};
+    use crate::tone::{ToneSource, tone_share};
 
     fn sine(hz: f32, rate: u32, samples: usize) -> Vec<f32> {
         (0..samples)

@@ -1,0 +1,148 @@
+//! Calls ride out signaling drops: real clients (engine, session, media link with
+//! tone audio) whose signaling goes through a TCP relay the test cuts, a real service
+//! in process. The call must go on, audio must come back at both ends, and nobody
+//! may hear `call_ended`.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::time::{Duration, Instant};
+
+use callpark_client::audio::io::SAMPLE_RATE;
+use callpark_client::audio::{Heard, tone_share};
+use callpark_client::intent::{Park, Retrieve};
+use callpark_client::{CallPhase, Notice, ServiceAddress};
+use callpark_service::hold_music::SIGNATURE_HZ;
+use callpark_wire::Event;
+use tokio::sync::broadcast;
+
+mod common;
+
+use common::relay::Relay;
+use common::{Phone, WITHIN, connect, service_listening};
+
+/// A service, and the same service through a relay.
+async fn service_and_relay() -> (ServiceAddress, ServiceAddress, Relay, tempfile::TempDir) {
+    let (direct, socket, data, _media) = service_listening().await;
+    let relay = Relay::start(socket).await;
+    let relayed = ServiceAddress::parse(&format!("http://{}", relay.address)).unwrap();
+    (direct, relayed, relay, data)
+}
+
+/// The moment `hz` (at least `share` of a frame's energy) is heard again after a gap
+/// that began after `since` (no frame with it for more than 100 ms), and how long
+/// the gap was. Waits at most `within`.
+async fn tone_back_after_gap(
+    heard: &Heard,
+    (hz, share): (f32, f32),
+    since: Instant,
+    within: Duration,
+) -> (Instant, Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        // From a little before: the gap starts at the last frame with the tone.
+        let frames = heard.since(since - Duration::from_millis(500));
+        let with_tone = frames
+            .iter()
+            .filter(|frame| tone_share(&frame.samples[..], hz, SAMPLE_RATE) >= share)
+            .map(|frame| frame.at);
+        let mut previous: Option<Instant> = None;
+        for at in with_tone {
+            if let Some(previous) = previous
+                && at > since
+                && at.duration_since(previous) > Duration::from_millis(100)
+            {
+                return (at, at.duration_since(previous));
+            }
+            previous = Some(at);
+        }
+        assert!(Instant::now() < deadline, "{hz} Hz did not come back within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every `call_ended` among the events received so far.
+fn calls_ended(events: &mut broadcast::Receiver<Notice>) -> Vec<Event> {
+    let mut ended = Vec::new();
+    while let Ok(notice) = events.try_recv() {
+        if let Notice::Event(event @ Event::CallEnded { .. }) = notice {
+            ended.push(event);
+        }
+    }
+    ended
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_call_rides_out_signaling_drops_of_250_ms_and_2_s() {
+    let (direct, relayed, relay, _data) = service_and_relay().await;
+    let bob = Phone::sign_in(&relayed, "bob", 440.0).await;
+    let carol = Phone::sign_in(&direct, "carol", 660.0).await;
+    let call = connect(&bob, &carol, "carol").await;
+    let (mut bob_events, mut carol_events) = (bob.engine.events(), carol.engine.events());
+    let talking = Instant::now() + Duration::from_millis(300);
+    let heard = carol.listen(talking, Duration::from_millis(600)).await;
+    assert!(common::blocks_with(&heard, 440.0, 0.7) > 0.8, "Carol hears Bob before any drop");
+
+    for drop in [Duration::from_millis(250), Duration::from_secs(2)] {
+        let reconnecting = carol.event(move |event| {
+            matches!(event, Event::PeerReconnecting { call: c, peer } if *c == call && peer.name.starts_with("Bob"))
+                .then_some(())
+        });
+        let back = carol.event(move |event| {
+            matches!(event, Event::PeerReconnected { call: c, .. } if *c == call).then_some(())
+        });
+        let cut_at = Instant::now();
+        relay.cut(drop);
+        reconnecting.await;
+        back.await;
+        let (at_carol, carol_gap) =
+            tone_back_after_gap(&carol.heard, (440.0, 0.7), cut_at, WITHIN).await;
+        let (at_bob, bob_gap) = tone_back_after_gap(&bob.heard, (660.0, 0.7), cut_at, WITHIN).await;
+        eprintln!(
+            "signaling drop of {drop:?}: Bob's tone back at Carol {:?} after the cut (gap \
+             {carol_gap:?}); Carol's back at Bob {:?} after (gap {bob_gap:?})",
+            at_carol.duration_since(cut_at),
+            at_bob.duration_since(cut_at),
+        );
+        assert_eq!(calls_ended(&mut bob_events), vec![], "Bob's call went on");
+        assert_eq!(calls_ended(&mut carol_events), vec![], "Carol's call went on");
+        for phone in [&bob, &carol] {
+            let view = phone.engine.snapshots().borrow().clone();
+            assert_eq!(view.calls.get(&call).map(|c| c.phase), Some(CallPhase::Connected));
+            assert!(!view.calls[&call].peer_reconnecting, "{view:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_caller_who_drops_for_20_s_is_still_parked_hears_hold_music_again_and_is_retrieved()
+ {
+    let (direct, relayed, relay, _data) = service_and_relay().await;
+    let dave = Phone::sign_in(&relayed, "dave", 880.0).await;
+    let bob = Phone::sign_in(&direct, "bob", 440.0).await;
+    let carol = Phone::sign_in(&direct, "carol", 660.0).await;
+    let call = connect(&dave, &bob, "bob").await;
+    let code = bob.ask(Park { call }).await.code;
+    let mut dave_events = dave.engine.events();
+    let on_hold = dave.listen(Instant::now() + Duration::from_millis(300), WITHIN / 10).await;
+    assert!(common::blocks_with(&on_hold, SIGNATURE_HZ, 0.05) > 0.8, "hold music before the drop");
+
+    let cut_at = Instant::now();
+    relay.cut(Duration::from_secs(20));
+    let (music_back, gap) =
+        tone_back_after_gap(&dave.heard, (SIGNATURE_HZ, 0.05), cut_at, Duration::from_secs(30))
+            .await;
+    eprintln!(
+        "parked caller dropped for 20 s: hold music back {:?} after the cut (gap {gap:?})",
+        music_back.duration_since(cut_at)
+    );
+    let view = dave.engine.snapshots().borrow().clone();
+    assert_eq!(view.calls.get(&call).map(|c| c.phase), Some(CallPhase::OnHold), "{view:?}");
+
+    let retrieved = carol.ask(Retrieve { code: code.to_string() }).await;
+    assert_eq!(retrieved.call, call, "the same code picks up the same caller");
+    let picked_up = Instant::now() + Duration::from_millis(300);
+    let talking = carol.listen(picked_up, Duration::from_millis(800)).await;
+    let voice = common::blocks_with(&talking, 880.0, 0.7);
+    assert!(voice > 0.8, "Carol hears Dave's tone in {voice:.2} of blocks");
+    assert_eq!(calls_ended(&mut dave_events), vec![], "Dave's call never ended");
+}

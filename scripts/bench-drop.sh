@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Audio gap through a signaling drop (issue 21): RUNS runs (default 5) of the
+# end-to-end test that cuts a call's signaling for 250 ms and 2 s through a TCP relay
+# (crates/client/tests/reconnect.rs; real clients, str0m, Opus, tone audio, the
+# service in process). Each run prints, per drop, when the other side's tone was
+# heard again after the cut and the gap in each direction; this prints every run's
+# lines and the median gap per drop and direction.
+#
+#   scripts/bench-drop.sh          # RUNS=5
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${RUNS:-5}
+lines=$(mktemp)
+trap 'rm -f "$lines"' EXIT
+for run in $(seq "$runs"); do
+  cargo nextest run -p callpark-client --test reconnect --no-capture \
+    -E 'test(a_connected_call_rides_out_signaling_drops)' 2>&1 |
+    { grep '^signaling drop of' || true; } | tee -a "$lines"
+done
+python3 - "$lines" <<'EOF'
+import re, statistics, sys
+gaps = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"signaling drop of (\S+): .*\(gap ([0-9.]+)(ms|s)\); .*\(gap ([0-9.]+)(ms|s)\)", line)
+    if not m:
+        continue
+    to_s = lambda value, unit: float(value) / (1000 if unit == "ms" else 1)
+    gaps.setdefault(m.group(1), []).append((to_s(m.group(2), m.group(3)), to_s(m.group(4), m.group(5))))
+for drop, pairs in gaps.items():
+    at_peer = statistics.median(p[0] for p in pairs)
+    at_dropped = statistics.median(p[1] for p in pairs)
+    print(f"drop {drop}: median audio gap {at_peer*1000:.0f} ms at the other party, "
+          f"{at_dropped*1000:.0f} ms at the device that dropped ({len(pairs)} runs)")
+EOF
