@@ -148,10 +148,20 @@ async fn start_demo(data: &std::path::Path) -> (Server, String) {
 
 /// `callpark-server --demo` on `data`, listening on `address`; its base address.
 async fn start_demo_at(data: &std::path::Path, address: &str) -> (Server, String) {
+    start_demo_with(data, address, &[]).await
+}
+
+/// [`start_demo_at`] with more flags.
+async fn start_demo_with(
+    data: &std::path::Path,
+    address: &str,
+    flags: &[&str],
+) -> (Server, String) {
     let base = format!("http://{address}");
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_callpark-server"))
             .args(["--demo", "--listen", address])
+            .args(flags)
             .arg("--data-dir")
             .arg(data)
             .env("CALLPARK_LOG", "warn")
@@ -379,6 +389,153 @@ async fn parked_calls_keep_their_codes_through_kill_9_and_sigterm_which_says_it_
         );
         let hung_up = carol_phone.ask(RequestBody::Hangup { call }, &mut Vec::new()).await;
         assert_eq!(hung_up, ReplyResult::Ok(ReplyBody::Done));
+    }
+    drop(server);
+}
+
+/// What the clients of the crash loop were answered.
+#[derive(Debug, Default)]
+struct Answered {
+    dialed: Vec<u64>,
+    parked: Vec<(u64, u16)>,
+}
+
+/// Dave calls Bob, Bob parks, Carol picks up and hangs up, over and over, keeping
+/// every call id and code the service gave, until the service is killed (the test
+/// client then panics, which ends this task).
+async fn park_and_retrieve_until_killed(
+    address: String,
+    [bob, carol, dave]: [String; 3],
+    answered: std::sync::Arc<std::sync::Mutex<Answered>>,
+) {
+    let (mut bob, _) = Client::greeted(&address, &bob).await;
+    let (mut carol, _) = Client::greeted(&address, &carol).await;
+    let (mut dave, _) = Client::greeted(&address, &dave).await;
+    let mut events = Vec::new();
+    loop {
+        let dialed = dave.ask(RequestBody::Dial { to: "bob".into() }, &mut events).await;
+        let ReplyResult::Ok(ReplyBody::Dialing { call }) = dialed else { return };
+        answered.lock().unwrap().dialed.push(call);
+        bob.ask(RequestBody::Answer { call }, &mut events).await;
+        let parked = bob.ask(RequestBody::Park { call }, &mut events).await;
+        let ReplyResult::Ok(ReplyBody::Parked { code, .. }) = parked else { return };
+        answered.lock().unwrap().parked.push((call, code));
+        carol.ask(RequestBody::Retrieve { code: code.to_string() }, &mut events).await;
+        carol.ask(RequestBody::Hangup { call }, &mut events).await;
+        events.clear();
+    }
+}
+
+/// Every audit line, oldest first.
+async fn whole_audit(client: &reqwest::Client, base: &str, admin: &str) -> Vec<Value> {
+    let mut lines = Vec::new();
+    let mut url = format!("{base}/api/v1/audit");
+    loop {
+        let page = get_json(client, &url, admin).await;
+        let page = page.as_array().unwrap().clone();
+        let Some(oldest) = page.last().map(|line| line["id"].as_i64().unwrap()) else { break };
+        lines.extend(page);
+        url = format!("{base}/api/v1/audit?before={oldest}");
+    }
+    lines.reverse();
+    lines
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_kill_9s_under_park_and_retrieve_load_lose_no_acknowledged_park() {
+    const ROUNDS: u64 = 100;
+    // Callers who never come back (their clients die with each round) end their
+    // parks after 10 s, so that 100 rounds never run out of codes.
+    let flags = ["--parked-caller-grace-seconds", "10"];
+    let data = tempfile::tempdir().unwrap();
+    let address = format!("127.0.0.1:{}", free_port());
+    let (mut server, base) = start_demo_with(data.path(), &address, &flags).await;
+    let client = reqwest::Client::new();
+    let tokens = [
+        token(&client, &base, "bob", "bob-demo").await,
+        token(&client, &base, "carol", "carol-demo").await,
+        token(&client, &base, "dave", "dave-demo").await,
+    ];
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(Answered::default()));
+    let started = Instant::now();
+    for round in 0..ROUNDS {
+        let load = tokio::spawn(park_and_retrieve_until_killed(
+            address.clone(),
+            tokens.clone(),
+            answered.clone(),
+        ));
+        // Killed at a different moment of the load each round (0-90 ms in).
+        tokio::time::sleep(Duration::from_millis(round * 37 % 91)).await;
+        server.0.kill().unwrap();
+        server.0.wait().unwrap();
+        let _ = load.await;
+        (server, _) = start_demo_with(data.path(), &address, &flags).await;
+        assert!(started.elapsed() < Duration::from_secs(240), "round {round}: too slow");
+    }
+    let answered = std::mem::take(&mut *answered.lock().unwrap());
+    eprintln!(
+        "{ROUNDS} kill -9 rounds in {:?}: {} calls dialed, {} parks answered",
+        started.elapsed(),
+        answered.dialed.len(),
+        answered.parked.len()
+    );
+    assert!(answered.parked.len() >= ROUNDS as usize / 2, "the load hardly ran: {answered:?}");
+
+    // No call id was given twice.
+    let mut dialed = answered.dialed.clone();
+    dialed.sort_unstable();
+    dialed.dedup();
+    assert_eq!(dialed.len(), answered.dialed.len(), "a call id was given twice");
+
+    // Every park answered is recorded under its code, and is either still parked
+    // or ended in the audit log (retrieved, the caller left, lost): never silently gone.
+    let alice = token(&client, &base, "alice", "alice-demo").await;
+    let audit = whole_audit(&client, &base, &alice).await;
+    let (mut bob_phone, _) = Client::greeted(&address, &tokens[0]).await;
+    let mut events = Vec::new();
+    bob_phone.ask(RequestBody::SubscribeParked, &mut events).await;
+    if events.is_empty() {
+        events.push(bob_phone.event().await);
+    }
+    let Some(Event::ParkedList { calls: still_parked, .. }) = events.pop() else {
+        panic!("{events:?}")
+    };
+    let parked_lines: std::collections::HashMap<u64, &Value> = audit
+        .iter()
+        .filter(|line| line["kind"] == "parked")
+        .map(|line| (line["call"].as_u64().unwrap(), line))
+        .collect();
+    let ends = ["retrieved", "ringback_answered", "fell_back", "caller_left", "lost"];
+    let ended: std::collections::HashMap<u64, u64> = audit
+        .iter()
+        .filter(|line| ends.contains(&line["kind"].as_str().unwrap()))
+        .map(|line| (line["call"].as_u64().unwrap(), line["at_ms"].as_u64().unwrap()))
+        .collect();
+    for &(call, code) in &answered.parked {
+        let line =
+            parked_lines.get(&call).unwrap_or_else(|| panic!("park of call {call} not kept"));
+        assert_eq!(line["code"], code, "call {call}");
+        let listed = still_parked.iter().any(|park| park.call == call && park.code == code);
+        assert!(listed || ended.contains_key(&call), "call {call} (code {code}) silently gone");
+    }
+    // Every park the service recorded, answered or not, is accounted for too, and
+    // no code was held by two parks at once.
+    let mut by_code: std::collections::BTreeMap<u64, Vec<(u64, u64)>> = Default::default();
+    for (call, line) in &parked_lines {
+        let listed = still_parked.iter().any(|park| park.call == *call);
+        let end = match ended.get(call) {
+            Some(&at) => at,
+            None if listed => u64::MAX,
+            None => panic!("call {call} was parked and then silently gone: {line}"),
+        };
+        let start = line["at_ms"].as_u64().unwrap();
+        by_code.entry(line["code"].as_u64().unwrap()).or_default().push((start, end));
+    }
+    for (code, mut spans) in by_code {
+        spans.sort_unstable();
+        for pair in spans.windows(2) {
+            assert!(pair[1].0 >= pair[0].1, "code {code} given while still held: {spans:?}");
+        }
     }
     drop(server);
 }
