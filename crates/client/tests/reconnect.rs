@@ -7,8 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use callpark_client::audio::io::SAMPLE_RATE;
-use callpark_client::audio::{Heard, tone_share};
 use callpark_client::intent::{Park, Retrieve};
 use callpark_client::{CallPhase, Notice, ServiceAddress};
 use callpark_service::hold_music::SIGNATURE_HZ;
@@ -18,7 +16,7 @@ use tokio::sync::broadcast;
 mod common;
 
 use common::relay::Relay;
-use common::{Phone, WITHIN, connect, service_listening};
+use common::{Phone, WITHIN, connect, service_listening, tone_back_after_gap};
 
 /// A service, and the same service through a relay.
 async fn service_and_relay() -> (ServiceAddress, ServiceAddress, Relay, tempfile::TempDir) {
@@ -26,38 +24,6 @@ async fn service_and_relay() -> (ServiceAddress, ServiceAddress, Relay, tempfile
     let relay = Relay::start(socket).await;
     let relayed = ServiceAddress::parse(&format!("http://{}", relay.address)).unwrap();
     (direct, relayed, relay, data)
-}
-
-/// The moment `hz` (at least `share` of a frame's energy) is heard again after a gap
-/// that began after `since` (no frame with it for more than 100 ms), and how long
-/// the gap was. Waits at most `within`.
-async fn tone_back_after_gap(
-    heard: &Heard,
-    (hz, share): (f32, f32),
-    since: Instant,
-    within: Duration,
-) -> (Instant, Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        // From a little before: the gap starts at the last frame with the tone.
-        let frames = heard.since(since - Duration::from_millis(500));
-        let with_tone = frames
-            .iter()
-            .filter(|frame| tone_share(&frame.samples[..], hz, SAMPLE_RATE) >= share)
-            .map(|frame| frame.at);
-        let mut previous: Option<Instant> = None;
-        for at in with_tone {
-            if let Some(previous) = previous
-                && at > since
-                && at.duration_since(previous) > Duration::from_millis(100)
-            {
-                return (at, at.duration_since(previous));
-            }
-            previous = Some(at);
-        }
-        assert!(Instant::now() < deadline, "{hz} Hz did not come back within {within:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// Every `call_ended` among the events received so far.
