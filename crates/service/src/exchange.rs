@@ -444,6 +444,7 @@ impl Exchange {
                     "parker told of a park lost to a restart"
                 );
                 self.store.write(Write::LostReported(park.call));
+                self.wrote = true;
             } else {
                 self.lost.entry(user).or_default().push(park);
             }

@@ -150,12 +150,19 @@ pub(crate) async fn login(
         tracing::debug!(%address, "login refused");
         return response(StatusCode::UNAUTHORIZED, "unauthorized", "Wrong login name or password.");
     };
-    let Ok(mut sessions) = state.sessions.lock() else {
+    let issued = match state.sessions.lock() {
+        Ok(mut sessions) => Some(sessions.issue(user, state.now())),
+        Err(_) => None,
+    };
+    let Some((token, digest, session)) = issued else {
         return Refusal::internal("The sign-in check failed.").into_response();
     };
-    let (token, digest, session) = sessions.issue(user, state.now());
-    drop(sessions);
-    state.writer.write(Write::SaveSession { digest, session });
+    // Durable before acknowledged: a token handed out must still work after a crash.
+    let saved = state.writer.write_and_confirm(Write::SaveSession { digest, session });
+    if !matches!(saved.await, Ok(Ok(()))) {
+        // The token never leaves the service, so the session it names is of no use.
+        return Refusal::internal("The sign-in could not be saved; try again.").into_response();
+    }
     tracing::debug!(user = user.0, "signed in");
     Json(LoginReply {
         token,

@@ -99,6 +99,7 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
     let exchange = spawn(tenant, writer.clone(), parks, media.clone(), clock);
     spawn_keeper(recorded, store.clone(), exchange.clone(), config.data_dir.join(VOICEMAIL_DIR));
     tokio::spawn(prune_audit(store.clone(), config.audit_retention, clock));
+    tokio::spawn(checkpoint_wal(store.clone()));
     Ok(Started {
         state: AppState::new(
             exchange.clone(),
@@ -211,6 +212,23 @@ async fn prune_audit(store: Store, retention: std::time::Duration, clock: Clock)
             }
             Err(StoreError::Database(sqlx::Error::PoolClosed)) => return,
             Err(error) => tracing::warn!(%error, "old audit lines could not be deleted"),
+        }
+    }
+}
+
+/// How often the write-ahead log is copied into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Checkpoints the write-ahead log every second, beside the writer (see
+/// `Store::open`), for as long as the store is open.
+async fn checkpoint_wal(store: Store) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    loop {
+        every.tick().await;
+        match store.checkpoint().await {
+            Ok(()) => {}
+            Err(StoreError::Database(sqlx::Error::PoolClosed)) => return,
+            Err(error) => tracing::warn!(%error, "the write-ahead log could not be checkpointed"),
         }
     }
 }

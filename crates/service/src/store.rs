@@ -27,6 +27,9 @@ const CALL_IDS_RESERVED: &str = "call_ids_reserved_through";
 
 /// Most writes one transaction takes.
 const WRITE_BATCH: usize = 1024;
+
+/// How long the writer waits for the rest of a step it has the start of.
+const STEP_WAIT: Duration = Duration::from_millis(20);
 /// Rows per multi-row statement: 7 bound values each, well under SQLite's limit.
 const ROWS_PER_STATEMENT: usize = 128;
 
@@ -175,11 +178,23 @@ impl Store {
             // With WAL, NORMAL loses at most the last transactions on power loss, never
             // consistency; FULL would fsync on every park.
             .synchronous(SqliteSynchronous::Normal)
+            // A checkpoint inside a commit (SQLite's default, every 1,000 pages) holds
+            // that commit, and every reply waiting on it, for the checkpoint's fsync:
+            // the p99 of park -> code was 4 ms at 1,000 parks/s. `checkpoint` runs
+            // them beside the writer instead.
+            .pragma("wal_autocheckpoint", "0")
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool })
+    }
+
+    /// Copies what the write-ahead log holds into the database without waiting for
+    /// writers or readers (a passive checkpoint); the writer goes on meanwhile.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn close(&self) {
@@ -869,6 +884,14 @@ impl StoreWriter {
 async fn write_loop(store: Store, mut receiver: mpsc::UnboundedReceiver<(Write, Option<Ack>)>) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     while receiver.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        // Mid-step (its confirmed barrier not here yet): wait for the rest, so a step's
+        // writes are committed together.
+        while batch.last().is_some_and(|(_, ack)| ack.is_none()) {
+            match tokio::time::timeout(STEP_WAIT, receiver.recv()).await {
+                Ok(Some(queued)) => batch.push(queued),
+                Ok(None) | Err(_) => break,
+            }
+        }
         let (writes, acks): (Vec<Write>, Vec<Option<Ack>>) = batch.drain(..).unzip();
         let outcome = store.apply(&writes).await;
         match &outcome {

@@ -151,6 +151,17 @@ async fn start_demo_at(data: &std::path::Path, address: &str) -> (Server, String
     start_demo_with(data, address, &[]).await
 }
 
+/// Where the server's log goes: nowhere, or appended to `CALLPARK_TEST_SERVER_LOG`
+/// (at `CALLPARK_TEST_SERVER_LOG_LEVEL`, default `warn`) when a failure needs it.
+fn server_log() -> Stdio {
+    match std::env::var_os("CALLPARK_TEST_SERVER_LOG") {
+        Some(path) => {
+            std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().into()
+        }
+        None => Stdio::null(),
+    }
+}
+
 /// [`start_demo_at`] with more flags.
 async fn start_demo_with(
     data: &std::path::Path,
@@ -164,8 +175,11 @@ async fn start_demo_with(
             .args(flags)
             .arg("--data-dir")
             .arg(data)
-            .env("CALLPARK_LOG", "warn")
-            .stdout(Stdio::null())
+            .env(
+                "CALLPARK_LOG",
+                std::env::var("CALLPARK_TEST_SERVER_LOG_LEVEL").unwrap_or("warn".into()),
+            )
+            .stdout(server_log())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
