@@ -215,6 +215,8 @@ pub enum CallError {
          it can no longer be picked up. {parker_name} has been told."
     )]
     CodeLost { code: u16, parker_name: String },
+    #[error("No ended park of yours with call {} is waiting to be acknowledged.", .call.0)]
+    ParkOutcomeNotFound { call: CallId },
     #[error("That call is not one of yours (it may have ended).")]
     CallNotFound { call: CallId },
     #[error("Only a connected call can be parked.")]
@@ -244,6 +246,7 @@ impl CallError {
             CallError::AlreadyRetrieved { .. } => "already_retrieved",
             CallError::CodeExpired { .. } => "code_expired",
             CallError::CodeLost { .. } => "code_lost",
+            CallError::ParkOutcomeNotFound { .. } => "park_outcome_not_found",
             CallError::CallNotFound { .. } => "call_not_found",
             CallError::NotConnected { .. } => "call_not_connected",
             CallError::NotRinging { .. } => "call_not_ringing",

@@ -27,13 +27,13 @@ pub use limits::{
     UNANSWERED_DELAY_MAX_SECONDS, UNANSWERED_DELAY_MIN_SECONDS,
 };
 pub use output::{
-    AuditEvent, AuditKind, CALL_ID_BLOCK, CallEnded, MediaCommand, Notice, Output, ParkOutcome,
-    ParkedCallRecord, ParkedCallView, ParkedListChange, PeopleChange, Presence, RingingStopped,
-    StoreCommand,
+    AuditEvent, AuditKind, CALL_ID_BLOCK, CallEnded, MediaCommand, Notice, Output, ParkEndRecord,
+    ParkOutcome, ParkedCallRecord, ParkedCallView, ParkedListChange, PeopleChange, Presence,
+    RingingStopped, StoreCommand,
 };
 pub use policy::{Policy, PolicyChanges, PolicyIdentity, is_name_char};
 pub use switchboard::{
     CallView, Config, DEFAULT_RECONNECT_GRACE, DEFAULT_RESTORED_CALLER_GRACE, DeviceCall,
-    DeviceRole, LostPark, ParkReceipt, Party, RetrieveReceipt, Switchboard,
+    DeviceRole, LostPark, PARK_OUTCOMES_KEPT, ParkReceipt, Party, RetrieveReceipt, Switchboard,
 };
 pub use time::Timestamp;

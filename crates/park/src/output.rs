@@ -37,7 +37,12 @@ pub enum MediaCommand {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreCommand {
     SaveParkedCall(ParkedCallRecord),
-    DeleteParkedCall {
+    /// The call left park: its parked record goes, and how it ended is kept until
+    /// the parker acknowledges it.
+    ParkEnded(ParkEndRecord),
+    /// The parker acknowledged this outcome (or it was pushed out by newer ones).
+    ForgetParkOutcome {
+        parked_by: UserId,
         call: CallId,
     },
     /// Call ids up to `through` are about to be given out: keep this, so that after
@@ -61,6 +66,18 @@ pub struct ParkedCallRecord {
     pub parked_by: UserId,
     pub parked_at: Timestamp,
     pub ringback_at: Timestamp,
+}
+
+/// How a park ended, for its parker. A parker keeps one per call: a call they park
+/// again after it came back replaces the earlier outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParkEndRecord {
+    pub call: CallId,
+    pub code: u16,
+    pub caller: UserId,
+    pub parked_by: UserId,
+    pub outcome: ParkOutcome,
+    pub ended_at: Timestamp,
 }
 
 /// One entry of the live parked-calls list.
@@ -178,11 +195,12 @@ pub enum Notice {
         code: u16,
         caller: UserId,
     },
-    /// To every device of the parker: the parked call left park.
-    ParkEnded {
+    /// To every device of the parker: the parked call left park (the record is kept
+    /// until one of them acknowledges it).
+    ParkEnded(ParkEndRecord),
+    /// To every device of the parker: one of them acknowledged this outcome.
+    ParkEndedAcknowledged {
         call: CallId,
-        code: u16,
-        outcome: ParkOutcome,
     },
     /// To the other party of a call: `peer`'s device lost its connection and has
     /// a grace period to come back; the call goes on (silent meanwhile).

@@ -218,11 +218,11 @@ fn retrieve_connects_the_parked_caller_to_the_retriever_in_one_step() {
     assert_eq!(media(&out), vec![MediaCommand::Bridge { a: D1, b: C1 }]);
     assert_eq!(notices_to(&out, D1), vec![Notice::Connected { call, peer: CAROL }]);
     assert_eq!(notices_to(&out, C1), vec![Notice::Connected { call, peer: DAVE }]);
-    let ended = Notice::ParkEnded { call, code: 10, outcome: ParkOutcome::Retrieved { by: CAROL } };
-    assert_eq!(notices_to(&out, A1), vec![ended.clone()]);
-    assert_eq!(notices_to(&out, A2), vec![ended]);
+    let ended = world.alice_park_ended(call, 10, ParkOutcome::Retrieved { by: CAROL });
+    assert_eq!(notices_to(&out, A1), vec![Notice::ParkEnded(ended)]);
+    assert_eq!(notices_to(&out, A2), vec![Notice::ParkEnded(ended)]);
     assert_eq!(audits(&out), vec![AuditKind::Retrieved]);
-    assert_eq!(stores(&out), vec![StoreCommand::DeleteParkedCall { call }]);
+    assert_eq!(stores(&out), vec![StoreCommand::ParkEnded(ended)]);
     assert_eq!(world.sb.poll_timeout(), None, "the ringback timer is gone");
     assert_eq!(world.sb.parked_count(), 0);
 }
@@ -305,11 +305,11 @@ fn the_caller_hanging_up_while_parked_frees_the_code_and_tells_the_parker() {
     world.take();
     world.sb.handle_hangup(world.now, D1, call).unwrap();
     let out = world.take();
-    let ended = Notice::ParkEnded { call, code: receipt.code, outcome: ParkOutcome::CallerLeft };
-    assert_eq!(notices_to(&out, A1), vec![ended.clone()]);
-    assert_eq!(notices_to(&out, A2), vec![ended]);
+    let ended = world.alice_park_ended(call, receipt.code, ParkOutcome::CallerLeft);
+    assert_eq!(notices_to(&out, A1), vec![Notice::ParkEnded(ended)]);
+    assert_eq!(notices_to(&out, A2), vec![Notice::ParkEnded(ended)]);
     assert_eq!(audits(&out), vec![AuditKind::CallerLeft]);
-    assert_eq!(stores(&out), vec![StoreCommand::DeleteParkedCall { call }]);
+    assert_eq!(stores(&out), vec![StoreCommand::ParkEnded(ended)]);
     assert_eq!(world.sb.poll_timeout(), None);
     let error = world.sb.handle_retrieve(world.now, B1, receipt.code).unwrap_err();
     assert_eq!(error, CallError::CodeExpired { code: 10, reason: ExpiredReason::CallerLeft });
@@ -328,7 +328,7 @@ fn the_caller_losing_connection_while_parked_is_the_same_as_hanging_up() {
     let out = world.take();
     assert_eq!(
         notices_to(&out, A1),
-        vec![Notice::ParkEnded { call, code: 10, outcome: ParkOutcome::CallerLeft }]
+        vec![Notice::ParkEnded(world.alice_park_ended(call, 10, ParkOutcome::CallerLeft))]
     );
     assert_eq!(world.sb.parked_count(), 0);
 }

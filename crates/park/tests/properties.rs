@@ -70,6 +70,12 @@ enum Op {
     VoicemailFinished {
         call: u64,
     },
+    /// Acknowledges the `pick`-th kept park outcome of the device's user, or a call
+    /// that is not one (`pick` past the end).
+    Acknowledge {
+        device: usize,
+        pick: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -85,11 +91,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => device.clone().prop_map(|device| Op::Offline { device }),
         1 => device.clone().prop_map(|device| Op::Online { device }),
         1 => device.clone().prop_map(|device| Op::Dropped { device }),
-        1 => device.prop_map(|device| Op::Returned { device }),
+        1 => device.clone().prop_map(|device| Op::Returned { device }),
         1 => (0..2usize, 10..14u16, 0..4u16).prop_map(|(policy, start, len)| Op::SetRange { policy, start, len }),
         1 => (0..USERS, prop::option::of(0..2usize)).prop_map(|(user, policy)| Op::Regrant { user, policy }),
         1 => (0..USERS).prop_map(|user| Op::ToggleEnterpriseVoice { user }),
         1 => (1..40u64).prop_map(|call| Op::VoicemailFinished { call }),
+        2 => (device, 0..4usize).prop_map(|(device, pick)| Op::Acknowledge { device, pick }),
     ]
 }
 
@@ -101,6 +108,8 @@ struct Harness {
     /// Calls parked and not yet ended, with when they must ring back.
     open_parks: HashMap<CallId, Timestamp>,
     saved_records: HashSet<CallId>,
+    /// Park outcomes the store keeps, as its commands say.
+    stored_outcomes: HashSet<(UserId, CallId)>,
     /// The highest call id the store was asked to reserve.
     call_ids_reserved_through: u64,
 }
@@ -151,6 +160,7 @@ impl Harness {
             last_code: HashMap::new(),
             open_parks: HashMap::new(),
             saved_records: HashSet::new(),
+            stored_outcomes: HashSet::new(),
             call_ids_reserved_through: 0,
         }
     }
@@ -238,6 +248,26 @@ impl Harness {
                 self.sb.update_user(UserId(user), settings).unwrap();
             }
             Op::VoicemailFinished { call } => self.sb.handle_voicemail_finished(CallId(call)),
+            Op::Acknowledge { device, pick } => {
+                let (device, user) = Self::device(device);
+                let kept: Vec<CallId> = self.sb.park_outcomes_of(user).map(|r| r.call).collect();
+                if self.sb.device_owner(device).is_none() {
+                    let call = kept.get(pick).copied().unwrap_or(CallId(999));
+                    let error = self.sb.handle_acknowledge_park_ended(device, call);
+                    assert_eq!(error, Err(CallError::UnknownDevice));
+                    return;
+                }
+                match kept.get(pick) {
+                    Some(&call) => self.sb.handle_acknowledge_park_ended(device, call).unwrap(),
+                    None => {
+                        let error = self.sb.handle_acknowledge_park_ended(device, CallId(999));
+                        assert_eq!(
+                            error,
+                            Err(CallError::ParkOutcomeNotFound { call: CallId(999) })
+                        );
+                    }
+                }
+            }
         }
     }
 
@@ -351,8 +381,14 @@ impl Harness {
                     assert!(through.0 > self.call_ids_reserved_through, "a reservation went back");
                     self.call_ids_reserved_through = through.0;
                 }
-                Output::Store(StoreCommand::DeleteParkedCall { call }) => {
-                    assert!(self.saved_records.remove(&call));
+                Output::Store(StoreCommand::ParkEnded(record)) => {
+                    assert!(self.saved_records.remove(&record.call));
+                    // A call parked again by the same parker replaces its outcome.
+                    self.stored_outcomes.insert((record.parked_by, record.call));
+                }
+                Output::Store(StoreCommand::ForgetParkOutcome { parked_by, call }) => {
+                    let removed = self.stored_outcomes.remove(&(parked_by, call));
+                    assert!(removed, "forgot {call:?} of {parked_by:?}, never kept");
                 }
                 Output::Notify { .. } | Output::Media(_) => {}
             }
@@ -370,6 +406,11 @@ impl Harness {
         }
         assert_eq!(parked_calls, self.open_parks.keys().copied().collect::<HashSet<_>>());
         assert_eq!(parked_calls, self.saved_records);
+        // What the store keeps of ended parks is what the switchboard would tell.
+        let kept: HashSet<(UserId, CallId)> = (0..USERS)
+            .flat_map(|user| self.sb.park_outcomes_of(UserId(user)).map(|r| (r.parked_by, r.call)))
+            .collect();
+        assert_eq!(kept, self.stored_outcomes);
         // Timers: none overdue (so none lost), one per ringing or parked call.
         let timers: Vec<(Timestamp, CallId)> = self.sb.timers().collect();
         assert!(timers.iter().all(|(at, _)| *at > self.now), "an overdue timer did not fire");

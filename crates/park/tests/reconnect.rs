@@ -247,7 +247,7 @@ fn a_restored_park_whose_caller_does_not_come_back_ends_as_caller_left_after_60_
     assert!(
         notices_to(&out, A1).iter().any(|notice| matches!(
             notice,
-            Notice::ParkEnded { code: 42, outcome: ParkOutcome::CallerLeft, .. }
+            Notice::ParkEnded(ParkEndRecord { code: 42, outcome: ParkOutcome::CallerLeft, .. })
         )),
         "the parker hears the outcome: {out:?}"
     );

@@ -37,11 +37,11 @@ fn the_code_stays_retrievable_while_ringing_back_and_retrieval_stops_the_ringing
             call,
             reason: RingingStopped::RetrievedBy(CAROL)
         }));
-        assert!(notices.contains(&Notice::ParkEnded {
+        assert!(notices.contains(&Notice::ParkEnded(world.alice_park_ended(
             call,
-            code: 10,
-            outcome: ParkOutcome::Retrieved { by: CAROL }
-        }));
+            10,
+            ParkOutcome::Retrieved { by: CAROL }
+        ))));
     }
     assert_eq!(world.sb.handle_answer(world.now, A1, call), Err(CallError::NotRinging { call }));
     assert_eq!(world.sb.poll_timeout(), None);
@@ -60,7 +60,7 @@ fn the_parker_answering_the_ringback_is_connected_and_the_code_is_taken() {
         notices_to(&out, A1),
         vec![
             Notice::RingingStopped { call, reason: RingingStopped::AnsweredElsewhere },
-            Notice::ParkEnded { call, code: 10, outcome: ParkOutcome::RingbackAnswered },
+            Notice::ParkEnded(world.alice_park_ended(call, 10, ParkOutcome::RingbackAnswered)),
         ]
     );
     assert!(notices_to(&out, A2).contains(&Notice::Connected { call, peer: DAVE }));
@@ -82,11 +82,11 @@ fn unanswered_ringback_goes_to_the_parkers_voicemail() {
         notices_to(&out, A1)
             .contains(&Notice::RingingStopped { call, reason: RingingStopped::Unanswered })
     );
-    assert!(notices_to(&out, A1).contains(&Notice::ParkEnded {
+    assert!(notices_to(&out, A1).contains(&Notice::ParkEnded(world.alice_park_ended(
         call,
-        code: 10,
-        outcome: ParkOutcome::FellBack(UnansweredAction::Voicemail)
-    }));
+        10,
+        ParkOutcome::FellBack(UnansweredAction::Voicemail)
+    ))));
     assert_eq!(notices_to(&out, D1), vec![Notice::VoicemailStarted { call, owner: ALICE }]);
     assert_eq!(
         media(&out),
@@ -185,11 +185,11 @@ fn the_caller_hanging_up_during_ringback_stops_it() {
         notices_to(&out, A1)
             .contains(&Notice::RingingStopped { call, reason: RingingStopped::CallerHungUp })
     );
-    assert!(notices_to(&out, A1).contains(&Notice::ParkEnded {
+    assert!(notices_to(&out, A1).contains(&Notice::ParkEnded(world.alice_park_ended(
         call,
-        code: 10,
-        outcome: ParkOutcome::CallerLeft
-    }));
+        10,
+        ParkOutcome::CallerLeft
+    ))));
     assert_eq!(world.sb.poll_timeout(), None);
 }
 

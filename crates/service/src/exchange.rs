@@ -11,8 +11,8 @@ use callpark_park::{
     UnansweredAction, UserId,
 };
 use callpark_wire::{
-    ErrorBody, Event, PROTOCOL_VERSION, ParkOutcome, ReplyBody, ServerMessage, UserRef, Welcome,
-    reply_error, reply_ok,
+    ErrorBody, Event, PROTOCOL_VERSION, ReplyBody, ServerMessage, UserRef, Welcome, reply_error,
+    reply_ok,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -23,7 +23,9 @@ use crate::media::MediaHandle;
 use crate::routing::SignalingRequest;
 use crate::store::{AuditRow, ParkRow, StoreWriter, Write};
 use crate::tenant::{Account, Tenant, TenantError};
-use crate::translate::{call_error, device_call, notice_to_event, park_access, user_ref};
+use crate::translate::{
+    call_error, device_call, ended_park, notice_to_event, park_access, user_ref,
+};
 
 /// How many events may wait for a slow device before it is treated as gone.
 pub const DEVICE_QUEUE: usize = 256;
@@ -256,9 +258,9 @@ impl ExchangeHandle {
     }
 }
 
-/// Starts the exchange on the current tokio runtime. `lost` are parks from before a
-/// restart whose parkers have not been told yet; `restored` the resume tokens (by
-/// digest) of the callers' devices of parks restored into the tenant's switchboard.
+/// Starts the exchange on the current tokio runtime. `parks.restored` are the resume
+/// tokens (by digest) of the callers' devices of parks restored into the tenant's
+/// switchboard.
 pub fn spawn(
     tenant: Tenant,
     store: StoreWriter,
@@ -266,16 +268,11 @@ pub fn spawn(
     media: MediaHandle,
     clock: Clock,
 ) -> ExchangeHandle {
-    let RestartedParks { lost, restored } = parks;
+    let RestartedParks { restored } = parks;
     let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
-    let mut lost_by_parker: HashMap<UserId, Vec<ParkRow>> = HashMap::new();
-    for park in lost {
-        lost_by_parker.entry(park.parked_by).or_default().push(park);
-    }
     let exchange = Exchange {
         tenant,
         store,
-        lost: lost_by_parker,
         devices: HashMap::new(),
         resume_tokens: restored.into_iter().collect(),
         clock,
@@ -291,8 +288,6 @@ pub fn spawn(
 /// What became of the calls parked when the service last stopped.
 #[derive(Debug, Default)]
 pub struct RestartedParks {
-    /// Parks that could not be kept, whose parkers have not been told yet.
-    pub lost: Vec<ParkRow>,
     /// The resume-token digests of the callers' devices of parks kept.
     pub restored: Vec<(String, DeviceId)>,
 }
@@ -300,7 +295,6 @@ pub struct RestartedParks {
 struct Exchange {
     tenant: Tenant,
     store: StoreWriter,
-    lost: HashMap<UserId, Vec<ParkRow>>,
     devices: HashMap<DeviceId, Attached>,
     /// The device each resume token (by digest) brings back.
     resume_tokens: HashMap<String, DeviceId>,
@@ -421,32 +415,6 @@ impl Exchange {
                     self.store.write_and_confirm(Write::Tenant(Box::new(self.tenant.snapshot())))
                 });
                 let _ = committed.send(write);
-            }
-        }
-    }
-
-    /// Tells a parker who just said hello about their parks lost to a restart.
-    fn report_lost_parks(&mut self, device: DeviceId, user: UserId) {
-        let Some(sender) = self.devices.get(&device).map(|attached| &attached.events) else {
-            return;
-        };
-        for park in self.lost.remove(&user).unwrap_or_default() {
-            let event = Event::ParkEnded {
-                call: park.call.0,
-                code: park.code,
-                outcome: ParkOutcome::Lost,
-                by: None,
-            };
-            if sender.try_send(Box::new(event)).is_ok() {
-                tracing::info!(
-                    user = user.0,
-                    call = park.call.0,
-                    "parker told of a park lost to a restart"
-                );
-                self.store.write(Write::LostReported(park.call));
-                self.wrote = true;
-            } else {
-                self.lost.entry(user).or_default().push(park);
             }
         }
     }
@@ -586,8 +554,11 @@ impl Exchange {
                     resume,
                     resumed,
                     calls: calls.iter().map(|call| device_call(sb.directory(), call)).collect(),
+                    ended_parks: sb
+                        .park_outcomes_of(user)
+                        .map(|record| ended_park(sb.directory(), record))
+                        .collect(),
                 }));
-                self.report_lost_parks(device, user);
                 Ok(welcome)
             }
             SignalingRequest::Dial { to } => {
@@ -627,6 +598,10 @@ impl Exchange {
                     caller: user_ref(sb.directory(), receipt.caller),
                     parked_by: user_ref(sb.directory(), receipt.parked_by),
                 })
+            }
+            SignalingRequest::AcknowledgeParkEnded { call } => {
+                sb.handle_acknowledge_park_ended(device, CallId(call)).map_err(refused)?;
+                Ok(ReplyBody::Done)
             }
             SignalingRequest::SubscribeParked => {
                 sb.handle_subscribe_parked(device, true).map_err(refused)?;
@@ -776,7 +751,10 @@ impl Exchange {
                     .and_then(|attached| attached.resume_digest.clone())
                     .map(|digest| (record.caller_device, digest)),
             }),
-            StoreCommand::DeleteParkedCall { call } => Write::DeleteParked(call),
+            StoreCommand::ParkEnded(record) => Write::ParkEnded(record),
+            StoreCommand::ForgetParkOutcome { parked_by, call } => {
+                Write::ForgetParkOutcome { parked_by, call }
+            }
             StoreCommand::ReserveCallIds { through } => Write::ReserveCallIds(through),
         }
     }

@@ -42,6 +42,9 @@ pub enum SignalingRequest {
     Retrieve {
         code: String,
     },
+    AcknowledgeParkEnded {
+        call: u64,
+    },
     SubscribeParked,
     UnsubscribeParked,
     SubscribePeople,
@@ -59,6 +62,9 @@ pub fn route(body: RequestBody) -> Route {
         RequestBody::Hangup { call } => SignalingRequest::Hangup { call },
         RequestBody::Park { call } => SignalingRequest::Park { call },
         RequestBody::Retrieve { code } => SignalingRequest::Retrieve { code },
+        RequestBody::AcknowledgeParkEnded { call } => {
+            SignalingRequest::AcknowledgeParkEnded { call }
+        }
         RequestBody::SubscribeParked => SignalingRequest::SubscribeParked,
         RequestBody::UnsubscribeParked => SignalingRequest::UnsubscribeParked,
         RequestBody::SubscribePeople => SignalingRequest::SubscribePeople,

@@ -83,9 +83,6 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
     let clock = Clock::start();
     let now = clock.now();
     let parks = restore_parks(&store, &mut tenant, now).await?;
-    if let Some(last) = parks.lost.iter().map(|park| park.call).max() {
-        tenant.switchboard.skip_call_ids_through(last);
-    }
     skip_used_call_ids(&store, &mut tenant).await?;
     let sessions = Sessions::restore(store.take_live_sessions(now).await?, now);
     if !sessions.is_empty() {
@@ -123,7 +120,8 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
 /// Puts the calls parked when the service stopped back in park, with their codes,
 /// parkers and ringback times; their callers have a grace period to come back. A
 /// park that cannot be kept (its caller's device unknown, an account or its policy
-/// gone) is lost: its parker is told when they next connect.
+/// gone) is lost: its code is held for a while, and its parker is told (with every
+/// other outcome they have not acknowledged) when one of their devices connects.
 async fn restore_parks(
     store: &Store,
     tenant: &mut Tenant,
@@ -173,8 +171,17 @@ async fn restore_parks(
             "calls parked when the service stopped could not be kept"
         );
     }
-    let lost = store.take_parked_as_lost(now, &lost).await?;
-    for park in &lost {
+    let held_since = Timestamp::from_millis(
+        now.as_millis().saturating_sub(
+            u64::try_from(tenant.switchboard.config().remember_ended_codes.as_millis())
+                .unwrap_or(u64::MAX),
+        ),
+    );
+    let held = store.take_parked_as_lost(now, &lost, held_since).await?;
+    if let Some(last) = held.iter().map(|park| park.call).max() {
+        tenant.switchboard.skip_call_ids_through(last);
+    }
+    for park in &held {
         let Ok((policy, _)) = tenant.switchboard.directory().policy_by_identity(&park.policy)
         else {
             continue;
@@ -188,7 +195,14 @@ async fn restore_parks(
             tracing::info!(call = park.call.0, code = park.code, "a lost park's code is held");
         }
     }
-    Ok(RestartedParks { lost, restored })
+    let outcomes = store.park_outcomes().await?;
+    if let Some(last) = outcomes.iter().map(|outcome| outcome.call).max() {
+        tenant.switchboard.skip_call_ids_through(last);
+    }
+    for outcome in outcomes {
+        tenant.switchboard.restore_park_outcome(outcome);
+    }
+    Ok(RestartedParks { restored })
 }
 
 /// How often old audit lines are looked for.

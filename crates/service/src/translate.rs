@@ -2,8 +2,9 @@
 //! `{code, message}`).
 
 use callpark_park::{
-    CallEnded, CallError, DeviceCall, DeviceRole, Directory, Notice, ParkOutcome, ParkedCallView,
-    ParkedListChange, PeopleChange, PolicyId, Presence, RingingStopped, UnansweredAction, UserId,
+    CallEnded, CallError, DeviceCall, DeviceRole, Directory, Notice, ParkEndRecord, ParkOutcome,
+    ParkedCallView, ParkedListChange, PeopleChange, PolicyId, Presence, RingingStopped,
+    UnansweredAction, UserId,
 };
 use callpark_wire::{self as wire, ErrorBody, Event, UserRef};
 
@@ -24,6 +25,35 @@ pub fn park_access(
     match access {
         Ok(policy) => (directory.policy(*policy).map(|p| p.identity.to_string()), None),
         Err(refusal) => (None, Some(call_error(refusal))),
+    }
+}
+
+// The service keeps what the wire promises clients it keeps.
+const _: () = assert!(callpark_park::PARK_OUTCOMES_KEPT == callpark_wire::ENDED_PARKS_KEPT);
+
+/// How a park ended, as its parker's devices are told.
+pub fn ended_park(directory: &Directory, record: &ParkEndRecord) -> wire::EndedPark {
+    let user = |id: UserId| user_ref(directory, id);
+    let (outcome, by) = match record.outcome {
+        ParkOutcome::Retrieved { by } => (wire::ParkOutcome::Retrieved, Some(user(by))),
+        ParkOutcome::RingbackAnswered => (wire::ParkOutcome::RingbackAnswered, None),
+        ParkOutcome::CallerLeft => (wire::ParkOutcome::CallerLeft, None),
+        ParkOutcome::FellBack(UnansweredAction::Voicemail) => (wire::ParkOutcome::Voicemail, None),
+        ParkOutcome::FellBack(UnansweredAction::Forward(to)) => {
+            (wire::ParkOutcome::Forwarded, Some(user(to)))
+        }
+        ParkOutcome::FellBack(UnansweredAction::Disconnect) => {
+            (wire::ParkOutcome::Disconnected, None)
+        }
+        ParkOutcome::Lost => (wire::ParkOutcome::Lost, None),
+    };
+    wire::EndedPark {
+        call: record.call.0,
+        code: record.code,
+        outcome,
+        by,
+        caller: user(record.caller),
+        ended_at_ms: record.ended_at.as_millis(),
     }
 }
 
@@ -151,24 +181,8 @@ pub fn notice_to_event(
         Notice::Ringback { call, code, caller } => {
             Event::Ringback { call: call.0, code: *code, caller: user(*caller) }
         }
-        Notice::ParkEnded { call, code, outcome } => {
-            let (outcome, by) = match outcome {
-                ParkOutcome::Retrieved { by } => (wire::ParkOutcome::Retrieved, Some(user(*by))),
-                ParkOutcome::RingbackAnswered => (wire::ParkOutcome::RingbackAnswered, None),
-                ParkOutcome::CallerLeft => (wire::ParkOutcome::CallerLeft, None),
-                ParkOutcome::FellBack(UnansweredAction::Voicemail) => {
-                    (wire::ParkOutcome::Voicemail, None)
-                }
-                ParkOutcome::FellBack(UnansweredAction::Forward(to)) => {
-                    (wire::ParkOutcome::Forwarded, Some(user(*to)))
-                }
-                ParkOutcome::FellBack(UnansweredAction::Disconnect) => {
-                    (wire::ParkOutcome::Disconnected, None)
-                }
-                ParkOutcome::Lost => (wire::ParkOutcome::Lost, None),
-            };
-            Event::ParkEnded { call: call.0, code: *code, outcome, by }
-        }
+        Notice::ParkEnded(record) => Event::ParkEnded(ended_park(directory, record)),
+        Notice::ParkEndedAcknowledged { call } => Event::ParkEndedAcknowledged { call: call.0 },
         Notice::VoicemailStarted { call, owner } => {
             Event::VoicemailStarted { call: call.0, owner: user(*owner) }
         }

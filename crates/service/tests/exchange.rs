@@ -196,7 +196,8 @@ async fn park_retrieve_and_ringback_through_the_exchange() {
         matches!(dave.next_event().await, Event::Connected { peer, .. } if name(&peer) == "Carol")
     );
     assert!(matches!(alice.next_event().await,
-        Event::ParkEnded { outcome: ParkOutcome::Retrieved, by: Some(by), .. } if by.name == "Carol"));
+        Event::ParkEnded(EndedPark { outcome: ParkOutcome::Retrieved, by: Some(by), .. })
+            if by.name == "Carol"));
     let late = alice.ask(RequestBody::Retrieve { code: "10".into() }).await.unwrap_err();
     assert_eq!(
         (late.code.as_str(), late.message.as_str()),
@@ -213,7 +214,9 @@ async fn park_retrieve_and_ringback_through_the_exchange() {
         })
         .collect();
     assert_eq!(saved, vec![(call, 10, "Tag:Sales")]);
-    assert!(stored.contains(&Write::DeleteParked(callpark_park::CallId(call))));
+    assert!(stored.iter().any(|write| matches!(write,
+        Write::ParkEnded(ended) if ended.call.0 == call
+            && ended.outcome == callpark_park::ParkOutcome::Retrieved { by: common::CAROL })));
     let audited: Vec<_> = stored
         .iter()
         .filter_map(|write| match write {
@@ -252,7 +255,7 @@ async fn park_retrieve_and_ringback_through_the_exchange() {
     ));
     assert!(matches!(
         carol.next_event().await,
-        Event::ParkEnded { outcome: ParkOutcome::Voicemail, .. }
+        Event::ParkEnded(EndedPark { outcome: ParkOutcome::Voicemail, .. })
     ));
     assert!(matches!(dave.next_event().await, Event::OnHold { .. }));
     assert!(
@@ -296,7 +299,7 @@ async fn the_live_list_and_a_lost_device_through_the_exchange() {
         tokio::time::timeout(Duration::from_millis(10), alice.events.recv()).await
     {
         saw_caller_left |=
-            matches!(*event, Event::ParkEnded { outcome: ParkOutcome::CallerLeft, .. });
+            matches!(*event, Event::ParkEnded(EndedPark { outcome: ParkOutcome::CallerLeft, .. }));
     }
     assert!(saw_caller_left);
 

@@ -137,7 +137,7 @@ async fn disconnects_while_parked_lose_nothing_and_leave_no_stale_code() {
     let code = park(&mut alice, call).await;
     dave.close().await;
     event_where(&mut alice, |e| {
-        matches!(e, Event::ParkEnded { outcome: ParkOutcome::CallerLeft, .. })
+        matches!(e, Event::ParkEnded(EndedPark { outcome: ParkOutcome::CallerLeft, .. }))
     })
     .await;
     event_where(
@@ -264,13 +264,21 @@ async fn after_a_restart_parks_that_cannot_be_kept_are_reported_lost_and_their_c
     // Carol signs in first: not her park, nothing to hear.
     let (_carol, carol_events) = server.connect_with_events("carol").await;
     assert!(carol_events.is_empty(), "{carol_events:?}");
-    let mut alice = server.connect("alice").await;
-    let lost = alice.event().await;
+    let (mut alice, welcome) = server.connect_welcomed("alice").await;
+    let lost = EndedPark {
+        call,
+        code,
+        outcome: ParkOutcome::Lost,
+        by: None,
+        caller: welcome.ended_parks[0].caller.clone(),
+        ended_at_ms: welcome.ended_parks[0].ended_at_ms,
+    };
     assert_eq!(
-        lost,
-        Event::ParkEnded { call, code, outcome: ParkOutcome::Lost, by: None },
-        "the parker hears of the lost park right after hello"
+        welcome.ended_parks,
+        std::slice::from_ref(&lost),
+        "the parker's welcome lists the lost park"
     );
+    assert_eq!(lost.caller.name, "Dave");
     // Whoever has the code is told, in plain words, that the call was lost.
     let (mut carol, _) = server.connect_with_events("carol").await;
     let gone = retrieve(&mut carol, code).await;
@@ -290,14 +298,52 @@ async fn after_a_restart_parks_that_cannot_be_kept_are_reported_lost_and_their_c
     assert_eq!(audit[0]["code"], code);
     let data = server.stop().await;
 
-    // Told once: a second restart has nothing more to report.
+    // Kept until acknowledged: after another restart every device of Alice's still
+    // hears of it; one acknowledges, the other is told, and it is gone for good.
     let server = Server(TestServer::start_in(data).await);
-    let (_alice, events) = server.connect_with_events("alice").await;
-    let stray = tokio::time::timeout(Duration::from_millis(300), async {
-        let mut alice = _alice;
-        alice.event().await
-    })
-    .await;
-    assert!(events.is_empty() && stray.is_err(), "{events:?} {stray:?}");
+    let (mut phone, welcome) = server.connect_welcomed("alice").await;
+    assert_eq!(welcome.ended_parks, std::slice::from_ref(&lost));
+    let (mut desk, welcome) = server.connect_welcomed("alice").await;
+    assert_eq!(
+        welcome.ended_parks,
+        std::slice::from_ref(&lost),
+        "every device, not the first only"
+    );
+    let (mut carol, _) = server.connect_with_events("carol").await;
+    let theirs = carol.ask(RequestBody::AcknowledgeParkEnded { call }, &mut Vec::new()).await;
+    assert!(
+        matches!(&theirs, ReplyResult::Error(e) if e.code == "park_outcome_not_found"),
+        "not Carol's to acknowledge: {theirs:?}"
+    );
+    let done = phone.ask(RequestBody::AcknowledgeParkEnded { call }, &mut Vec::new()).await;
+    assert_eq!(done, ReplyResult::Ok(ReplyBody::Done));
+    let told = event_where(&mut desk, |e| matches!(e, Event::ParkEndedAcknowledged { .. })).await;
+    assert_eq!(told, Event::ParkEndedAcknowledged { call });
+    let again = phone.ask(RequestBody::AcknowledgeParkEnded { call }, &mut Vec::new()).await;
+    assert!(matches!(&again, ReplyResult::Error(e) if e.code == "park_outcome_not_found"));
+    let data = server.stop().await;
+    let server = Server(TestServer::start_in(data).await);
+    let (_alice, welcome) = server.connect_welcomed("alice").await;
+    assert!(welcome.ended_parks.is_empty(), "{:?}", welcome.ended_parks);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parker_offline_when_the_park_ends_learns_the_outcome_on_the_next_device_to_connect() {
+    let server = Server::start().await;
+    let mut alice = server.connect("alice").await;
+    let mut dave = server.connect("dave").await;
+    let call = dave.call_answered_by(&mut alice, "alice").await;
+    let code = park(&mut alice, call).await;
+    alice.close().await;
+    let mut carol = server.connect("carol").await;
+    assert!(matches!(retrieve(&mut carol, code).await, ReplyResult::Ok(_)));
+    let (_laptop, welcome) = server.connect_welcomed("alice").await;
+    let [ended] = welcome.ended_parks.as_slice() else {
+        panic!("one outcome: {:?}", welcome.ended_parks)
+    };
+    assert_eq!((ended.call, ended.code, ended.outcome), (call, code, ParkOutcome::Retrieved));
+    assert_eq!(ended.by.as_ref().map(|by| by.name.as_str()), Some("Carol"));
+    assert_eq!(ended.caller.name, "Dave");
     server.stop().await;
 }

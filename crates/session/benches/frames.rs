@@ -14,8 +14,8 @@ use std::time::Duration;
 use callpark_session::intent::{Dial, Park};
 use callpark_session::{Output, Session};
 use callpark_wire::{
-    CallEndReason, Event, PROTOCOL_VERSION, ParkOutcome, ReplyBody, ReplyResult, Request,
-    RequestBody, ServerMessage, UserRef,
+    CallEndReason, EndedPark, Event, PROTOCOL_VERSION, ParkOutcome, ReplyBody, ReplyResult,
+    Request, RequestBody, ServerMessage, UserRef,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -46,7 +46,14 @@ fn one_park(call: u64, dial_id: u64, park_id: u64) -> [String; 7] {
         reply(park_id, ReplyBody::Parked { call, code, ringback_at_ms: 300_000 }),
         event(Event::CallEnded { call, reason: CallEndReason::Parked }),
         event(Event::CallParked { call, code, caller: dave(), ringback_at_ms: 300_000 }),
-        event(Event::ParkEnded { call, code, outcome: ParkOutcome::Retrieved, by: Some(carol()) }),
+        event(Event::ParkEnded(EndedPark {
+            call,
+            code,
+            outcome: ParkOutcome::Retrieved,
+            by: Some(carol()),
+            caller: dave(),
+            ended_at_ms: 301_000,
+        })),
     ]
 }
 
@@ -83,6 +90,7 @@ fn session(c: &mut Criterion) {
         resume: String::new(),
         resumed: false,
         calls: Vec::new(),
+        ended_parks: Vec::new(),
     }));
     session.handle_frame(&reply(1, welcome), now);
     while session.poll_output().is_some() {}

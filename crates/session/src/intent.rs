@@ -75,6 +75,13 @@ pub struct Retrieve {
     pub code: String,
 }
 
+/// I have seen how my park of `call` ended: the service forgets it, and my other
+/// devices take it off their screens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AcknowledgeParkEnded {
+    pub call: u64,
+}
+
 /// The live parked-calls list: the session keeps it up across reconnects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WatchParked;
@@ -122,6 +129,7 @@ answered_done! {
     Answer => |Answer { call }| RequestBody::Answer { call };
     Decline => |Decline { call }| RequestBody::Decline { call };
     HangUp => |HangUp { call }| RequestBody::Hangup { call };
+    AcknowledgeParkEnded => |AcknowledgeParkEnded { call }| RequestBody::AcknowledgeParkEnded { call };
     WatchParked => |_| RequestBody::SubscribeParked;
     UnwatchParked => |_| RequestBody::UnsubscribeParked;
     WatchPeople => |_| RequestBody::SubscribePeople;

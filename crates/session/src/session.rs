@@ -461,7 +461,8 @@ impl Session {
     fn welcomed(&mut self, result: ReplyResult, now: Duration) {
         match result {
             ReplyResult::Ok(ReplyBody::Welcome(welcome)) => {
-                let Welcome { user, policy, park_off, resume, resumed, calls, .. } = *welcome;
+                let Welcome { user, policy, park_off, resume, resumed, calls, ended_parks, .. } =
+                    *welcome;
                 self.phase = Phase::Online { heard: now, pinged: false };
                 self.attempt = 0;
                 self.resume = (!resume.is_empty()).then_some(resume);
@@ -469,7 +470,7 @@ impl Session {
                 let lost: Vec<u64> = (self.view.calls.keys().copied())
                     .filter(|shown| !calls.iter().any(|call| call.call == *shown))
                     .collect();
-                self.view.welcomed(&calls);
+                let newly_ended = self.view.welcomed(&calls, &ended_parks);
                 self.view.user = Some(user);
                 self.view.policy = policy;
                 self.view.park_off = park_off;
@@ -490,6 +491,10 @@ impl Session {
                 self.outputs.push_back(Output::Notice(Notice::Online));
                 for call in lost {
                     self.outputs.push_back(Output::Notice(Notice::CallLost { call }));
+                }
+                // Told once per outcome, however often the service lists it again.
+                for ended in newly_ended {
+                    self.outputs.push_back(Output::Notice(Notice::Event(Event::ParkEnded(ended))));
                 }
             }
             ReplyResult::Ok(other) => {

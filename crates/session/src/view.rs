@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use callpark_wire::{CallRole, DeviceCall, Event, ParkedCall, Person, UserRef};
+use callpark_wire::{CallRole, DeviceCall, EndedPark, Event, ParkedCall, Person, UserRef};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -104,6 +104,8 @@ pub struct ViewModel {
     pub park_off: Option<callpark_wire::ErrorBody>,
     pub calls: BTreeMap<u64, CallView>,
     pub my_parks: BTreeMap<u64, MyPark>,
+    /// How my parks ended, by call, until a device of mine acknowledges them.
+    pub ended_parks: BTreeMap<u64, EndedPark>,
     /// The live parked-calls list, when subscribed, by code.
     pub parked: Option<BTreeMap<u16, ParkedCall>>,
     /// Voicemail left for this user while the engine ran, newest last (the whole
@@ -139,10 +141,21 @@ impl ViewModel {
     }
 
     /// Greeted: the calls the service says this device is in replace those shown
-    /// (calls that ended while the connection was down are gone).
-    pub fn welcomed(&mut self, calls: &[DeviceCall]) {
+    /// (calls that ended while the connection was down are gone), and so do the
+    /// park outcomes not yet acknowledged; a park that ended meanwhile is no longer
+    /// waiting. Returns the outcomes this view had not shown before.
+    pub fn welcomed(&mut self, calls: &[DeviceCall], ended_parks: &[EndedPark]) -> Vec<EndedPark> {
         self.connection = Connection::Online;
         self.calls = calls.iter().map(|call| (call.call, CallView::from_welcome(call))).collect();
+        let new: Vec<EndedPark> = (ended_parks.iter())
+            .filter(|ended| self.ended_parks.get(&ended.call) != Some(*ended))
+            .cloned()
+            .collect();
+        self.ended_parks = ended_parks.iter().map(|ended| (ended.call, ended.clone())).collect();
+        for ended in ended_parks {
+            self.my_parks.remove(&ended.call);
+        }
+        new
     }
 
     pub fn apply(&mut self, event: &Event) {
@@ -200,8 +213,16 @@ impl ViewModel {
                     view.code = Some(*code);
                 }
             }
-            Event::ParkEnded { call, .. } => {
-                self.my_parks.remove(call);
+            Event::ParkEnded(ended) => {
+                self.my_parks.remove(&ended.call);
+                self.ended_parks.insert(ended.call, ended.clone());
+                // As the service does: a parker who never looks keeps the newest.
+                while self.ended_parks.len() > callpark_wire::ENDED_PARKS_KEPT {
+                    self.ended_parks.pop_first();
+                }
+            }
+            Event::ParkEndedAcknowledged { call } => {
+                self.ended_parks.remove(call);
             }
             Event::ParkedList { policy, park_off, calls } => {
                 self.policy.clone_from(policy);
@@ -262,13 +283,19 @@ mod tests {
         assert_eq!(view.my_parks[&7].code, 42);
         view.apply(&Event::Ringback { call: 7, code: 42, caller: user("Dave") });
         assert_eq!((view.calls[&7].phase, view.calls[&7].code), (CallPhase::Ringback, Some(42)));
-        view.apply(&Event::ParkEnded {
+        let ended = EndedPark {
             call: 7,
             code: 42,
             outcome: callpark_wire::ParkOutcome::Lost,
             by: None,
-        });
+            caller: user("Dave"),
+            ended_at_ms: 10,
+        };
+        view.apply(&Event::ParkEnded(ended.clone()));
         assert!(view.my_parks.is_empty());
+        assert_eq!(view.ended_parks[&7], ended, "kept until acknowledged");
+        view.apply(&Event::ParkEndedAcknowledged { call: 7 });
+        assert!(view.ended_parks.is_empty());
     }
 
     #[test]

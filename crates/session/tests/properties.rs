@@ -10,14 +10,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use callpark_session::intent::{Dial, HangUp, Ping, UnwatchParked, WatchParked, WatchPeople};
+use callpark_session::intent::{
+    AcknowledgeParkEnded, Dial, HangUp, Ping, UnwatchParked, WatchParked, WatchPeople,
+};
 use callpark_session::{
     CallPhase, CallView, ConnectFailure, Connection, MyPark, Output, REPLY_TIMEOUT, RequestId,
     Session, ViewModel,
 };
 use callpark_wire::{
-    CLOSE_SIGNED_OUT, CallEndReason, CallRole, DeviceCall, Event, ParkOutcome, ParkedCall, Person,
-    Presence, ReplyBody, ReplyResult, Request, RequestBody, ServerMessage, UserRef,
+    CLOSE_SIGNED_OUT, CallEndReason, CallRole, DeviceCall, EndedPark, Event, ParkOutcome,
+    ParkedCall, Person, Presence, ReplyBody, ReplyResult, Request, RequestBody, ServerMessage,
+    UserRef,
 };
 use proptest::prelude::*;
 
@@ -53,8 +56,8 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        80 => (0u8..9, any::<u8>()).prop_map(|(what, pick)| Step::Change { what, pick }),
-        40 => (0u8..6, any::<u8>()).prop_map(|(what, pick)| Step::Ask { what, pick }),
+        80 => (0u8..10, any::<u8>()).prop_map(|(what, pick)| Step::Change { what, pick }),
+        40 => (0u8..7, any::<u8>()).prop_map(|(what, pick)| Step::Ask { what, pick }),
         30 => any::<bool>().prop_map(|opens| Step::Network { opens }),
         10 => Just(Step::Drop),
         10 => Just(Step::Mute),
@@ -88,6 +91,10 @@ struct PretendService {
     next_call: u64,
     calls: BTreeMap<u64, CallView>,
     my_parks: BTreeMap<u64, MyPark>,
+    /// Park outcomes the service keeps for the user, and those it last told this
+    /// device of (in a welcome or as events).
+    ended: BTreeMap<u64, EndedPark>,
+    shown_ended: BTreeMap<u64, EndedPark>,
     parked: BTreeMap<u16, ParkedCall>,
     people: BTreeMap<u64, Person>,
     asked: BTreeSet<RequestId>,
@@ -155,7 +162,9 @@ impl PretendService {
                     resume: "token".into(),
                     resumed: true,
                     calls: self.calls.values().map(device_call).collect(),
+                    ended_parks: self.ended.values().cloned().collect(),
                 }));
+                self.shown_ended = self.ended.clone();
                 self.reply(session, id, welcome);
             }
             RequestBody::SubscribeParked => {
@@ -176,6 +185,22 @@ impl PretendService {
             }
             RequestBody::Ping => self.reply(session, id, ReplyBody::Pong),
             RequestBody::Dial { .. } => self.reply(session, id, ReplyBody::Dialing { call: 9_999 }),
+            RequestBody::AcknowledgeParkEnded { call } => {
+                if self.ended.remove(&call).is_some() {
+                    self.reply(session, id, ReplyBody::Done);
+                    self.shown_ended.remove(&call);
+                    self.event(session, Event::ParkEndedAcknowledged { call });
+                } else {
+                    let refusal = ServerMessage::Reply {
+                        id: Some(id),
+                        result: ReplyResult::Error(callpark_wire::ErrorBody::new(
+                            "park_outcome_not_found",
+                            "No such ended park.",
+                        )),
+                    };
+                    session.handle_frame(&refusal.to_json(), self.now);
+                }
+            }
             RequestBody::Hangup { call } => {
                 if self.calls.remove(&call).is_some() {
                     self.reply(session, id, ReplyBody::Done);
@@ -237,9 +262,28 @@ impl PretendService {
             }
             4 if self.greeted => {
                 let Some(call) = nth(&self.my_parks, pick) else { return };
-                let code = self.my_parks.remove(&call).unwrap().code;
-                let outcome = ParkOutcome::Retrieved;
-                self.event(session, Event::ParkEnded { call, code, outcome, by: None });
+                let park = self.my_parks.remove(&call).unwrap();
+                let ended = EndedPark {
+                    call,
+                    code: park.code,
+                    outcome: ParkOutcome::Retrieved,
+                    by: Some(peer),
+                    caller: park.caller,
+                    ended_at_ms: 7,
+                };
+                self.ended.insert(call, ended.clone());
+                self.shown_ended.insert(call, ended.clone());
+                self.event(session, Event::ParkEnded(ended));
+            }
+            9 => {
+                // Another device of the user acknowledges an outcome; this one hears
+                // it now, or (away) learns from the next welcome.
+                let Some(call) = nth(&self.ended, pick) else { return };
+                self.ended.remove(&call);
+                if self.greeted {
+                    self.shown_ended.remove(&call);
+                    self.event(session, Event::ParkEndedAcknowledged { call });
+                }
             }
             5 => {
                 let code = 10 + u16::from(pick);
@@ -305,6 +349,10 @@ impl PretendService {
             2 => session.ask(WatchPeople, self.now),
             3 => session.ask(Ping, self.now),
             4 => session.ask(Dial { to: "carol".into() }, self.now),
+            5 => {
+                let call = nth(&self.shown_ended, pick).unwrap_or(77);
+                session.ask(AcknowledgeParkEnded { call }, self.now)
+            }
             _ => {
                 let call = nth(&self.calls, pick).unwrap_or(77);
                 session.ask(HangUp { call }, self.now)
@@ -315,7 +363,11 @@ impl PretendService {
 
     /// The view this device should show, from the service's state.
     fn expected(&self) -> ViewModel {
-        let mut view = ViewModel { my_parks: self.my_parks.clone(), ..ViewModel::default() };
+        let mut view = ViewModel {
+            my_parks: self.my_parks.clone(),
+            ended_parks: self.shown_ended.clone(),
+            ..ViewModel::default()
+        };
         if !self.greeted && !self.signed_out {
             view.calls =
                 self.frozen.as_ref().map(|frozen| frozen.calls.clone()).unwrap_or_default();

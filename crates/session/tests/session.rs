@@ -6,15 +6,15 @@
 use std::time::Duration;
 
 use callpark_session::intent::{
-    Dial, HangUp, Park, Retrieve, UnwatchParked, WatchParked, WatchPeople,
+    AcknowledgeParkEnded, Dial, HangUp, Park, Retrieve, UnwatchParked, WatchParked, WatchPeople,
 };
 use callpark_session::{
     CallPhase, ConnectFailure, Connection, HEARTBEAT, Intent, Notice, Output, Parked,
     REPLY_TIMEOUT, RequestError, SILENCE_LIMIT, Session, backoff, jittered,
 };
 use callpark_wire::{
-    CLOSE_RESTARTING, CLOSE_SIGNED_OUT, CallRole, DeviceCall, ErrorBody, Event, ReplyBody,
-    ReplyResult, ServerMessage, UserRef, Welcome,
+    CLOSE_RESTARTING, CLOSE_SIGNED_OUT, CallRole, DeviceCall, EndedPark, ErrorBody, Event,
+    ParkOutcome, ReplyBody, ReplyResult, ServerMessage, UserRef, Welcome,
 };
 use serde_json::Value;
 
@@ -72,6 +72,7 @@ fn welcome() -> ReplyBody {
         resume: "resume-token-1".into(),
         resumed: false,
         calls: Vec::new(),
+        ended_parks: Vec::new(),
     }))
 }
 
@@ -543,4 +544,74 @@ fn once_the_service_confirms_an_unwatch_the_parked_list_is_gone_from_the_view() 
     session.handle_frame(&reply(unwatch, ReplyBody::Done), ms(3));
     assert_eq!(drain(&mut session)[0], Output::ViewChanged);
     assert_eq!(session.view().parked, None, "a list no longer kept current is not shown");
+}
+
+fn lost_park(call: u64) -> EndedPark {
+    EndedPark {
+        call,
+        code: 12,
+        outcome: ParkOutcome::Lost,
+        by: None,
+        caller: user(4, "Dave"),
+        ended_at_ms: 1_000,
+    }
+}
+
+fn welcome_with_ended(ended: Vec<EndedPark>) -> ReplyBody {
+    let ReplyBody::Welcome(mut welcome) = welcome() else { unreachable!() };
+    welcome.ended_parks = ended;
+    ReplyBody::Welcome(welcome)
+}
+
+fn told_ended(outputs: &[Output]) -> Vec<u64> {
+    outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Notice(Notice::Event(Event::ParkEnded(ended))) => Some(ended.call),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn park_outcomes_from_the_welcome_are_shown_told_once_and_kept_until_acknowledged() {
+    let mut session = Session::new("Bob's laptop");
+    drain(&mut session);
+    session.handle_connected(ms(0));
+    let hello = sent(&drain(&mut session));
+    session.handle_frame(&reply(id_of(&hello[0]), welcome_with_ended(vec![lost_park(5)])), ms(1));
+    assert_eq!(told_ended(&drain(&mut session)), [5], "a new outcome is told to the shell");
+    assert_eq!(session.view().ended_parks[&5], lost_park(5));
+
+    // The connection drops; the service lists it again with another one: only the
+    // new one is told, and an outcome acknowledged elsewhere meanwhile is gone.
+    session.handle_closed(None, "gone", ms(2));
+    drain(&mut session);
+    session.handle_timeout(ms(2_000));
+    drain(&mut session);
+    session.handle_connected(ms(2_001));
+    let hello = sent(&drain(&mut session));
+    let again = welcome_with_ended(vec![lost_park(5), lost_park(6)]);
+    session.handle_frame(&reply(id_of(&hello[0]), again), ms(2_002));
+    assert_eq!(told_ended(&drain(&mut session)), [6], "a repeat is not told twice");
+    session.handle_closed(None, "gone", ms(2_003));
+    drain(&mut session);
+    session.handle_timeout(ms(4_000));
+    drain(&mut session);
+    session.handle_connected(ms(4_001));
+    let hello = sent(&drain(&mut session));
+    session
+        .handle_frame(&reply(id_of(&hello[0]), welcome_with_ended(vec![lost_park(6)])), ms(4_002));
+    assert!(told_ended(&drain(&mut session)).is_empty());
+    assert_eq!(session.view().ended_parks.keys().copied().collect::<Vec<_>>(), [6]);
+
+    // Acknowledging it here: the request goes out, and the service's event clears it.
+    let id = session.ask(AcknowledgeParkEnded { call: 6 }, ms(4_010));
+    let asked = sent(&drain(&mut session));
+    assert_eq!(asked[0]["type"], "acknowledge_park_ended");
+    assert_eq!(asked[0]["call"], 6);
+    session.handle_frame(&reply(id, ReplyBody::Done), ms(4_011));
+    session.handle_frame(&event(Event::ParkEndedAcknowledged { call: 6 }), ms(4_011));
+    assert_eq!(reply_to(&drain(&mut session), id), Ok(ReplyBody::Done));
+    assert!(session.view().ended_parks.is_empty());
 }

@@ -22,6 +22,19 @@ pub struct ParkedCall {
     pub ringing_back: bool,
 }
 
+/// How one of my parks ended: sent live as `park_ended`, and kept by the service
+/// (listed in `welcome`) until one of my devices sends `acknowledge_park_ended`.
+/// `by` is who picked it up (`retrieved`) or where it was forwarded (`forwarded`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedPark {
+    pub call: u64,
+    pub code: u16,
+    pub outcome: ParkOutcome,
+    pub by: Option<UserRef>,
+    pub caller: UserRef,
+    pub ended_at_ms: u64,
+}
+
 /// Whether a colleague can be reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -161,12 +174,12 @@ pub enum Event {
         code: u16,
         caller: UserRef,
     },
-    /// To every device of the parker: the call left park.
-    ParkEnded {
+    /// To every device of the parker: the call left park. The service keeps it
+    /// until one of them acknowledges it (`acknowledge_park_ended`).
+    ParkEnded(EndedPark),
+    /// To every device of the parker: one of them acknowledged the outcome of `call`.
+    ParkEndedAcknowledged {
         call: u64,
-        code: u16,
-        outcome: ParkOutcome,
-        by: Option<UserRef>,
     },
     VoicemailStarted {
         call: u64,

@@ -17,8 +17,8 @@ mod request;
 pub mod rtp;
 
 pub use event::{
-    CallEndReason, CallRole, DeviceCall, Event, ParkOutcome, ParkedCall, Person, Presence,
-    RingingStopReason, UserRef,
+    CallEndReason, CallRole, DeviceCall, EndedPark, Event, ParkOutcome, ParkedCall, Person,
+    Presence, RingingStopReason, UserRef,
 };
 pub use request::{
     ParsedRequest, Rejected, ReplyBody, Request, RequestBody, Welcome, parse_request, reply_error,
@@ -29,6 +29,10 @@ use serde::{Deserialize, Serialize};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// How many unacknowledged park outcomes the service keeps per user (and lists in
+/// `welcome`); a newer one pushes out the one with the lowest call id.
+pub const ENDED_PARKS_KEPT: usize = 100;
 
 /// Longest text frame either side accepts, in bytes.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

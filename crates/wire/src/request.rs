@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::{DeviceCall, UserRef};
+use crate::event::{DeviceCall, EndedPark, UserRef};
 use crate::{ErrorBody, MAX_FRAME_BYTES, ReplyResult, ServerMessage};
 
 /// A request: an id chosen by the client, echoed in the one reply it gets.
@@ -53,6 +53,11 @@ pub enum RequestBody {
     Retrieve {
         code: String,
     },
+    /// I have seen how my park of `call` ended (a `park_ended` event, or one listed
+    /// in `welcome`): the service forgets it and tells my other devices. Reply: `done`.
+    AcknowledgeParkEnded {
+        call: u64,
+    },
     /// Start the live list of parked calls: a `parked_list` event, then changes.
     SubscribeParked,
     UnsubscribeParked,
@@ -73,6 +78,7 @@ impl RequestBody {
             RequestBody::Hangup { .. } => "hangup",
             RequestBody::Park { .. } => "park",
             RequestBody::Retrieve { .. } => "retrieve",
+            RequestBody::AcknowledgeParkEnded { .. } => "acknowledge_park_ended",
             RequestBody::SubscribeParked => "subscribe_parked",
             RequestBody::UnsubscribeParked => "unsubscribe_parked",
             RequestBody::SubscribePeople => "subscribe_people",
@@ -90,6 +96,7 @@ impl RequestBody {
         "hangup",
         "park",
         "retrieve",
+        "acknowledge_park_ended",
         "subscribe_parked",
         "unsubscribe_parked",
         "subscribe_people",
@@ -145,6 +152,10 @@ pub struct Welcome {
     pub resumed: bool,
     #[serde(default)]
     pub calls: Vec<DeviceCall>,
+    /// How my parks ended, oldest first, for those no device of mine has
+    /// acknowledged (the whole list: it replaces what the device showed).
+    #[serde(default)]
+    pub ended_parks: Vec<EndedPark>,
 }
 
 /// A request that could not be read: the reply to send (with the id if one could

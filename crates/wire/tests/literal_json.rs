@@ -54,6 +54,10 @@ fn requests() {
             json!({"id": 1, "type": "retrieve", "code": "12"}),
             RequestBody::Retrieve { code: "12".into() },
         ),
+        (
+            json!({"id": 1, "type": "acknowledge_park_ended", "call": 7}),
+            RequestBody::AcknowledgeParkEnded { call: 7 },
+        ),
         (json!({"id": 1, "type": "subscribe_parked"}), RequestBody::SubscribeParked),
         (json!({"id": 1, "type": "unsubscribe_parked"}), RequestBody::UnsubscribeParked),
         (json!({"id": 1, "type": "subscribe_people"}), RequestBody::SubscribePeople),
@@ -89,13 +93,23 @@ fn replies() {
                     peer: Some(dave()),
                     code: None,
                 }],
+                ended_parks: vec![EndedPark {
+                    call: 5,
+                    code: 11,
+                    outcome: ParkOutcome::Lost,
+                    by: None,
+                    caller: dave(),
+                    ended_at_ms: 1_700_000_000_000,
+                }],
             })),
         ),
         json!({"type": "reply", "id": 1, "ok": {"kind": "welcome", "protocol": 1,
             "user": {"id": 1, "name": "Alice"}, "device": 9, "policy": "Tag:Sales",
             "park_off": null, "resume": "5f3a", "resumed": true,
             "calls": [{"call": 7, "role": "connected", "peer": {"id": 4, "name": "Dave"},
-                "code": null}]}}),
+                "code": null}],
+            "ended_parks": [{"call": 5, "code": 11, "outcome": "lost", "by": null,
+                "caller": {"id": 4, "name": "Dave"}, "ended_at_ms": 1_700_000_000_000_u64}]}}),
     );
     pin_server(
         reply_ok(
@@ -109,12 +123,13 @@ fn replies() {
                 resume: "5f3b".into(),
                 resumed: false,
                 calls: vec![],
+                ended_parks: vec![],
             })),
         ),
         json!({"type": "reply", "id": 1, "ok": {"kind": "welcome", "protocol": 1,
             "user": {"id": 1, "name": "Alice"}, "device": 9, "policy": null,
             "park_off": {"code": "not_enterprise_voice", "message": "Needs enterprise voice."},
-            "resume": "5f3b", "resumed": false, "calls": []}}),
+            "resume": "5f3b", "resumed": false, "calls": [], "ended_parks": []}}),
     );
     pin_server(
         reply_ok(5, ReplyBody::Parked { call: 7, code: 12, ringback_at_ms: 1_700_000_300_000 }),
@@ -207,8 +222,21 @@ fn events() {
             json!({"event": "ringback", "call": 7, "code": 12, "caller": {"id": 4, "name": "Dave"}}),
         ),
         (
-            Event::ParkEnded { call: 7, code: 12, outcome: ParkOutcome::Voicemail, by: None },
-            json!({"event": "park_ended", "call": 7, "code": 12, "outcome": "voicemail", "by": null}),
+            Event::ParkEnded(EndedPark {
+                call: 7,
+                code: 12,
+                outcome: ParkOutcome::Retrieved,
+                by: Some(alice()),
+                caller: dave(),
+                ended_at_ms: 301_000,
+            }),
+            json!({"event": "park_ended", "call": 7, "code": 12, "outcome": "retrieved",
+                "by": {"id": 1, "name": "Alice"}, "caller": {"id": 4, "name": "Dave"},
+                "ended_at_ms": 301_000}),
+        ),
+        (
+            Event::ParkEndedAcknowledged { call: 7 },
+            json!({"event": "park_ended_acknowledged", "call": 7}),
         ),
         (
             Event::VoicemailStarted { call: 7, owner: alice() },

@@ -7,11 +7,13 @@
 
 mod calls;
 mod lost;
+mod outcomes;
 mod park;
 mod presence;
 mod reconnect;
 
 pub use lost::LostPark;
+pub use outcomes::PARK_OUTCOMES_KEPT;
 pub use reconnect::{DeviceCall, DeviceRole};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -188,6 +190,8 @@ pub struct Switchboard {
     away: BTreeSet<(Timestamp, DeviceId)>,
     /// Codes of parks lost in a restart, held until the time given.
     quarantined: BTreeSet<(Timestamp, PolicyId, u16)>,
+    /// How parks ended, by parker, until acknowledged (see `outcomes`).
+    park_outcomes: HashMap<UserId, BTreeMap<CallId, crate::output::ParkEndRecord>>,
     outputs: VecDeque<Output>,
     presence: presence::PresenceWatch,
 }
@@ -215,6 +219,7 @@ impl Switchboard {
             timers: BTreeSet::new(),
             away: BTreeSet::new(),
             quarantined: BTreeSet::new(),
+            park_outcomes: HashMap::new(),
             outputs: VecDeque::new(),
             presence: presence::PresenceWatch::default(),
         }

@@ -8,8 +8,8 @@ use crate::directory::UnansweredAction;
 use crate::error::{CallError, ExpiredReason};
 use crate::ids::{CallId, DeviceId, PolicyId};
 use crate::output::{
-    AuditEvent, AuditKind, CallEnded, MediaCommand, Notice, ParkOutcome, ParkedCallRecord,
-    ParkedListChange, RingingStopped, StoreCommand,
+    AuditEvent, AuditKind, CallEnded, MediaCommand, Notice, ParkEndRecord, ParkOutcome,
+    ParkedCallRecord, ParkedListChange, RingingStopped, StoreCommand,
 };
 use crate::time::Timestamp;
 
@@ -249,8 +249,17 @@ impl Switchboard {
             ParkOutcome::Lost => (AuditKind::Lost, Some(park.parker)),
         };
         self.audit_park(now, kind, user, call, park);
-        self.notify_user(park.parker, &Notice::ParkEnded { call, code: park.code, outcome });
-        self.outputs.push_back(crate::Output::Store(StoreCommand::DeleteParkedCall { call }));
+        let record = ParkEndRecord {
+            call,
+            code: park.code,
+            caller: park.parkee.user,
+            parked_by: park.parker,
+            outcome,
+            ended_at: now,
+        };
+        self.notify_user(park.parker, &Notice::ParkEnded(record));
+        self.outputs.push_back(crate::Output::Store(StoreCommand::ParkEnded(record)));
+        self.keep_park_outcome(record);
         self.list_changed(park.policy, ParkedListChange::Removed { call, code: park.code });
     }
 

@@ -116,6 +116,11 @@ impl World {
         call
     }
 
+    /// How Alice's park of Dave's `call` under `code` ended, now.
+    pub fn alice_park_ended(&self, call: CallId, code: u16, outcome: ParkOutcome) -> ParkEndRecord {
+        ParkEndRecord { call, code, caller: DAVE, parked_by: ALICE, outcome, ended_at: self.now }
+    }
+
     /// Dave calls Alice, Alice answers on A1 and parks: the usual parked call.
     pub fn parked_by_alice(&mut self) -> (CallId, ParkReceipt) {
         let call = self.connected(D1, ALICE, A1);

@@ -181,6 +181,13 @@ impl Server {
         Client::greeted(&self.0.base, &token).await
     }
 
+    /// Signs in, opens the socket and says hello as a new device; returns the welcome.
+    pub async fn connect_welcomed(&self, login: &str) -> (Client, callpark_wire::Welcome) {
+        let token = self.token(login).await;
+        let (client, welcome, _) = Client::resuming(&self.0.base, &token, None).await;
+        (client, welcome)
+    }
+
     pub async fn connect(&self, login: &str) -> Client {
         self.connect_with_events(login).await.0
     }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use callpark_park::{
-    CallId, DeviceId, GroupId, Policy, PolicyIdentity, Timestamp, UnansweredAction, UserId,
+    CallId, DeviceId, GroupId, ParkEndRecord, Policy, PolicyIdentity, Timestamp, UnansweredAction,
+    UserId,
 };
 use callpark_wire::admin::{AuditEntry, VoicemailEntry};
 
@@ -32,6 +33,8 @@ const WRITE_BATCH: usize = 1024;
 const STEP_WAIT: Duration = Duration::from_millis(20);
 /// Rows per multi-row statement: 7 bound values each, well under SQLite's limit.
 const ROWS_PER_STATEMENT: usize = 128;
+
+mod outcomes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -125,10 +128,14 @@ pub struct AuditQuery {
 pub enum Write {
     Tenant(Box<TenantSnapshot>),
     SaveParked(ParkRow),
-    DeleteParked(CallId),
+    /// The call left park: its parked row goes, and how it ended is kept.
+    ParkEnded(ParkEndRecord),
+    /// The parker acknowledged how this park ended (or newer ones pushed it out).
+    ForgetParkOutcome {
+        parked_by: UserId,
+        call: CallId,
+    },
     Audit(AuditRow),
-    /// The parker has been told this call was lost.
-    LostReported(CallId),
     /// Call ids up to this one may be in use: a restart starts above it.
     ReserveCallIds(CallId),
     /// A sign-in: the token's digest and whose it is until when.
@@ -223,7 +230,10 @@ impl Store {
              UNION ALL SELECT MAX(caller) FROM parked_calls \
              UNION ALL SELECT MAX(parked_by) FROM parked_calls \
              UNION ALL SELECT MAX(caller) FROM lost_parks \
-             UNION ALL SELECT MAX(parked_by) FROM lost_parks)",
+             UNION ALL SELECT MAX(parked_by) FROM lost_parks \
+             UNION ALL SELECT MAX(caller) FROM park_outcomes \
+             UNION ALL SELECT MAX(parked_by) FROM park_outcomes \
+             UNION ALL SELECT MAX(by_user) FROM park_outcomes)",
         )
         .fetch_one(&self.pool)
         .await
@@ -355,12 +365,15 @@ impl Store {
             .collect()
     }
 
-    /// Moves the parked calls `lost` (parked when the service stopped, and not
-    /// restored) to the lost list, and returns all lost parks not yet reported.
+    /// Records the parked calls `lost` (parked when the service stopped, and not
+    /// restored) as lost: an audit line, an outcome for the parker, and a hold on the
+    /// code. Returns the parks lost at or after `held_since` (those lost earlier
+    /// are no longer held and are forgotten here), for their codes to be held again.
     pub async fn take_parked_as_lost(
         &self,
         now: Timestamp,
         lost: &[CallId],
+        held_since: Timestamp,
     ) -> Result<Vec<ParkRow>, StoreError> {
         let mut tx = self.pool.begin().await?;
         for call in lost {
@@ -376,8 +389,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO lost_parks (call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms) \
+                "INSERT OR REPLACE INTO lost_parks \
+                 (call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms) \
                  SELECT call_id, policy, code, caller, parked_by, parked_at_ms, ? FROM parked_calls \
+                 WHERE call_id = ?",
+            )
+            .bind(sql_int(now.as_millis()))
+            .bind(sql_int(call.0))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT OR REPLACE INTO park_outcomes \
+                 (parked_by, call_id, code, caller, outcome, by_user, ended_at_ms) \
+                 SELECT parked_by, call_id, code, caller, 'lost', NULL, ? FROM parked_calls \
                  WHERE call_id = ?",
             )
             .bind(sql_int(now.as_millis()))
@@ -386,6 +410,10 @@ impl Store {
             .await?;
         }
         delete_calls(&mut tx, "parked_calls", lost).await?;
+        sqlx::query("DELETE FROM lost_parks WHERE lost_at_ms < ?")
+            .bind(sql_int(held_since.as_millis()))
+            .execute(&mut *tx)
+            .await?;
         let rows = sqlx::query(
             "SELECT call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms \
              FROM lost_parks ORDER BY call_id",
@@ -396,12 +424,17 @@ impl Store {
         rows.iter().map(|row| park_row(row, "lost_at_ms")).collect()
     }
 
+    /// How parks ended, for parkers who have not acknowledged it yet, oldest first.
+    pub async fn park_outcomes(&self) -> Result<Vec<ParkEndRecord>, StoreError> {
+        outcomes::read_outcomes(&self.pool).await
+    }
+
     /// Commits writes in one transaction. Only their net effect is written: a call
     /// parked and picked up within the batch leaves no row, and rows of one kind go
     /// in one statement, since every statement is a round trip to SQLite's thread.
     pub async fn apply(&self, writes: &[Write]) -> Result<(), StoreError> {
         let mut parked: HashMap<CallId, Option<&ParkRow>> = HashMap::new();
-        let mut lost_reported = Vec::new();
+        let mut outcome_changes = outcomes::OutcomeChanges::new();
         let mut audit = Vec::new();
         let mut call_ids_reserved = None;
         let mut tx = self.pool.begin().await?;
@@ -411,10 +444,13 @@ impl Store {
                 Write::SaveParked(park) => {
                     parked.insert(park.call, Some(park));
                 }
-                Write::DeleteParked(call) => {
-                    parked.insert(*call, None);
+                Write::ParkEnded(record) => {
+                    parked.insert(record.call, None);
+                    outcome_changes.insert((record.parked_by, record.call), Some(*record));
                 }
-                Write::LostReported(call) => lost_reported.push(*call),
+                Write::ForgetParkOutcome { parked_by, call } => {
+                    outcome_changes.insert((*parked_by, *call), None);
+                }
                 Write::ReserveCallIds(through) => {
                     call_ids_reserved = call_ids_reserved.max(Some(through.0));
                 }
@@ -458,7 +494,7 @@ impl Store {
             parked.into_iter().partition(|(_, row)| row.is_some());
         let deleted: Vec<CallId> = deleted.into_iter().map(|(call, _)| call).collect();
         delete_calls(&mut tx, "parked_calls", &deleted).await?;
-        delete_calls(&mut tx, "lost_parks", &lost_reported).await?;
+        outcomes::write_outcomes(&mut tx, outcome_changes).await?;
         let saved: Vec<&ParkRow> = saved.into_iter().filter_map(|(_, row)| row).collect();
         for chunk in saved.chunks(ROWS_PER_STATEMENT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
