@@ -83,6 +83,11 @@ pub async fn retrieve(state: State<'_, AppState>, code: String) -> Result<Retrie
 }
 
 #[tauri::command]
+pub async fn acknowledge_park_ended(state: State<'_, AppState>, call: u64) -> Result<(), AppError> {
+    Ok(state.phone().await?.acknowledge_park_ended(call).await?)
+}
+
+#[tauri::command]
 pub async fn set_muted(state: State<'_, AppState>, muted: bool) -> Result<(), AppError> {
     state.phone().await?.set_muted(muted);
     Ok(())

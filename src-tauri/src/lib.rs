@@ -62,6 +62,7 @@ pub fn run_app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> Result<(), AppE
             commands::hang_up,
             commands::park,
             commands::retrieve,
+            commands::acknowledge_park_ended,
             commands::set_muted,
             commands::watch_stats,
             commands::voicemails,

@@ -1,8 +1,10 @@
 //! Native notifications for what needs the user while the window may be hidden:
-//! an incoming call, a parked call ringing back, a new voicemail message.
+//! an incoming call, a parked call ringing back, a parked call that reached nobody
+//! (lost, hung up, sent to voicemail), a new voicemail message.
 
 use std::sync::Arc;
 
+use callpark_client::words::{ended_park_in_words, ended_park_needs_attention};
 use callpark_client::{Notice, Softphone};
 use callpark_wire::Event;
 use tauri::{AppHandle, Runtime};
@@ -22,6 +24,9 @@ pub fn notification_for(event: &Event) -> Option<(String, String)> {
             format!("{} is still waiting", caller.name),
             format!("Nobody picked up code {code}. Answer to take the call back."),
         )),
+        Event::ParkEnded(ended) if ended_park_needs_attention(ended) => {
+            Some(("Parked call ended".into(), ended_park_in_words(ended)))
+        }
         Event::VoicemailLeft { voicemail } => Some((
             "New voicemail".into(),
             format!(
@@ -76,5 +81,24 @@ mod tests {
         assert_eq!(title, "Dave is still waiting");
         assert!(body.contains("code 42"), "{body}");
         assert_eq!(notification_for(&Event::OnHold { call: 1 }), None);
+    }
+
+    #[test]
+    fn a_lost_park_is_notified_and_a_picked_up_one_is_not() {
+        let dave = UserRef { id: 4, name: "Dave".into() };
+        let ended = |outcome, by| {
+            Event::ParkEnded(callpark_wire::EndedPark {
+                call: 1,
+                code: 12,
+                outcome,
+                by,
+                caller: dave.clone(),
+                ended_at_ms: 0,
+            })
+        };
+        let (_, body) = notification_for(&ended(callpark_wire::ParkOutcome::Lost, None)).unwrap();
+        assert_eq!(body, "Dave's call (code 12) was lost when the service restarted.");
+        let carol = Some(UserRef { id: 3, name: "Carol".into() });
+        assert_eq!(notification_for(&ended(callpark_wire::ParkOutcome::Retrieved, carol)), None);
     }
 }

@@ -59,6 +59,25 @@ async fn an_incoming_call_is_answered_parked_and_picked_up_by_a_headless_client(
             let retrieved = carol.phone.retrieve(&code.to_string()).await.expect("carol picks up");
             assert_eq!(retrieved.caller.name, "Dave Park-less");
             app.wait_until_gone("park-code").await?;
+            // How the park ended stays on screen until dismissed, on any of Bob's
+            // devices: his second device has it too, and loses it when the app
+            // dismisses it.
+            let said = format!("Carol Lindqvist picked up Dave Park-less (code {code}).");
+            app.wait_for_text("ended-words", &said).await?;
+            app.screenshot("park-ended").await;
+            let bob_elsewhere = Party::sign_in(&service, "bob", 330.0).await;
+            bob_elsewhere
+                .wait_for("bob's other device to list the outcome", |view| {
+                    view.ended_parks.contains_key(&call)
+                })
+                .await;
+            app.click(&format!("dismiss-ended-{call}")).await?;
+            app.wait_until_gone("ended-parks").await?;
+            bob_elsewhere
+                .wait_for("bob's other device to drop the outcome", |view| {
+                    view.ended_parks.is_empty()
+                })
+                .await;
             Ok(())
         })
         .await;

@@ -19,6 +19,12 @@ export interface CallView {
   peer_reconnecting: boolean;
 }
 export interface MyPark { call: number; code: number; caller: UserRef; ringback_at_ms: number }
+export type ParkOutcome =
+  | "retrieved" | "ringback_answered" | "caller_left" | "voicemail" | "forwarded" | "disconnected" | "lost";
+/** How one of my parks ended; kept until a device of mine acknowledges it. */
+export interface EndedPark {
+  call: number; code: number; outcome: ParkOutcome; by: UserRef | null; caller: UserRef; ended_at_ms: number;
+}
 export interface ParkedCall {
   call: number; code: number; caller: UserRef; parked_by: UserRef;
   parked_at_ms: number; ringback_at_ms: number; ringing_back: boolean;
@@ -38,6 +44,7 @@ export interface ViewModel {
   park_off: AppError | null;
   calls: Record<string, CallView>;
   my_parks: Record<string, MyPark>;
+  ended_parks: Record<string, EndedPark>;
   parked: Record<string, ParkedCall> | null;
   new_voicemail: VoicemailEntry[];
   people: Record<string, Person> | null;
@@ -89,6 +96,7 @@ export const api = {
   hangUp: (call: number) => invoke<void>("hang_up", { call }),
   park: (call: number) => invoke<Parked>("park", { call }),
   retrieve: (code: string) => invoke<Retrieved>("retrieve", { code }),
+  acknowledgeParkEnded: (call: number) => invoke<void>("acknowledge_park_ended", { call }),
   setMuted: (muted: boolean) => invoke<void>("set_muted", { muted }),
   watchStats: (onStats: (stats: MediaStats) => void) => {
     const channel = new Channel<MediaStats>();

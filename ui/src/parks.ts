@@ -1,11 +1,12 @@
 // Calls I parked (the code, large and copyable, a pickup link to share, and the
 // ringback countdown) and the live list of my park group's parked calls, each one
 // click from being picked up.
-import { api, type MyPark, type ParkedCall, type Snapshot } from "./api";
+import { api, type EndedPark, type MyPark, type ParkedCall, type Snapshot } from "./api";
 import { attempt } from "./banner";
 import { byTestId, h, setText, show, syncList } from "./dom";
 import { clock } from "./format";
 import { pickUp } from "./pickup";
+import { endedParkInWords } from "./words";
 
 function cell(element: HTMLElement, name: string): HTMLElement {
   const found = element.querySelector<HTMLElement>(`[data-cell="${name}"]`);
@@ -61,6 +62,31 @@ function renderMyParks(snapshot: Snapshot, now: number): void {
   });
 }
 
+function endedParkItem(ended: EndedPark): HTMLElement {
+  const dismiss = h("button", { type: "button", testid: `dismiss-ended-${ended.call}`,
+    "aria-label": `Dismiss: ${endedParkInWords(ended)}` }, "Dismiss");
+  // Dismissing here takes it off every device of mine (the service tells them).
+  dismiss.addEventListener("click", () => void attempt(() => api.acknowledgeParkEnded(ended.call)));
+  return h(
+    "li",
+    { testid: `ended-park-${ended.call}`, class: `ended ended-${ended.outcome}` },
+    h("span", { testid: "ended-words", "data-cell": "words" }),
+    h("time", { testid: "ended-at", "data-cell": "at", class: "muted" }),
+    dismiss,
+  );
+}
+
+/** How my parks ended, newest first, until dismissed here or on another device. */
+function renderEndedParks(snapshot: Snapshot): void {
+  const ended = Object.values(snapshot.view.ended_parks).sort((a, b) => b.ended_at_ms - a.ended_at_ms);
+  show(byTestId("ended-parks"), ended.length > 0);
+  syncList(byTestId("ended-parks-list"), ended, (e) => String(e.call), endedParkItem, (element, e) => {
+    setText(cell(element, "words"), endedParkInWords(e));
+    const at = new Date(e.ended_at_ms);
+    setText(cell(element, "at"), at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  });
+}
+
 function parkedRow(parked: ParkedCall): HTMLElement {
   const button = h("button", { type: "button", testid: `pickup-${parked.code}`, class: "primary",
     "aria-label": `Pick up ${parked.caller.name}, code ${parked.code}` }, "Pick up");
@@ -99,5 +125,6 @@ function renderParkedList(snapshot: Snapshot, now: number): void {
 
 export function renderParks(snapshot: Snapshot, now: number): void {
   renderMyParks(snapshot, now);
+  renderEndedParks(snapshot);
   renderParkedList(snapshot, now);
 }

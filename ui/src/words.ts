@@ -1,6 +1,6 @@
 // Refusals in plain words. The service's own messages already are; the client's
 // connection errors get a sentence a person can act on.
-import type { AppError, Connection } from "./api";
+import type { AppError, Connection, EndedPark } from "./api";
 
 export function inWords(error: AppError): string {
   switch (error.code) {
@@ -31,5 +31,28 @@ export function connectionInWords(connection: Connection): string {
       return `Signed out: ${connection.reason}`;
     case "stopped":
       return "Offline";
+  }
+}
+
+/** How one of my parks ended, as a sentence (the same words as the CLI's). */
+export function endedParkInWords(ended: EndedPark): string {
+  const caller = ended.caller.name;
+  const code = ended.code;
+  const by = ended.by?.name ?? "someone";
+  switch (ended.outcome) {
+    case "retrieved":
+      return `${by} picked up ${caller} (code ${code}).`;
+    case "ringback_answered":
+      return `You took ${caller} back when the call rang back (code ${code}).`;
+    case "caller_left":
+      return `${caller} hung up while parked (code ${code}).`;
+    case "voicemail":
+      return `Nobody picked up ${caller} (code ${code}); they went to your voicemail.`;
+    case "forwarded":
+      return `Nobody picked up ${caller} (code ${code}); the call went to ${by}.`;
+    case "disconnected":
+      return `Nobody picked up ${caller} (code ${code}); the call ended.`;
+    case "lost":
+      return `${caller}'s call (code ${code}) was lost when the service restarted.`;
   }
 }

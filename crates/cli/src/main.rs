@@ -85,6 +85,16 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// How your parked calls ended (picked up, rung back, lost in a restart, …):
+    /// kept, on every device, until you dismiss them here or in the app.
+    Ended {
+        /// Dismiss the outcome of this call (the CALL column).
+        #[arg(long, value_name = "CALL", conflicts_with = "dismiss_all")]
+        dismiss: Option<u64>,
+        /// Dismiss every outcome listed.
+        #[arg(long)]
+        dismiss_all: bool,
+    },
     /// Print every event for your account as it happens.
     Watch,
     /// List the microphones and speakers (for --mic and --speaker).
@@ -225,6 +235,14 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Failure> {
         }
         Command::Parked { once } => phone::parked(&Session::load(&target)?, once, out).await,
         Command::People { once } => phone::people(&Session::load(&target)?, once, out).await,
+        Command::Ended { dismiss, dismiss_all } => {
+            let which = match (dismiss, dismiss_all) {
+                (Some(call), _) => phone::Dismiss::One(call),
+                (None, true) => phone::Dismiss::All,
+                (None, false) => phone::Dismiss::None,
+            };
+            phone::ended(&Session::load(&target)?, which, out).await
+        }
         Command::Watch => phone::watch(&Session::load(&target)?, out).await,
         Command::Devices => phone::devices(out),
         Command::Policy(command) => {

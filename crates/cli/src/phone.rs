@@ -16,8 +16,9 @@ use callpark_client::audio::{
     Microphone, SilentSource, Speaker, ToneSource, WavSink, WavSource, check_device,
 };
 use callpark_client::media::{CallAudio, OpenAudio, OpenedAudio};
+use callpark_client::words::ended_park_in_words;
 use callpark_client::{ClientError, Notice, Softphone, ViewModel};
-use callpark_wire::{CallEndReason, Event, ParkedCall, Person, Presence};
+use callpark_wire::{CallEndReason, EndedPark, Event, ParkedCall, Person, Presence};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::broadcast;
 
@@ -530,6 +531,61 @@ async fn show_live<K, T: serde::Serialize>(
             _ = tokio::signal::ctrl_c() => { engine.stop().await; return Ok(()) }
         }
     }
+}
+
+/// Which park outcomes `ended` dismisses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dismiss {
+    None,
+    One(u64),
+    All,
+}
+
+/// Lists how my parks ended (oldest first), or dismisses some: listing takes
+/// nothing away, so a look from here never hides an outcome from the app.
+pub async fn ended(session: &Session, dismiss: Dismiss, out: &Out) -> Result<(), Failure> {
+    let phone = online(session).await?;
+    let mut ended: Vec<EndedPark> = phone.view().ended_parks.into_values().collect();
+    ended.sort_by_key(|park| (park.ended_at_ms, park.call));
+    let outcome = match dismiss {
+        Dismiss::None => {
+            let rows: Vec<Vec<String>> = ended
+                .iter()
+                .map(|park| {
+                    vec![
+                        park.call.to_string(),
+                        park.code.to_string(),
+                        format!(
+                            "{} ago",
+                            table::minutes(table::now_ms().saturating_sub(park.ended_at_ms))
+                        ),
+                        ended_park_in_words(park),
+                    ]
+                })
+                .collect();
+            out.print(&ended, || {
+                if rows.is_empty() {
+                    "None of your parked calls has ended since you last looked.".into()
+                } else {
+                    table::render(&["CALL", "CODE", "ENDED", "WHAT HAPPENED"], &rows)
+                }
+            });
+            Ok(())
+        }
+        Dismiss::One(call) => phone.acknowledge_park_ended(call).await.map_err(Failure::from),
+        Dismiss::All => {
+            let mut result = Ok(());
+            for park in &ended {
+                if let Err(error) = phone.acknowledge_park_ended(park.call).await {
+                    result = Err(Failure::from(error));
+                    break;
+                }
+            }
+            result
+        }
+    };
+    phone.engine().stop().await;
+    outcome
 }
 
 pub async fn watch(session: &Session, out: &Out) -> Result<(), Failure> {

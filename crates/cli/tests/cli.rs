@@ -335,6 +335,26 @@ async fn one_softphone_parks_and_another_picks_up_with_the_shared_link() {
     let kinds: Vec<&str> =
         audit.as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"parked") && kinds.contains(&"retrieved"), "{kinds:?}");
+
+    // Bob's softphone had exited when Carol picked up: he learns it on his next
+    // look, and looking twice (as a one-shot command does) takes nothing away.
+    for _ in 0..2 {
+        let ended = world.run("bob", &["ended"]).await;
+        assert_eq!(ended.code, 0, "{}", ended.stderr);
+        let said = format!("Carol Lindqvist picked up Dave Park-less (code {code}).");
+        assert!(ended.stdout.contains(&said), "{}", ended.stdout);
+    }
+    let listed = world.run("bob", &["--json", "ended"]).await;
+    let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
+    let call = listed[0]["call"].as_u64().unwrap().to_string();
+    assert_eq!(listed[0]["outcome"], "retrieved", "{listed}");
+    let stranger = world.run("alice", &["ended", "--dismiss", &call]).await;
+    assert_eq!(stranger.code, 1, "not Alice's to dismiss");
+    assert!(stranger.stderr.contains("No ended park of yours"), "{}", stranger.stderr);
+    let dismissed = world.run("bob", &["ended", "--dismiss", &call]).await;
+    assert_eq!(dismissed.code, 0, "{}", dismissed.stderr);
+    let after = world.run("bob", &["ended"]).await;
+    assert!(after.stdout.starts_with("None of your parked calls has ended"), "{}", after.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ pub use admin::{AdminClient, login};
 /// The audio crate, for the shells' convenience (it knows nothing of signaling).
 pub use callpark_audio as audio;
 pub use callpark_session::{
-    CallPhase, CallView, Connection, MyPark, Notice, Parked, Retrieved, ViewModel, intent,
+    CallPhase, CallView, Connection, MyPark, Notice, Parked, Retrieved, ViewModel, intent, words,
 };
 pub use engine::Engine;
 pub use error::ClientError;

@@ -138,6 +138,12 @@ impl Softphone {
         self.engine.ask(intent::Retrieve { code: code.to_owned() }).await
     }
 
+    /// I have seen how my park of `call` ended: the service forgets it, and my
+    /// other devices take it off their screens.
+    pub async fn acknowledge_park_ended(&self, call: u64) -> Result<(), ClientError> {
+        self.engine.ask(intent::AcknowledgeParkEnded { call }).await
+    }
+
     pub fn set_muted(&self, muted: bool) {
         if let Some(media) = &self.media {
             media.set_muted(muted);

@@ -9,10 +9,12 @@
 //!   to open in return.
 //! - [`ViewModel`]: what a client shows, rebuilt from the service's events.
 //! - [`intent`]: what a person asks for, each with the type of its outcome.
+//! - [`words`]: events in plain words, for shells that print or notify.
 
 pub mod intent;
 mod session;
 mod view;
+pub mod words;
 
 pub use intent::{Intent, Parked, Retrieved};
 pub use session::{

@@ -152,7 +152,7 @@ pub struct Welcome {
     pub resumed: bool,
     #[serde(default)]
     pub calls: Vec<DeviceCall>,
-    /// How my parks ended, oldest first, for those no device of mine has
+    /// How my parks ended, by call id, for those no device of mine has
     /// acknowledged (the whole list: it replaces what the device showed).
     #[serde(default)]
     pub ended_parks: Vec<EndedPark>,

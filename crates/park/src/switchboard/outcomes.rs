@@ -17,7 +17,7 @@ impl Switchboard {
         self.keep_park_outcome(record);
     }
 
-    /// The outcomes `user` has not acknowledged yet, oldest first.
+    /// The outcomes `user` has not acknowledged yet, by call id.
     pub fn park_outcomes_of(&self, user: UserId) -> impl Iterator<Item = &ParkEndRecord> {
         self.park_outcomes.get(&user).into_iter().flat_map(|kept| kept.values())
     }
