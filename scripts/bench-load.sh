@@ -4,7 +4,7 @@
 # per scenario, every server stopped by PID.
 #
 #   scripts/bench-load.sh            # the signaling scenarios: latency throughput idle
-#   scripts/bench-load.sh latency    # or: throughput, idle, media-idle, media-parked, media-bridged
+#   scripts/bench-load.sh latency    # or: throughput, idle, reconnect, media-idle, media-parked, media-bridged
 #
 # The media scenarios take CALLS (default 2000 parked, 1000 bridged) and SECONDS_MEASURED (20); SILENT=1 makes parked callers send nothing.
 #
@@ -29,8 +29,8 @@ cleanup() {
 trap cleanup EXIT
 password=load-admin-password
 
-start_server() { # $1: data directory
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_server() { # $1: data directory; $2: the port (default: a free one)
+  port=${2:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   CALLPARK_LOG=warn taskset -c 0 ./target/release/callpark-server --data-dir "$1" \
     --listen "127.0.0.1:$port" --admin-password "$password" &
   server_pid=$!
@@ -87,6 +87,40 @@ media_idle() {
   cat "${logs[@]}"
 }
 
+# DEVICES (default 10,000) signed-in devices lose the service to a restart (RESTART=term,
+# the default, or kill) and come back as the apps do. The loader reports when the
+# last one was greeted again; the restarted server's CPU is sampled every 100 ms
+# until then (the peak 100 ms and the average), and its peak RSS is VmHWM.
+reconnect() {
+  local devices=${DEVICES:-10000} log="$work/reconnect.log" started=$SECONDS
+  load reconnect --connections "$devices" --users 100 > "$log" 2>&1 &
+  local loader=$!
+  until grep -q 'restart the service now' "$log"; do
+    if [ $((SECONDS - started)) -gt 600 ] || ! kill -0 "$loader" 2>/dev/null; then cat "$log"; echo "devices did not connect" >&2; exit 1; fi
+    sleep 1
+  done
+  sleep 2
+  if [ "${RESTART:-term}" = kill ]; then kill -KILL "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=; else stop_server; fi
+  start_server "$work/reconnect" "$port"
+  local hz ticks last peak=0 samples=0 first now
+  hz=$(getconf CLK_TCK)
+  first=$(cpu_ticks "$server_pid"); last=$first
+  while kill -0 "$loader" 2>/dev/null; do
+    sleep 0.1
+    now=$(cpu_ticks "$server_pid")
+    ticks=$((now - last)); last=$now; samples=$((samples + 1))
+    [ "$ticks" -gt "$peak" ] && peak=$ticks
+    # The loader exits once every device is back (or gives up).
+    grep -q 'devices back' "$log" && break
+  done
+  wait "$loader" || { cat "$log"; exit 1; }
+  local hwm rss
+  hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$server_pid/status")
+  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status")
+  cat "$log"
+  echo "reconnect (${RESTART:-term}): server CPU peak $(awk -v t="$peak" -v hz="$hz" 'BEGIN { printf "%.0f", 100 * t / hz / 0.1 }') % of a core in a 100 ms slice, $(awk -v t=$((last - first)) -v hz="$hz" -v n="$samples" 'BEGIN { printf "%.0f", 100 * t / hz / (n * 0.1) }') % on average until all were back; peak RSS $((hwm / 1024)) MiB (now $((rss / 1024)) MiB)"
+}
+
 for scenario in ${scenarios[*]}; do
   echo "== $scenario"
   start_server "$work/$scenario"
@@ -96,8 +130,9 @@ for scenario in ${scenarios[*]}; do
     idle) load idle --connections 10000 --users 100 --server-pid "$server_pid" ;;
     media-parked) load media-parked --calls "${CALLS:-2000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ${SILENT:+--silent-callers} ;;
     media-idle) media_idle ;;
+    reconnect) reconnect ;;
     media-bridged) load media-bridged --calls "${CALLS:-1000}" --seconds "${SECONDS_MEASURED:-20}" --server-pid "$server_pid" ;;
-    *) echo "unknown scenario $scenario (latency, throughput, idle, media-idle, media-parked, media-bridged)" >&2; exit 2 ;;
+    *) echo "unknown scenario $scenario (latency, throughput, idle, reconnect, media-idle, media-parked, media-bridged)" >&2; exit 2 ;;
   esac
   stop_server
 done

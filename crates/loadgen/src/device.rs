@@ -50,6 +50,17 @@ pub struct Device {
 impl Device {
     /// Connects with `token` and says hello.
     pub async fn connect(websocket_url: &str, token: &str, name: &str) -> Result<Self, LoadError> {
+        Ok(Self::connect_resuming(websocket_url, token, name, None).await?.0)
+    }
+
+    /// Connects with `token` and says hello with a resume token (or none); returns
+    /// the device and the resume token of its welcome.
+    pub async fn connect_resuming(
+        websocket_url: &str,
+        token: &str,
+        name: &str,
+        resume: Option<String>,
+    ) -> Result<(Self, String), LoadError> {
         let mut request = websocket_url
             .into_client_request()
             .map_err(|error| LoadError::Connect(error.to_string()))?;
@@ -66,13 +77,17 @@ impl Device {
         let (sender, inbox) = mpsc::unbounded_channel();
         tokio::spawn(read(stream, sender));
         let mut device = Device { sink, inbox, next_id: 1 };
-        let hello = RequestBody::Hello {
-            protocol: PROTOCOL_VERSION,
-            device_name: name.to_owned(),
-            resume: None,
-        };
-        device.request(hello).await?;
-        Ok(device)
+        let hello =
+            RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: name.to_owned(), resume };
+        match device.request(hello).await? {
+            ReplyBody::Welcome(welcome) => Ok((device, welcome.resume)),
+            other => Err(LoadError::Protocol(format!("hello answered with {other:?}"))),
+        }
+    }
+
+    /// Waits until the service closes the connection (or it drops).
+    pub async fn closed(mut self) {
+        while self.inbox.recv().await.is_some() {}
     }
 
     /// Sends a request and waits for its reply.

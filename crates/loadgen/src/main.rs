@@ -15,6 +15,7 @@ mod lane;
 mod media;
 mod media_load;
 mod memory;
+mod reconnect;
 mod setup;
 mod stats;
 
@@ -78,6 +79,15 @@ enum Scenario {
         server_pid: u32,
         #[arg(long, default_value_t = 10)]
         hold_seconds: u64,
+    },
+    /// Opens signed-in connections, then waits for the service to restart and
+    /// reports how the devices come back (the session's jittered backoff, hello with
+    /// the resume token).
+    Reconnect {
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        #[arg(long, default_value_t = 100)]
+        users: usize,
     },
     /// Callers with audio call parkers, who park them; measures the hold music that
     /// reaches every parked caller (loss, gaps) and the server's CPU.
@@ -166,7 +176,9 @@ async fn run(args: Args) -> Result<(), LoadError> {
     let websocket_url = format!("ws{}/ws", service.base().strip_prefix("http").unwrap_or(""));
     let users_needed = match &args.scenario {
         Scenario::Latency { lanes, .. } | Scenario::Throughput { lanes, .. } => lanes * 3,
-        Scenario::Idle { users, .. } | Scenario::MediaIdle { users, .. } => *users,
+        Scenario::Idle { users, .. }
+        | Scenario::MediaIdle { users, .. }
+        | Scenario::Reconnect { users, .. } => *users,
         Scenario::MediaParked { caller_users, parkers, .. } => caller_users + parkers,
         Scenario::MediaBridged { caller_users, callee_users, .. } => caller_users + callee_users,
     };
@@ -190,6 +202,9 @@ async fn run(args: Args) -> Result<(), LoadError> {
         Scenario::Idle { connections, users: _, server_pid, hold_seconds } => {
             idle(&websocket_url, &users, connections, server_pid, Duration::from_secs(hold_seconds))
                 .await
+        }
+        Scenario::Reconnect { connections, users: _ } => {
+            reconnect::reconnect(&websocket_url, &users, connections).await
         }
         Scenario::MediaParked {
             calls,

@@ -45,18 +45,18 @@ pub(super) async fn write_outcomes(
     let (kept, forgotten): (Vec<_>, Vec<_>) =
         changes.into_iter().partition(|(_, record)| record.is_some());
     for chunk in forgotten.chunks(ROWS_PER_STATEMENT) {
-        let mut delete = QueryBuilder::<Sqlite>::new(
-            "DELETE FROM park_outcomes WHERE (parked_by, call_id) IN (VALUES ",
-        );
-        let mut rows = delete.separated(", ");
+        // Terms joined by OR, each a primary-key lookup: SQLite scans the whole
+        // table for `(parked_by, call_id) IN (VALUES ...)`.
+        let mut delete = QueryBuilder::<Sqlite>::new("DELETE FROM park_outcomes WHERE ");
+        let mut terms = delete.separated(" OR ");
         for ((parked_by, call), _) in chunk {
-            rows.push("(")
+            terms
+                .push("(parked_by = ")
                 .push_bind_unseparated(sql_int(parked_by.0))
-                .push_unseparated(", ")
+                .push_unseparated(" AND call_id = ")
                 .push_bind_unseparated(sql_int(call.0))
                 .push_unseparated(")");
         }
-        delete.push(")");
         delete.build().execute(&mut **tx).await?;
     }
     let kept: Vec<ParkEndRecord> = kept.into_iter().filter_map(|(_, record)| record).collect();
