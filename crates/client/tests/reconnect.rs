@@ -7,8 +7,10 @@
 
 use std::time::{Duration, Instant};
 
+use callpark_client::audio::io::SAMPLE_RATE;
+use callpark_client::audio::tone_share;
 use callpark_client::intent::{Park, Retrieve};
-use callpark_client::{CallPhase, Notice, ServiceAddress};
+use callpark_client::{CallPhase, Connection, Notice, ServiceAddress};
 use callpark_service::hold_music::SIGNATURE_HZ;
 use callpark_wire::Event;
 use tokio::sync::broadcast;
@@ -16,7 +18,7 @@ use tokio::sync::broadcast;
 mod common;
 
 use common::relay::Relay;
-use common::{Phone, WITHIN, connect, service_listening, tone_back_after_gap};
+use common::{Phone, WITHIN, connect, longest_gap, service_listening};
 
 /// A service, and the same service through a relay.
 async fn service_and_relay() -> (ServiceAddress, ServiceAddress, Relay, tempfile::TempDir) {
@@ -60,9 +62,18 @@ async fn a_connected_call_rides_out_signaling_drops_of_250_ms_and_2_s() {
         relay.cut(drop);
         reconnecting.await;
         back.await;
-        let (at_carol, carol_gap) =
-            tone_back_after_gap(&carol.heard, (440.0, 0.7), cut_at, WITHIN).await;
-        let (at_bob, bob_gap) = tone_back_after_gap(&bob.heard, (660.0, 0.7), cut_at, WITHIN).await;
+        // The audio gap is the longest stretch without the other's tone from the cut
+        // to a second after Bob is back (the media path may ride out the drop, and the
+        // new peer connection after it may leave a gap of its own).
+        let until = Instant::now() + Duration::from_secs(1);
+        let (at_carol, carol_gap) = longest_gap(&carol.heard, (440.0, 0.7), cut_at, until).await;
+        let (at_bob, bob_gap) = longest_gap(&bob.heard, (660.0, 0.7), cut_at, until).await;
+        for (who, heard, hz) in [("Carol", &carol.heard, 440.0), ("Bob", &bob.heard, 660.0)] {
+            let after = heard.since(until - Duration::from_millis(300));
+            let with_tone =
+                after.iter().filter(|f| tone_share(&f.samples[..], hz, SAMPLE_RATE) >= 0.7);
+            assert!(with_tone.count() >= 10, "{who} hears the other again once back");
+        }
         eprintln!(
             "signaling drop of {drop:?}: Bob's tone back at Carol {:?} after the cut (gap \
              {carol_gap:?}); Carol's back at Bob {:?} after (gap {bob_gap:?})",
@@ -94,13 +105,28 @@ async fn a_parked_caller_who_drops_for_20_s_is_still_parked_hears_hold_music_aga
 
     let cut_at = Instant::now();
     relay.cut(Duration::from_secs(20));
-    let (music_back, gap) =
-        tone_back_after_gap(&dave.heard, (SIGNATURE_HZ, 0.05), cut_at, Duration::from_secs(30))
+    let mut snapshots = dave.engine.snapshots();
+    let online_again = async {
+        snapshots.wait_for(|view| view.connection != Connection::Online).await.unwrap();
+        snapshots.wait_for(|view| view.connection == Connection::Online).await.unwrap();
+    };
+    tokio::time::timeout(Duration::from_secs(30), online_again)
+        .await
+        .expect("Dave's device is back within 30 s");
+    let back_at = Instant::now();
+    let (gap_end, gap) =
+        longest_gap(&dave.heard, (SIGNATURE_HZ, 0.05), cut_at, back_at + Duration::from_secs(1))
             .await;
     eprintln!(
-        "parked caller dropped for 20 s: hold music back {:?} after the cut (gap {gap:?})",
-        music_back.duration_since(cut_at)
+        "parked caller dropped for 20 s: back {:?} after the cut; longest hold-music gap \
+         {gap:?}, ending {:?} after the cut",
+        back_at.duration_since(cut_at),
+        gap_end.duration_since(cut_at)
     );
+    let after = dave.heard.since(back_at + Duration::from_millis(700));
+    let music =
+        after.iter().filter(|f| tone_share(&f.samples[..], SIGNATURE_HZ, SAMPLE_RATE) >= 0.05);
+    assert!(music.count() >= 10, "Dave hears hold music once back");
     let view = dave.engine.snapshots().borrow().clone();
     assert_eq!(view.calls.get(&call).map(|c| c.phase), Some(CallPhase::OnHold), "{view:?}");
 

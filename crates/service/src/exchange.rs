@@ -4,7 +4,7 @@
 //! for, and hands every change to the store writer in order. It holds no park rules:
 //! those are all in `callpark-park`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use callpark_park::{
     AuditEvent, AuditKind, CallId, DeviceId, Output, StoreCommand, Switchboard, Timestamp,
@@ -275,6 +275,7 @@ pub fn spawn(
         store,
         devices: HashMap::new(),
         resume_tokens: restored.into_iter().collect(),
+        away_media: HashSet::new(),
         clock,
         media,
         outbox: Vec::new(),
@@ -298,6 +299,8 @@ struct Exchange {
     devices: HashMap<DeviceId, Attached>,
     /// The device each resume token (by digest) brings back.
     resume_tokens: HashMap<String, DeviceId>,
+    /// Dropped devices within their grace period whose peer connection is kept.
+    away_media: HashSet<DeviceId>,
     clock: Clock,
     media: MediaHandle,
     /// Replies and events of the step being handled.
@@ -420,28 +423,44 @@ impl Exchange {
     }
 
     /// The device's connection ended: it signed off (it leaves its calls now) or
-    /// dropped (it keeps them for the grace period and can resume). Its peer
-    /// connection is closed either way: a device that comes back negotiates anew.
+    /// dropped (it keeps them for the grace period and can resume). A device that
+    /// signed off loses its peer connection now. One that dropped keeps it: media
+    /// travels apart from the WebSocket, so the call's audio goes on through a
+    /// signaling drop; the peer connection goes when the device comes back (it
+    /// negotiates anew) or when its grace period ends.
     fn device_departed(&mut self, now: Timestamp, device: DeviceId, how: Departure) {
         let Some(attached) = self.devices.remove(&device) else { return };
-        self.media.remove(device);
         let sb = &mut self.tenant.switchboard;
         match how {
             Departure::Dropped => sb.handle_device_dropped(now, device),
             Departure::SignedOff => sb.handle_device_offline(now, device),
         }
         let keeps_place = sb.is_away(device);
-        if !keeps_place && let Some(digest) = attached.resume_digest {
-            self.resume_tokens.remove(&digest);
+        if keeps_place {
+            self.away_media.insert(device);
+        } else {
+            self.media.remove(device);
+            if let Some(digest) = attached.resume_digest {
+                self.resume_tokens.remove(&digest);
+            }
         }
         tracing::debug!(device = device.0, ?how, keeps_place, "device detached");
     }
 
-    /// Resume tokens of devices that have left for good (their grace period ended).
+    /// Resume tokens and peer connections of devices that have left for good (their
+    /// grace period ended).
     fn forget_departed_tokens(&mut self) {
         let sb = &self.tenant.switchboard;
         let devices = &self.devices;
         self.resume_tokens.retain(|_, device| devices.contains_key(device) || sb.is_away(*device));
+        let media = &self.media;
+        self.away_media.retain(|device| {
+            let stays = devices.contains_key(device) || sb.is_away(*device);
+            if !stays {
+                media.remove(*device);
+            }
+            stays
+        });
     }
 
     /// Hello on connection `connection`: with a resume token of a device of the same
@@ -479,6 +498,7 @@ impl Exchange {
                 self.tenant.switchboard.handle_device_returned(earlier);
                 // The old peer connection is of no use: the device negotiates a new one.
                 self.media.remove(earlier);
+                self.away_media.remove(&earlier);
                 tracing::info!(user = user.0, device = earlier.0, "device resumed");
                 earlier
             }

@@ -1,6 +1,7 @@
 //! The device's audio link to the service: one WebRTC peer connection (str0m, DTLS-
 //! SRTP, Opus), set up over the engine's signaling once online and set up again
-//! after every reconnect. Calls, parks and retrieves do not touch it: the service
+//! after every reconnect (kept running while signaling is down, so a call's audio
+//! rides out a signaling drop). Calls, parks and retrieves do not touch it: the service
 //! changes what it sends and where it relays what this device says.
 //!
 //! The sound devices are another matter: they are opened only while this device is
@@ -292,6 +293,7 @@ impl Link {
         let mut call: Option<InCall> = None;
         let mut opening: Option<Opening> = None;
         let mut in_a_call = snapshots.borrow_and_update().in_a_call();
+        let mut signaling_lost = false;
         loop {
             if !in_a_call && call.take().is_some() {
                 self.closed(&peer);
@@ -332,13 +334,24 @@ impl Link {
                         return Ok(Ended::Stopped);
                     }
                     let view = snapshots.borrow_and_update();
-                    if view.connection != Connection::Online {
-                        drop(view);
-                        drop(call);
-                        self.stats.send_replace(MediaStats::default());
-                        return Ok(Ended::Offline);
+                    match view.connection {
+                        // Signaling is down, the media path may not be: the service keeps
+                        // this device's peer connection through its grace period, so the
+                        // call's audio goes on meanwhile.
+                        Connection::Reconnecting { .. } | Connection::Connecting => {
+                            signaling_lost = true;
+                            in_a_call = view.in_a_call();
+                        }
+                        // Back: the service took the old peer connection down when the
+                        // device resumed; negotiate a new one.
+                        Connection::Online if !signaling_lost => in_a_call = view.in_a_call(),
+                        _ => {
+                            drop(view);
+                            drop(call);
+                            self.stats.send_replace(MediaStats::default());
+                            return Ok(Ended::Offline);
+                        }
                     }
-                    in_a_call = view.in_a_call();
                 }
                 opened = opened => {
                     let Some(done) = opening.take() else { continue };

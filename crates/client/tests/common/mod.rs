@@ -208,6 +208,33 @@ pub async fn connect(caller: &Phone, callee: &Phone, callee_login: &str) -> u64 
     call
 }
 
+/// The longest stretch without `hz` (at least `share` of a frame's energy) from
+/// `from` to `to`, waiting until `to` has passed: when it ended and how long it was.
+/// A stretch still open at `to` ends there.
+pub async fn longest_gap(
+    heard: &Heard,
+    (hz, share): (f32, f32),
+    from: Instant,
+    to: Instant,
+) -> (Instant, Duration) {
+    tokio::time::sleep_until(to.into()).await;
+    let with_tone: Vec<Instant> = heard
+        .since(from - Duration::from_millis(500))
+        .iter()
+        .filter(|frame| frame.at <= to && tone_share(&frame.samples[..], hz, SAMPLE_RATE) >= share)
+        .map(|frame| frame.at)
+        .collect();
+    let mut longest = (from, Duration::ZERO);
+    let mut previous = with_tone.first().copied().unwrap_or(from).min(from);
+    for at in with_tone.into_iter().chain([to]) {
+        if at > from && at.duration_since(previous) > longest.1 {
+            longest = (at, at.duration_since(previous));
+        }
+        previous = previous.max(at);
+    }
+    longest
+}
+
 /// The moment `hz` (at least `share` of a frame's energy) is heard again after a gap
 /// that began after `since` (no frame with it for more than 100 ms), and how long
 /// the gap was. Waits at most `within`.
