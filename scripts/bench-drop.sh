@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Audio gap through a signaling drop (issue 21): RUNS runs (default 5) of the
-# end-to-end test that cuts a call's signaling for 250 ms and 2 s through a TCP relay
+# end-to-end test that cuts a call's signaling for 250 ms, 2 s and 20 s through a TCP relay
 # (crates/client/tests/reconnect.rs; real clients, str0m, Opus, tone audio, the
 # service in process). Each run prints, per drop, when the other side's tone was
 # heard again after the cut and the gap in each direction; this prints every run's

@@ -40,7 +40,7 @@ fn calls_ended(events: &mut broadcast::Receiver<Notice>) -> Vec<Event> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connected_call_rides_out_signaling_drops_of_250_ms_and_2_s() {
+async fn a_connected_call_rides_out_signaling_drops_of_250_ms_2_s_and_20_s() {
     let (direct, relayed, relay, _data) = service_and_relay().await;
     let bob = Phone::sign_in(&relayed, "bob", 440.0).await;
     let carol = Phone::sign_in(&direct, "carol", 660.0).await;
@@ -50,12 +50,12 @@ async fn a_connected_call_rides_out_signaling_drops_of_250_ms_and_2_s() {
     let heard = carol.listen(talking, Duration::from_millis(600)).await;
     assert!(common::blocks_with(&heard, 440.0, 0.7) > 0.8, "Carol hears Bob before any drop");
 
-    for drop in [Duration::from_millis(250), Duration::from_secs(2)] {
+    for drop in [Duration::from_millis(250), Duration::from_secs(2), Duration::from_secs(20)] {
         let reconnecting = carol.event(move |event| {
             matches!(event, Event::PeerReconnecting { call: c, peer } if *c == call && peer.name.starts_with("Bob"))
                 .then_some(())
         });
-        let back = carol.event(move |event| {
+        let back = carol.event_within(drop + WITHIN, move |event| {
             matches!(event, Event::PeerReconnected { call: c, .. } if *c == call).then_some(())
         });
         let cut_at = Instant::now();
@@ -91,7 +91,7 @@ async fn a_connected_call_rides_out_signaling_drops_of_250_ms_and_2_s() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_parked_caller_who_drops_for_20_s_is_still_parked_hears_hold_music_again_and_is_retrieved()
+async fn a_parked_caller_who_drops_for_250_ms_2_s_and_20_s_is_still_parked_hears_hold_music_and_is_retrieved()
  {
     let (direct, relayed, relay, _data) = service_and_relay().await;
     let dave = Phone::sign_in(&relayed, "dave", 880.0).await;
@@ -103,30 +103,31 @@ async fn a_parked_caller_who_drops_for_20_s_is_still_parked_hears_hold_music_aga
     let on_hold = dave.listen(Instant::now() + Duration::from_millis(300), WITHIN / 10).await;
     assert!(common::blocks_with(&on_hold, SIGNATURE_HZ, 0.05) > 0.8, "hold music before the drop");
 
-    let cut_at = Instant::now();
-    relay.cut(Duration::from_secs(20));
-    let mut snapshots = dave.engine.snapshots();
-    let online_again = async {
-        snapshots.wait_for(|view| view.connection != Connection::Online).await.unwrap();
-        snapshots.wait_for(|view| view.connection == Connection::Online).await.unwrap();
-    };
-    tokio::time::timeout(Duration::from_secs(30), online_again)
-        .await
-        .expect("Dave's device is back within 30 s");
-    let back_at = Instant::now();
-    let (gap_end, gap) =
-        longest_gap(&dave.heard, (SIGNATURE_HZ, 0.05), cut_at, back_at + Duration::from_secs(1))
-            .await;
-    eprintln!(
-        "parked caller dropped for 20 s: back {:?} after the cut; longest hold-music gap \
-         {gap:?}, ending {:?} after the cut",
-        back_at.duration_since(cut_at),
-        gap_end.duration_since(cut_at)
-    );
-    let after = dave.heard.since(back_at + Duration::from_millis(700));
-    let music =
-        after.iter().filter(|f| tone_share(&f.samples[..], SIGNATURE_HZ, SAMPLE_RATE) >= 0.05);
-    assert!(music.count() >= 10, "Dave hears hold music once back");
+    for drop in [Duration::from_millis(250), Duration::from_secs(2), Duration::from_secs(20)] {
+        let cut_at = Instant::now();
+        relay.cut(drop);
+        let mut snapshots = dave.engine.snapshots();
+        let online_again = async {
+            snapshots.wait_for(|view| view.connection != Connection::Online).await.unwrap();
+            snapshots.wait_for(|view| view.connection == Connection::Online).await.unwrap();
+        };
+        tokio::time::timeout(drop + Duration::from_secs(10), online_again)
+            .await
+            .expect("Dave's device is back within 10 s of the link");
+        let back_at = Instant::now();
+        let until = back_at + Duration::from_secs(1);
+        let (gap_end, gap) = longest_gap(&dave.heard, (SIGNATURE_HZ, 0.05), cut_at, until).await;
+        eprintln!(
+            "parked caller dropped for {drop:?}: back {:?} after the cut; longest hold-music \
+             gap {gap:?}, ending {:?} after the cut",
+            back_at.duration_since(cut_at),
+            gap_end.duration_since(cut_at)
+        );
+        let after = dave.heard.since(until - Duration::from_millis(300));
+        let music =
+            after.iter().filter(|f| tone_share(&f.samples[..], SIGNATURE_HZ, SAMPLE_RATE) >= 0.05);
+        assert!(music.count() >= 10, "Dave hears hold music once back");
+    }
     let view = dave.engine.snapshots().borrow().clone();
     assert_eq!(view.calls.get(&call).map(|c| c.phase), Some(CallPhase::OnHold), "{view:?}");
 

@@ -160,14 +160,23 @@ impl Phone {
     }
 
     /// Waits for an event that `wanted` picks something out of, from now on (even
-    /// before the returned future is first polled).
+    /// before the returned future is first polled), for at most [`WITHIN`].
     pub fn event<T>(
         &self,
+        wanted: impl FnMut(&Event) -> Option<T>,
+    ) -> impl std::future::Future<Output = T> {
+        self.event_within(WITHIN, wanted)
+    }
+
+    /// [`Phone::event`], waiting at most `within`.
+    pub fn event_within<T>(
+        &self,
+        within: Duration,
         mut wanted: impl FnMut(&Event) -> Option<T>,
     ) -> impl std::future::Future<Output = T> {
         let mut events = self.engine.events();
         async move {
-            tokio::time::timeout(WITHIN, async {
+            tokio::time::timeout(within, async {
                 loop {
                     if let Ok(Notice::Event(event)) = events.recv().await
                         && let Some(found) = wanted(&event)
