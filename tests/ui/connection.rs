@@ -18,6 +18,16 @@ struct Link {
 }
 
 impl Link {
+    /// A proxy on a free port to `service`: where it listens, where it leads, and
+    /// the link itself.
+    async fn to(service: &Service) -> (SocketAddr, SocketAddr, Link) {
+        let upstream: SocketAddr =
+            service.address.trim_start_matches("http://").parse().expect("the service address");
+        let listen: SocketAddr =
+            format!("127.0.0.1:{}", crate::support::free_port()).parse().expect("an address");
+        (listen, upstream, Link::up(listen, upstream).await)
+    }
+
     async fn up(listen: SocketAddr, service: SocketAddr) -> Link {
         let listener = TcpListener::bind(listen).await.expect("the proxy's port");
         let mut tasks = JoinSet::new();
@@ -38,11 +48,7 @@ impl Link {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_connection_shows_reconnecting_and_comes_back_online() {
     let service = Service::start().await;
-    let upstream: SocketAddr =
-        service.address.trim_start_matches("http://").parse().expect("the service address");
-    let listen: SocketAddr =
-        format!("127.0.0.1:{}", crate::support::free_port()).parse().expect("an address");
-    let link = Link::up(listen, upstream).await;
+    let (listen, upstream, link) = Link::to(&service).await;
     Desktop::launch("connection")
         .await
         .run(async |app| {
@@ -62,11 +68,7 @@ async fn a_lost_connection_shows_reconnecting_and_comes_back_online() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_stays_on_screen_while_reconnecting_and_its_audio_comes_back() {
     let service = Service::start().await;
-    let upstream: SocketAddr =
-        service.address.trim_start_matches("http://").parse().expect("the service address");
-    let listen: SocketAddr =
-        format!("127.0.0.1:{}", crate::support::free_port()).parse().expect("an address");
-    let link = Link::up(listen, upstream).await;
+    let (listen, upstream, link) = Link::to(&service).await;
     let dave = Party::sign_in(&service, "dave", 440.0).await;
     Desktop::launch("call_through_a_drop")
         .await

@@ -112,6 +112,12 @@ impl PretendService {
         }
     }
 
+    fn refuse(&self, session: &mut Session, id: u64, code: &str, message: &str) {
+        let error = callpark_wire::ErrorBody::new(code, message);
+        let frame = ServerMessage::Reply { id: Some(id), result: ReplyResult::Error(error) };
+        session.handle_frame(&frame.to_json(), self.now);
+    }
+
     fn reply(&self, session: &mut Session, id: u64, body: ReplyBody) {
         let frame = ServerMessage::Reply { id: Some(id), result: ReplyResult::Ok(body) };
         session.handle_frame(&frame.to_json(), self.now);
@@ -191,14 +197,7 @@ impl PretendService {
                     self.shown_ended.remove(&call);
                     self.event(session, Event::ParkEndedAcknowledged { call });
                 } else {
-                    let refusal = ServerMessage::Reply {
-                        id: Some(id),
-                        result: ReplyResult::Error(callpark_wire::ErrorBody::new(
-                            "park_outcome_not_found",
-                            "No such ended park.",
-                        )),
-                    };
-                    session.handle_frame(&refusal.to_json(), self.now);
+                    self.refuse(session, id, "park_outcome_not_found", "No such ended park.");
                 }
             }
             RequestBody::Hangup { call } => {
@@ -206,14 +205,7 @@ impl PretendService {
                     self.reply(session, id, ReplyBody::Done);
                     self.event(session, Event::CallEnded { call, reason: CallEndReason::HungUp });
                 } else {
-                    let refusal = ServerMessage::Reply {
-                        id: Some(id),
-                        result: ReplyResult::Error(callpark_wire::ErrorBody::new(
-                            "call_not_found",
-                            "No such call.",
-                        )),
-                    };
-                    session.handle_frame(&refusal.to_json(), self.now);
+                    self.refuse(session, id, "call_not_found", "No such call.");
                 }
             }
             other => panic!("the test does not ask {other:?}"),
