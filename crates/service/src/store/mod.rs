@@ -376,38 +376,31 @@ impl Store {
         held_since: Timestamp,
     ) -> Result<Vec<ParkRow>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // Each takes the lost time and the call: an audit line, the code's hold, and
+        // the parker's outcome.
+        const RECORD_LOST: [&str; 3] = [
+            "INSERT INTO audit_events (at_ms, kind, detail, user_login, policy, call_id, code) \
+             SELECT ?, 'lost', 'service restarted', users.login, parked_calls.policy, \
+             parked_calls.call_id, parked_calls.code FROM parked_calls \
+             LEFT JOIN users ON users.id = parked_calls.parked_by \
+             WHERE parked_calls.call_id = ?",
+            "INSERT OR REPLACE INTO lost_parks \
+             (call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms) \
+             SELECT call_id, policy, code, caller, parked_by, parked_at_ms, ? FROM parked_calls \
+             WHERE call_id = ?",
+            "INSERT OR REPLACE INTO park_outcomes \
+             (parked_by, call_id, code, caller, outcome, by_user, ended_at_ms) \
+             SELECT parked_by, call_id, code, caller, 'lost', NULL, ? FROM parked_calls \
+             WHERE call_id = ?",
+        ];
         for call in lost {
-            sqlx::query(
-                "INSERT INTO audit_events (at_ms, kind, detail, user_login, policy, call_id, code) \
-                 SELECT ?, 'lost', 'service restarted', users.login, parked_calls.policy, \
-                 parked_calls.call_id, parked_calls.code FROM parked_calls \
-                 LEFT JOIN users ON users.id = parked_calls.parked_by \
-                 WHERE parked_calls.call_id = ?",
-            )
-            .bind(sql_int(now.as_millis()))
-            .bind(sql_int(call.0))
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT OR REPLACE INTO lost_parks \
-                 (call_id, policy, code, caller, parked_by, parked_at_ms, lost_at_ms) \
-                 SELECT call_id, policy, code, caller, parked_by, parked_at_ms, ? FROM parked_calls \
-                 WHERE call_id = ?",
-            )
-            .bind(sql_int(now.as_millis()))
-            .bind(sql_int(call.0))
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT OR REPLACE INTO park_outcomes \
-                 (parked_by, call_id, code, caller, outcome, by_user, ended_at_ms) \
-                 SELECT parked_by, call_id, code, caller, 'lost', NULL, ? FROM parked_calls \
-                 WHERE call_id = ?",
-            )
-            .bind(sql_int(now.as_millis()))
-            .bind(sql_int(call.0))
-            .execute(&mut *tx)
-            .await?;
+            for statement in RECORD_LOST {
+                sqlx::query(statement)
+                    .bind(sql_int(now.as_millis()))
+                    .bind(sql_int(call.0))
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         delete_calls(&mut tx, "parked_calls", lost).await?;
         sqlx::query("DELETE FROM lost_parks WHERE lost_at_ms < ?")
