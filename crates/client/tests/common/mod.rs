@@ -217,6 +217,32 @@ pub async fn connect(caller: &Phone, callee: &Phone, callee_login: &str) -> u64 
     call
 }
 
+/// The first moment from `not_before` on when the last 300 ms held at least ten
+/// frames with `hz` (at least `share` of a frame's energy): the sound is back for
+/// good. Fails after `within`.
+pub async fn heard_steadily(
+    heard: &Heard,
+    (hz, share): (f32, f32),
+    not_before: Instant,
+    within: Duration,
+) -> Instant {
+    tokio::time::sleep_until(not_before.into()).await;
+    let deadline = Instant::now() + within;
+    loop {
+        let now = Instant::now();
+        let recent = heard
+            .since(now - Duration::from_millis(300))
+            .iter()
+            .filter(|frame| tone_share(&frame.samples[..], hz, SAMPLE_RATE) >= share)
+            .count();
+        if recent >= 10 {
+            return now;
+        }
+        assert!(now < deadline, "{hz} Hz was not heard steadily within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The longest stretch without `hz` (at least `share` of a frame's energy) from
 /// `from` to `to`, waiting until `to` has passed: when it ended and how long it was.
 /// A stretch still open at `to` ends there.
