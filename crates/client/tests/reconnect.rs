@@ -1,7 +1,8 @@
 //! Calls ride out signaling drops: real clients (engine, session, media link with
-//! tone audio) whose signaling goes through a TCP relay the test cuts, a real service
-//! in process. The call must go on, audio must come back at both ends, and nobody
-//! may hear `call_ended`.
+//! tone audio) whose signaling goes through a TCP relay the test cuts, to a real
+//! service in process and to the real `callpark-server` binary as a child process.
+//! The call must go on, audio must come back at both ends, and nobody may hear
+//! `call_ended`.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
@@ -16,14 +17,39 @@ use tokio::sync::broadcast;
 mod common;
 
 use common::relay::Relay;
+use common::server_process::ServerProcess;
 use common::{Phone, WITHIN, connect, heard_steadily, longest_gap, service_listening};
 
+/// Where the service runs: in this process, or as the server binary.
+#[derive(Clone, Copy, Debug)]
+enum Host {
+    InProcess,
+    Process,
+}
+
+/// What keeps a service alive: its data directory, and its process.
+struct Running {
+    _data: tempfile::TempDir,
+    _process: Option<ServerProcess>,
+}
+
 /// A service, and the same service through a relay.
-async fn service_and_relay() -> (ServiceAddress, ServiceAddress, Relay, tempfile::TempDir) {
-    let (direct, socket, data, _media) = service_listening().await;
+async fn service_and_relay(host: Host) -> (ServiceAddress, ServiceAddress, Relay, Running) {
+    let (direct, socket, running) = match host {
+        Host::InProcess => {
+            let (direct, socket, data, _media) = service_listening().await;
+            (direct, socket, Running { _data: data, _process: None })
+        }
+        Host::Process => {
+            let data = tempfile::tempdir().unwrap();
+            let process = ServerProcess::start(data.path()).await;
+            let socket = process.address.parse().unwrap();
+            (process.service.clone(), socket, Running { _data: data, _process: Some(process) })
+        }
+    };
     let relay = Relay::start(socket).await;
     let relayed = ServiceAddress::parse(&format!("http://{}", relay.address)).unwrap();
-    (direct, relayed, relay, data)
+    (direct, relayed, relay, running)
 }
 
 /// Every `call_ended` among the events received so far.
@@ -39,7 +65,16 @@ fn calls_ended(events: &mut broadcast::Receiver<Notice>) -> Vec<Event> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connected_call_rides_out_signaling_drops_of_250_ms_2_s_and_20_s() {
-    let (direct, relayed, relay, _data) = service_and_relay().await;
+    connected_call_through_drops(Host::InProcess).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_call_rides_out_signaling_drops_to_the_server_process() {
+    connected_call_through_drops(Host::Process).await;
+}
+
+async fn connected_call_through_drops(host: Host) {
+    let (direct, relayed, relay, _running) = service_and_relay(host).await;
     let bob = Phone::sign_in(&relayed, "bob", 440.0).await;
     let carol = Phone::sign_in(&direct, "carol", 660.0).await;
     let call = connect(&bob, &carol, "carol").await;
@@ -67,13 +102,15 @@ async fn a_connected_call_rides_out_signaling_drops_of_250_ms_2_s_and_20_s() {
         let not_before = Instant::now() + Duration::from_secs(1);
         let at_carol = heard_steadily(&carol.heard, (440.0, 0.7), not_before, WITHIN).await;
         let at_bob = heard_steadily(&bob.heard, (660.0, 0.7), not_before, WITHIN).await;
-        let (at_carol, carol_gap) = longest_gap(&carol.heard, (440.0, 0.7), cut_at, at_carol).await;
-        let (at_bob, bob_gap) = longest_gap(&bob.heard, (660.0, 0.7), cut_at, at_bob).await;
+        let (carol_gap_end, carol_gap) =
+            longest_gap(&carol.heard, (440.0, 0.7), cut_at, at_carol).await;
+        let (bob_gap_end, bob_gap) = longest_gap(&bob.heard, (660.0, 0.7), cut_at, at_bob).await;
         eprintln!(
-            "signaling drop of {drop:?}: Bob's tone back at Carol {:?} after the cut (gap \
-             {carol_gap:?}); Carol's back at Bob {:?} after (gap {bob_gap:?})",
-            at_carol.duration_since(cut_at),
-            at_bob.duration_since(cut_at),
+            "{host:?}, signaling drop of {drop:?}: longest gap in Bob's tone at Carol \
+             {carol_gap:?}, ending {:?} after the cut; in Carol's at Bob {bob_gap:?}, ending \
+             {:?} after",
+            carol_gap_end.duration_since(cut_at),
+            bob_gap_end.duration_since(cut_at),
         );
         assert_eq!(calls_ended(&mut bob_events), vec![], "Bob's call went on");
         assert_eq!(calls_ended(&mut carol_events), vec![], "Carol's call went on");
@@ -88,7 +125,16 @@ async fn a_connected_call_rides_out_signaling_drops_of_250_ms_2_s_and_20_s() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parked_caller_who_drops_for_250_ms_2_s_and_20_s_is_still_parked_hears_hold_music_and_is_retrieved()
  {
-    let (direct, relayed, relay, _data) = service_and_relay().await;
+    parked_caller_through_drops(Host::InProcess).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_caller_rides_out_signaling_drops_to_the_server_process() {
+    parked_caller_through_drops(Host::Process).await;
+}
+
+async fn parked_caller_through_drops(host: Host) {
+    let (direct, relayed, relay, _running) = service_and_relay(host).await;
     let dave = Phone::sign_in(&relayed, "dave", 880.0).await;
     let bob = Phone::sign_in(&direct, "bob", 440.0).await;
     let carol = Phone::sign_in(&direct, "carol", 660.0).await;
@@ -115,7 +161,7 @@ async fn a_parked_caller_who_drops_for_250_ms_2_s_and_20_s_is_still_parked_hears
             heard_steadily(&dave.heard, music, back_at + Duration::from_secs(1), WITHIN).await;
         let (gap_end, gap) = longest_gap(&dave.heard, music, cut_at, steady).await;
         eprintln!(
-            "parked caller dropped for {drop:?}: back {:?} after the cut; longest hold-music \
+            "{host:?}, parked caller dropped for {drop:?}: back {:?} after the cut; longest hold-music \
              gap {gap:?}, ending {:?} after the cut",
             back_at.duration_since(cut_at),
             gap_end.duration_since(cut_at)

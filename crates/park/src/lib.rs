@@ -27,9 +27,9 @@ pub use limits::{
     UNANSWERED_DELAY_MAX_SECONDS, UNANSWERED_DELAY_MIN_SECONDS,
 };
 pub use output::{
-    AuditEvent, AuditKind, CALL_ID_BLOCK, CallEnded, MediaCommand, Notice, Output, ParkEndRecord,
-    ParkOutcome, ParkedCallRecord, ParkedCallView, ParkedListChange, PeopleChange, Presence,
-    RingingStopped, StoreCommand,
+    AuditEvent, AuditKind, CALL_ID_BLOCK, CallEnded, ConnectedCallRecord, MediaCommand, Notice,
+    Output, ParkEndRecord, ParkOutcome, ParkedCallRecord, ParkedCallView, ParkedListChange,
+    PeopleChange, Presence, RingingStopped, StoreCommand,
 };
 pub use policy::{Policy, PolicyChanges, PolicyIdentity, is_name_char};
 pub use switchboard::{

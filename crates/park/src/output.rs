@@ -45,6 +45,13 @@ pub enum StoreCommand {
         parked_by: UserId,
         call: CallId,
     },
+    /// Two devices are now connected: kept so that the call can go on after a
+    /// restart when both come back.
+    SaveConnectedCall(ConnectedCallRecord),
+    /// The call is no longer connected (hung up, parked, lost a party).
+    ForgetConnectedCall {
+        call: CallId,
+    },
     /// Call ids up to `through` are about to be given out: keep this, so that after
     /// a restart (a crash included) new calls start above it and no id names two
     /// calls. Asked for once per [`CALL_ID_BLOCK`] calls.
@@ -66,6 +73,15 @@ pub struct ParkedCallRecord {
     pub parked_by: UserId,
     pub parked_at: Timestamp,
     pub ringback_at: Timestamp,
+}
+
+/// A connected call: who is on it, on which device. `a` called, `b` answered (or
+/// retrieved, or took the ringback).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectedCallRecord {
+    pub call: CallId,
+    pub a: crate::switchboard::Party,
+    pub b: crate::switchboard::Party,
 }
 
 /// How a park ended, for its parker. A parker keeps one per call: a call they park

@@ -29,14 +29,18 @@ fn park_holds_the_caller_ends_the_parkers_leg_and_tells_all_parker_devices() {
         vec![MediaCommand::EndLeg { device: A1 }, MediaCommand::HoldMusic { device: D1 }]
     );
     assert_eq!(audits(&out), vec![AuditKind::Parked { caller: DAVE }]);
+    // The connected call is no longer kept for a restart; the park is.
     assert!(matches!(
         stores(&out)[..],
-        [StoreCommand::SaveParkedCall(ParkedCallRecord {
-            code: 10,
-            caller: DAVE,
-            parked_by: ALICE,
-            ..
-        })]
+        [
+            StoreCommand::ForgetConnectedCall { call: forgotten },
+            StoreCommand::SaveParkedCall(ParkedCallRecord {
+                code: 10,
+                caller: DAVE,
+                parked_by: ALICE,
+                ..
+            })
+        ] if forgotten == call
     ));
     assert_eq!(world.sb.device_call(A1), None, "the parker is free for another call");
     assert_eq!(world.sb.device_call(D1), Some(call));
@@ -222,7 +226,15 @@ fn retrieve_connects_the_parked_caller_to_the_retriever_in_one_step() {
     assert_eq!(notices_to(&out, A1), vec![Notice::ParkEnded(ended)]);
     assert_eq!(notices_to(&out, A2), vec![Notice::ParkEnded(ended)]);
     assert_eq!(audits(&out), vec![AuditKind::Retrieved]);
-    assert_eq!(stores(&out), vec![StoreCommand::ParkEnded(ended)]);
+    let connected = ConnectedCallRecord {
+        call,
+        a: Party { user: DAVE, device: D1 },
+        b: Party { user: CAROL, device: C1 },
+    };
+    assert_eq!(
+        stores(&out),
+        vec![StoreCommand::ParkEnded(ended), StoreCommand::SaveConnectedCall(connected)]
+    );
     assert_eq!(world.sb.poll_timeout(), None, "the ringback timer is gone");
     assert_eq!(world.sb.parked_count(), 0);
 }

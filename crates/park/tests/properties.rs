@@ -108,6 +108,8 @@ struct Harness {
     /// Calls parked and not yet ended, with when they must ring back.
     open_parks: HashMap<CallId, Timestamp>,
     saved_records: HashSet<CallId>,
+    /// Connected calls the store was asked to keep, with their parties.
+    saved_connected: HashMap<CallId, (Party, Party)>,
     /// Park outcomes the store keeps, as its commands say.
     stored_outcomes: HashSet<(UserId, CallId)>,
     /// The highest call id the store was asked to reserve.
@@ -160,6 +162,7 @@ impl Harness {
             last_code: HashMap::new(),
             open_parks: HashMap::new(),
             saved_records: HashSet::new(),
+            saved_connected: HashMap::new(),
             stored_outcomes: HashSet::new(),
             call_ids_reserved_through: 0,
         }
@@ -390,6 +393,13 @@ impl Harness {
                     let removed = self.stored_outcomes.remove(&(parked_by, call));
                     assert!(removed, "forgot {call:?} of {parked_by:?}, never kept");
                 }
+                Output::Store(StoreCommand::SaveConnectedCall(record)) => {
+                    let parties = (record.a, record.b);
+                    assert!(self.saved_connected.insert(record.call, parties).is_none());
+                }
+                Output::Store(StoreCommand::ForgetConnectedCall { call }) => {
+                    assert!(self.saved_connected.remove(&call).is_some(), "{call:?} never kept");
+                }
                 Output::Notify { .. } | Output::Media(_) => {}
             }
         }
@@ -406,6 +416,14 @@ impl Harness {
         }
         assert_eq!(parked_calls, self.open_parks.keys().copied().collect::<HashSet<_>>());
         assert_eq!(parked_calls, self.saved_records);
+        // The store keeps exactly the connected calls, with their parties.
+        let connected: HashMap<CallId, (Party, Party)> = (self.sb.calls())
+            .filter_map(|call| match self.sb.call(call)? {
+                CallView::Connected { a, b } => Some((call, (a, b))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(connected, self.saved_connected);
         // What the store keeps of ended parks is what the switchboard would tell.
         let kept: HashSet<(UserId, CallId)> = (0..USERS)
             .flat_map(|user| self.sb.park_outcomes_of(UserId(user)).map(|r| (r.parked_by, r.call)))

@@ -42,7 +42,13 @@ fn a_dropped_device_in_a_connected_call_keeps_it_and_the_other_party_hears_it_is
     assert_eq!(notices_to(&out, B1), vec![Notice::PeerReconnected { call, peer: ALICE }]);
     assert_eq!(
         world.sb.device_calls(A1),
-        vec![DeviceCall { call, role: DeviceRole::Connected, peer: Some(BOB), code: None }]
+        vec![DeviceCall {
+            call,
+            role: DeviceRole::Connected,
+            peer: Some(BOB),
+            code: None,
+            peer_reconnecting: false
+        }]
     );
     assert!(!world.sb.is_away(A1));
     assert_eq!(world.sb.poll_timeout(), None, "no grace timer is left behind");
@@ -82,7 +88,13 @@ fn a_dropped_parked_caller_stays_parked_and_can_still_be_retrieved() {
     assert!(world.sb.handle_device_returned(D1));
     assert_eq!(
         world.sb.device_calls(D1),
-        vec![DeviceCall { call, role: DeviceRole::Connected, peer: Some(CAROL), code: None }]
+        vec![DeviceCall {
+            call,
+            role: DeviceRole::Connected,
+            peer: Some(CAROL),
+            code: None,
+            peer_reconnecting: false
+        }]
     );
 }
 
@@ -108,7 +120,13 @@ fn ringing_survives_a_drop_and_new_calls_do_not_ring_a_device_that_is_away() {
     assert!(world.sb.handle_device_returned(A1));
     assert_eq!(
         world.sb.device_calls(A1),
-        vec![DeviceCall { call, role: DeviceRole::Incoming, peer: Some(BOB), code: None }]
+        vec![DeviceCall {
+            call,
+            role: DeviceRole::Incoming,
+            peer: Some(BOB),
+            code: None,
+            peer_reconnecting: false
+        }]
     );
     world.sb.handle_answer(world.now, A1, call).unwrap();
     world.take();
@@ -125,7 +143,13 @@ fn ringing_survives_a_drop_and_new_calls_do_not_ring_a_device_that_is_away() {
     assert!(second.is_err(), "A2 is offline; it cannot dial: {second:?}");
     assert_eq!(
         world.sb.device_calls(C1),
-        vec![DeviceCall { call: first, role: DeviceRole::Incoming, peer: Some(DAVE), code: None }]
+        vec![DeviceCall {
+            call: first,
+            role: DeviceRole::Incoming,
+            peer: Some(DAVE),
+            code: None,
+            peer_reconnecting: false
+        }]
     );
 }
 
@@ -135,7 +159,13 @@ fn the_device_is_told_every_call_it_takes_part_in_and_what_rings_on_it() {
     let (call, receipt) = world.parked_by_alice();
     assert_eq!(
         world.sb.device_calls(D1),
-        vec![DeviceCall { call, role: DeviceRole::OnHold, peer: Some(ALICE), code: None }]
+        vec![DeviceCall {
+            call,
+            role: DeviceRole::OnHold,
+            peer: Some(ALICE),
+            code: None,
+            peer_reconnecting: false
+        }]
     );
     // The park times out: it rings back on Alice's devices.
     world.advance(secs(300));
@@ -146,7 +176,8 @@ fn the_device_is_told_every_call_it_takes_part_in_and_what_rings_on_it() {
                 call,
                 role: DeviceRole::Ringback,
                 peer: Some(DAVE),
-                code: Some(receipt.code)
+                code: Some(receipt.code),
+                peer_reconnecting: false
             }]
         );
     }
@@ -157,7 +188,8 @@ fn the_device_is_told_every_call_it_takes_part_in_and_what_rings_on_it() {
             call: dialing,
             role: DeviceRole::Dialing,
             peer: Some(CAROL),
-            code: None
+            code: None,
+            peer_reconnecting: false
         }]
     );
     assert!(world.sb.device_calls(DeviceId(999)).is_empty());
@@ -224,7 +256,8 @@ fn a_park_restored_after_a_restart_keeps_its_code_and_its_caller_comes_back_to_h
             call: CallId(7),
             role: DeviceRole::OnHold,
             peer: Some(ALICE),
-            code: None
+            code: None,
+            peer_reconnecting: false
         }]
     );
     let picked_up = world.sb.handle_retrieve(world.now, C1, 42).unwrap();
@@ -341,4 +374,100 @@ fn a_lost_park_whose_quarantine_passed_while_down_or_whose_code_is_kept_holds_no
     assert!(!world.sb.quarantine_lost_code(world.now, long_ago));
     let picked_up = world.sb.handle_retrieve(world.now, C1, 10).unwrap();
     assert_eq!(picked_up.caller, DAVE);
+}
+
+/// Bob and Carol talking on devices 800 and 801 before a restart, as the store kept it.
+fn kept_call() -> ConnectedCallRecord {
+    ConnectedCallRecord {
+        call: CallId(9),
+        a: Party { user: BOB, device: DeviceId(800) },
+        b: Party { user: CAROL, device: DeviceId(801) },
+    }
+}
+
+#[test]
+fn a_call_restored_after_a_restart_goes_on_when_both_devices_come_back() {
+    let mut world = World::new();
+    world.sb.restore_connected_call(world.now, kept_call()).unwrap();
+    let out = world.take();
+    let (bob, carol) = (DeviceId(800), DeviceId(801));
+    assert_eq!(media(&out), vec![MediaCommand::Bridge { a: bob, b: carol }]);
+    assert!(stores(&out).is_empty(), "the stored record stays as it was: {out:?}");
+    assert!(world.sb.is_away(bob) && world.sb.is_away(carol));
+    assert_eq!(world.sb.call(CallId(9)), talking((BOB, bob), (CAROL, carol)));
+    // New calls get ids above it.
+    let dialed = world.sb.handle_dial(world.now, A1, DAVE).unwrap();
+    assert!(dialed.0 > 9, "{dialed:?}");
+
+    // Bob comes back first: in the call, told that Carol is still reconnecting.
+    world.advance(secs(5));
+    assert!(world.sb.handle_device_returned(bob));
+    assert_eq!(
+        world.sb.device_calls(bob),
+        vec![DeviceCall {
+            call: CallId(9),
+            role: DeviceRole::Connected,
+            peer: Some(CAROL),
+            code: None,
+            peer_reconnecting: true
+        }]
+    );
+    // Carol comes back: Bob hears she is back, and she is told nobody is away.
+    world.take();
+    assert!(world.sb.handle_device_returned(carol));
+    let out = world.take();
+    assert_eq!(
+        notices_to(&out, bob),
+        vec![Notice::PeerReconnected { call: CallId(9), peer: CAROL }]
+    );
+    assert!(!world.sb.device_calls(carol)[0].peer_reconnecting);
+    // The grace period passing changes nothing now; hanging up forgets the record.
+    world.advance(DEFAULT_RESTORED_CALLER_GRACE);
+    assert_eq!(world.sb.call(CallId(9)), talking((BOB, bob), (CAROL, carol)));
+    world.sb.handle_hangup(world.now, bob, CallId(9)).unwrap();
+    let out = world.take();
+    assert_eq!(stores(&out), vec![StoreCommand::ForgetConnectedCall { call: CallId(9) }]);
+    assert_eq!(
+        notices_to(&out, carol),
+        vec![Notice::CallEnded { call: CallId(9), reason: CallEnded::PeerHungUp }]
+    );
+}
+
+#[test]
+fn a_restored_call_whose_other_device_does_not_come_back_ends_as_peer_lost_after_60_s() {
+    let mut world = World::new();
+    world.sb.restore_connected_call(world.now, kept_call()).unwrap();
+    let (bob, carol) = (DeviceId(800), DeviceId(801));
+    assert!(world.sb.handle_device_returned(bob));
+    world.take();
+    world.advance(DEFAULT_RESTORED_CALLER_GRACE - Duration::from_millis(1));
+    assert_eq!(world.sb.call(CallId(9)), talking((BOB, bob), (CAROL, carol)));
+    world.advance(Duration::from_millis(1));
+    let out = world.take();
+    assert_eq!(
+        notices_to(&out, bob),
+        vec![Notice::CallEnded { call: CallId(9), reason: CallEnded::PeerLost }]
+    );
+    assert_eq!(stores(&out), vec![StoreCommand::ForgetConnectedCall { call: CallId(9) }]);
+    assert!(world.sb.call(CallId(9)).is_none());
+    assert_eq!(world.sb.device_owner(carol), None, "Carol's old device is gone");
+    assert_eq!(world.sb.device_call(bob), None, "Bob is free for another call");
+}
+
+#[test]
+fn a_call_that_cannot_be_restored_is_refused_and_changes_nothing() {
+    let mut world = World::new();
+    let call = kept_call();
+    let gone = ConnectedCallRecord { a: Party { user: UserId(99), ..call.a }, ..call };
+    assert!(world.sb.restore_connected_call(world.now, gone).is_err());
+    let in_use = ConnectedCallRecord { b: Party { user: BOB, device: B1 }, ..call };
+    assert!(world.sb.restore_connected_call(world.now, in_use).is_err());
+    let one_device = ConnectedCallRecord { b: call.a, ..call };
+    assert!(world.sb.restore_connected_call(world.now, one_device).is_err());
+    assert!(world.take().is_empty());
+    assert!(world.sb.call(CallId(9)).is_none());
+    assert_eq!(world.sb.device_owner(DeviceId(800)), None);
+    world.sb.restore_connected_call(world.now, call).unwrap();
+    let twice = ConnectedCallRecord { call: CallId(10), ..call };
+    assert!(world.sb.restore_connected_call(world.now, twice).is_err());
 }

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use callpark_park::{
-    AuditEvent, AuditKind, CallId, DeviceId, Output, StoreCommand, Switchboard, Timestamp,
+    AuditEvent, AuditKind, CallId, DeviceId, Output, Party, StoreCommand, Switchboard, Timestamp,
     UnansweredAction, UserId,
 };
 use callpark_wire::{
@@ -21,7 +21,7 @@ use crate::accounts::{random_token, token_digest};
 use crate::clock::Clock;
 use crate::media::MediaHandle;
 use crate::routing::SignalingRequest;
-use crate::store::{AuditRow, ParkRow, StoreWriter, Write};
+use crate::store::{AuditRow, CallSide, ConnectedRow, ParkRow, StoreWriter, Write};
 use crate::tenant::{Account, Tenant, TenantError};
 use crate::translate::{
     call_error, device_call, ended_park, notice_to_event, park_access, user_ref,
@@ -286,10 +286,11 @@ pub fn spawn(
     ExchangeHandle { commands, clock }
 }
 
-/// What became of the calls parked when the service last stopped.
+/// What became of the calls parked or connected when the service last stopped.
 #[derive(Debug, Default)]
 pub struct RestartedParks {
-    /// The resume-token digests of the callers' devices of parks kept.
+    /// The resume-token digests of the devices restored: parked callers' and both
+    /// sides' of connected calls.
     pub restored: Vec<(String, DeviceId)>,
 }
 
@@ -755,6 +756,19 @@ impl Exchange {
             .map_or_else(|| policy.to_string(), |policy| policy.identity.to_string())
     }
 
+    /// The digest of the resume token the device was last given.
+    fn resume_digest(&self, device: DeviceId) -> Option<String> {
+        self.devices.get(&device).and_then(|attached| attached.resume_digest.clone())
+    }
+
+    fn call_side(&self, party: Party) -> CallSide {
+        CallSide {
+            user: party.user,
+            device: party.device,
+            resume_digest: self.resume_digest(party.device),
+        }
+    }
+
     fn park_write(&self, command: StoreCommand) -> Write {
         match command {
             StoreCommand::SaveParkedCall(record) => Write::SaveParked(ParkRow {
@@ -766,11 +780,15 @@ impl Exchange {
                 parked_at: record.parked_at,
                 ringback_at: record.ringback_at,
                 caller_device: self
-                    .devices
-                    .get(&record.caller_device)
-                    .and_then(|attached| attached.resume_digest.clone())
+                    .resume_digest(record.caller_device)
                     .map(|digest| (record.caller_device, digest)),
             }),
+            StoreCommand::SaveConnectedCall(record) => Write::SaveConnected(ConnectedRow {
+                call: record.call,
+                a: self.call_side(record.a),
+                b: self.call_side(record.b),
+            }),
+            StoreCommand::ForgetConnectedCall { call } => Write::ForgetConnected(call),
             StoreCommand::ParkEnded(record) => Write::ParkEnded(record),
             StoreCommand::ForgetParkOutcome { parked_by, call } => {
                 Write::ForgetParkOutcome { parked_by, call }

@@ -1,11 +1,14 @@
-//! Bringing the service up: open the store, load or create the tenant, turn parks
-//! left over from the last run into lost parks, and start the exchange and the store
-//! writer.
+//! Bringing the service up: open the store, load or create the tenant, put back the
+//! parked and connected calls of the last run (parks that cannot be kept become lost
+//! parks), and start the exchange and the store writer.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use callpark_park::{CallId, Config, LostPark, ParkedCallRecord, Switchboard, Timestamp};
+use callpark_park::{
+    CallId, Config, ConnectedCallRecord, DeviceId, LostPark, ParkedCallRecord, Party, Switchboard,
+    Timestamp,
+};
 
 use crate::accounts::{Sessions, hash_password, random_token};
 use crate::clock::Clock;
@@ -15,7 +18,7 @@ use crate::exchange::{ExchangeHandle, RestartedParks, spawn};
 use crate::media::recorder::Recorder;
 use crate::media::{MediaError, spawn_anchor};
 use crate::state::AppState;
-use crate::store::{Store, StoreError, StoreWriter, Write};
+use crate::store::{CallSide, Store, StoreError, StoreWriter, Write};
 use crate::tenant::{NewAccount, Tenant};
 use crate::tls::server_config;
 use crate::voicemail::{VOICEMAIL_DIR, spawn_keeper};
@@ -82,7 +85,8 @@ pub async fn start(config: &ServiceConfig) -> Result<Started, StartError> {
     let mut tenant = tenant;
     let clock = Clock::start();
     let now = clock.now();
-    let parks = restore_parks(&store, &mut tenant, now).await?;
+    let mut parks = restore_parks(&store, &mut tenant, now).await?;
+    parks.restored.extend(restore_connected_calls(&store, &mut tenant, now).await?);
     skip_used_call_ids(&store, &mut tenant).await?;
     let sessions = Sessions::restore(store.take_live_sessions(now).await?, now);
     if !sessions.is_empty() {
@@ -203,6 +207,45 @@ async fn restore_parks(
         tenant.switchboard.restore_park_outcome(outcome);
     }
     Ok(RestartedParks { restored })
+}
+
+/// Puts the calls connected when the service stopped back, both devices away until
+/// they come back (resuming) within the restored grace period. A call that cannot be
+/// kept (an account gone, a device without a resume token) is forgotten: its devices
+/// connect afresh and see it ended. Returns the devices' resume-token digests.
+async fn restore_connected_calls(
+    store: &Store,
+    tenant: &mut Tenant,
+    now: Timestamp,
+) -> Result<Vec<(String, DeviceId)>, StartError> {
+    let mut restored = Vec::new();
+    let mut forgotten = Vec::new();
+    for row in store.connected_calls().await? {
+        let (Some(a_digest), Some(b_digest)) = (&row.a.resume_digest, &row.b.resume_digest) else {
+            forgotten.push(Write::ForgetConnected(row.call));
+            continue;
+        };
+        let party = |side: &CallSide| Party { user: side.user, device: side.device };
+        let record = ConnectedCallRecord { call: row.call, a: party(&row.a), b: party(&row.b) };
+        match tenant.switchboard.restore_connected_call(now, record) {
+            Ok(()) => {
+                restored.push((a_digest.clone(), row.a.device));
+                restored.push((b_digest.clone(), row.b.device));
+            }
+            Err(error) => {
+                tracing::warn!(call = row.call.0, code = error.code(), "a call cannot be kept");
+                forgotten.push(Write::ForgetConnected(row.call));
+            }
+        }
+    }
+    if !restored.is_empty() {
+        tracing::info!(
+            calls = restored.len() / 2,
+            "calls connected when the service stopped wait for their devices"
+        );
+    }
+    store.apply(&forgotten).await?;
+    Ok(restored)
 }
 
 /// How often old audit lines are looked for.

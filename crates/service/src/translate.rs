@@ -71,6 +71,7 @@ pub fn device_call(directory: &Directory, call: &DeviceCall) -> wire::DeviceCall
         },
         peer: call.peer.map(|peer| user_ref(directory, peer)),
         code: call.code,
+        peer_reconnecting: call.peer_reconnecting,
     }
 }
 

@@ -336,7 +336,18 @@ async fn replies_and_events_wait_until_the_store_has_committed_what_they_tell() 
         "{written:?}"
     );
     assert!(matches!(alice.next_event().await, Event::IncomingCall { .. }));
-    alice.ask(RequestBody::Answer { call }).await.unwrap();
+    // The answer is kept (with both devices' resume tokens, for a restart) before
+    // it is acknowledged.
+    let (answered, written) =
+        tokio::join!(alice.ask(RequestBody::Answer { call }), commit_a_step(&mut store));
+    answered.unwrap();
+    assert!(
+        written.iter().any(|write| matches!(write, Write::SaveConnected(row)
+            if row.call.0 == call
+                && row.a.resume_digest.is_some()
+                && row.b.resume_digest.is_some())),
+        "{written:?}"
+    );
     assert!(matches!(alice.next_event().await, Event::Connected { .. }));
     assert!(matches!(dave.next_event().await, Event::Ringing { .. }));
     assert!(matches!(dave.next_event().await, Event::Connected { .. }));
@@ -352,6 +363,7 @@ async fn replies_and_events_wait_until_the_store_has_committed_what_they_tell() 
         written.iter().any(|write| matches!(write, Write::SaveParked(row) if row.call.0 == call)),
         "{written:?}"
     );
+    assert!(written.contains(&Write::ForgetConnected(callpark_park::CallId(call))), "{written:?}");
     let parked = park.await.unwrap();
     assert!(matches!(parked, ReplyBody::Parked { call: parked, .. } if parked == call));
     assert_eq!(dave.next_event().await, Event::OnHold { call });

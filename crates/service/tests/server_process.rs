@@ -382,7 +382,8 @@ async fn parked_calls_keep_their_codes_through_kill_9_and_sigterm_which_says_it_
                 call,
                 role: CallRole::OnHold,
                 peer: Some(UserRef { id: 2, name: "Bob Okafor".into() }),
-                code: None
+                code: None,
+                peer_reconnecting: false
             }],
             "graceful {graceful}"
         );

@@ -80,7 +80,7 @@ impl CallView {
             phase,
             peer: call.peer.clone(),
             code: call.code,
-            peer_reconnecting: false,
+            peer_reconnecting: call.peer_reconnecting,
         }
     }
 }

@@ -380,7 +380,13 @@ fn device_call(view: &CallView) -> DeviceCall {
         CallPhase::Connected => CallRole::Connected,
         other => panic!("the pretend service has no {other:?} calls"),
     };
-    DeviceCall { call: view.call, role, peer: view.peer.clone(), code: view.code }
+    DeviceCall {
+        call: view.call,
+        role,
+        peer: view.peer.clone(),
+        code: view.code,
+        peer_reconnecting: view.peer_reconnecting,
+    }
 }
 
 fn run(steps: &[Step]) {

@@ -393,6 +393,7 @@ fn welcome_listing(call: u64) -> ReplyBody {
         role: CallRole::Incoming,
         peer: Some(user(4, "Dave")),
         code: None,
+        peer_reconnecting: false,
     }];
     ReplyBody::Welcome(welcome)
 }

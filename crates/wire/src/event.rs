@@ -80,6 +80,10 @@ pub struct DeviceCall {
     pub peer: Option<UserRef>,
     /// The pickup code, for a ringback.
     pub code: Option<u16>,
+    /// The other party of a connected call has dropped and may come back (as after
+    /// `peer_reconnecting`; `peer_reconnected` follows when it does).
+    #[serde(default)]
+    pub peer_reconnecting: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

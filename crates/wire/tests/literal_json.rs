@@ -92,6 +92,7 @@ fn replies() {
                     role: CallRole::Connected,
                     peer: Some(dave()),
                     code: None,
+                    peer_reconnecting: true,
                 }],
                 ended_parks: vec![EndedPark {
                     call: 5,
@@ -107,7 +108,7 @@ fn replies() {
             "user": {"id": 1, "name": "Alice"}, "device": 9, "policy": "Tag:Sales",
             "park_off": null, "resume": "5f3a", "resumed": true,
             "calls": [{"call": 7, "role": "connected", "peer": {"id": 4, "name": "Dave"},
-                "code": null}],
+                "code": null, "peer_reconnecting": true}],
             "ended_parks": [{"call": 5, "code": 11, "outcome": "lost", "by": null,
                 "caller": {"id": 4, "name": "Dave"}, "ended_at_ms": 1_700_000_000_000_u64}]}}),
     );

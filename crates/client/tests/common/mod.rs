@@ -6,6 +6,7 @@
 #[cfg(target_os = "linux")]
 pub mod pulse;
 pub mod relay;
+pub mod server_process;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,7 +5,9 @@ use super::{CallState, Park, Party, Ringing, Route, Switchboard};
 use crate::directory::UnansweredAction;
 use crate::error::CallError;
 use crate::ids::{CallId, DeviceId, UserId};
-use crate::output::{CallEnded, MediaCommand, Notice, ParkOutcome, RingingStopped};
+use crate::output::{
+    CallEnded, ConnectedCallRecord, MediaCommand, Notice, ParkOutcome, RingingStopped, StoreCommand,
+};
 use crate::time::Timestamp;
 
 impl Switchboard {
@@ -300,6 +302,8 @@ impl Switchboard {
         self.attach(a.device, call);
         self.attach(b.device, call);
         self.put_call(call, CallState::Connected { a, b });
+        let record = ConnectedCallRecord { call, a, b };
+        self.outputs.push_back(crate::Output::Store(StoreCommand::SaveConnectedCall(record)));
         self.media(MediaCommand::Bridge { a: a.device, b: b.device });
         self.notify(a.device, Notice::Connected { call, peer: b.user });
         self.notify(b.device, Notice::Connected { call, peer: a.user });

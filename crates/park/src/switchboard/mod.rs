@@ -552,10 +552,11 @@ impl Switchboard {
         if let Some(deadline) = state.deadline() {
             self.timers.insert((deadline, call));
         }
-        if let Some(old) = self.calls.insert(call, state)
-            && let Some(deadline) = old.deadline()
-        {
-            self.timers.remove(&(deadline, call));
+        if let Some(old) = self.calls.insert(call, state) {
+            if let Some(deadline) = old.deadline() {
+                self.timers.remove(&(deadline, call));
+            }
+            self.forget_if_connected(call, &old);
         }
     }
 
@@ -564,7 +565,15 @@ impl Switchboard {
         if let Some(deadline) = state.deadline() {
             self.timers.remove(&(deadline, call));
         }
+        self.forget_if_connected(call, &state);
         Some(state)
+    }
+
+    /// A call that leaves the connected state is no longer kept for a restart.
+    fn forget_if_connected(&mut self, call: CallId, old: &CallState) {
+        if matches!(old, CallState::Connected { .. }) {
+            self.outputs.push_back(Output::Store(StoreCommand::ForgetConnectedCall { call }));
+        }
     }
 
     fn device_user(&self, device: DeviceId) -> Result<UserId, CallError> {

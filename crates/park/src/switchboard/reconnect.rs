@@ -6,7 +6,7 @@
 use super::{CallState, Device, Park, Party, Switchboard};
 use crate::error::CallError;
 use crate::ids::{CallId, DeviceId, UserId};
-use crate::output::{MediaCommand, Notice, ParkedCallRecord};
+use crate::output::{ConnectedCallRecord, MediaCommand, Notice, ParkedCallRecord};
 use crate::time::Timestamp;
 
 /// What a device is doing in a call.
@@ -35,6 +35,8 @@ pub struct DeviceCall {
     pub peer: Option<UserId>,
     /// The pickup code, for a ringback.
     pub code: Option<u16>,
+    /// The other party of a connected call has dropped and may come back.
+    pub peer_reconnecting: bool,
 }
 
 impl Switchboard {
@@ -103,20 +105,11 @@ impl Switchboard {
         if !self.codebooks.entry(park.policy).or_default().claim(park.code) {
             return Err(CallError::NoFreeCode { start: park.code, end: park.code });
         }
-        let until = now.after(self.config.restored_caller_grace);
-        self.devices.insert(
-            park.caller_device,
-            Device {
-                user: park.caller,
-                call: Some(park.call),
-                ringing: Vec::new(),
-                subscribed: false,
-                shown: None,
-                away_until: Some(until),
-            },
+        self.restore_away_device(
+            now,
+            Party { user: park.caller, device: park.caller_device },
+            park.call,
         );
-        self.user_devices.entry(park.caller).or_default().push(park.caller_device);
-        self.away.insert((until, park.caller_device));
         self.skip_call_ids_through(park.call);
         self.parked.entry(park.policy).or_default().insert(park.code, park.call);
         let state = Park {
@@ -130,8 +123,60 @@ impl Switchboard {
         };
         self.put_call(park.call, CallState::Parked(state));
         self.media(MediaCommand::HoldMusic { device: park.caller_device });
-        self.presence.touch(park.caller);
         Ok(())
+    }
+
+    /// Puts a call connected before a restart back, both its devices away: each has
+    /// [`super::Config::restored_caller_grace`] to connect again (resuming); one that
+    /// does not comes off the call as if it had gone offline, and the other hears
+    /// `peer_lost`. Refused, changing nothing, when an account is gone or the call
+    /// or a device is already known.
+    pub fn restore_connected_call(
+        &mut self,
+        now: Timestamp,
+        record: ConnectedCallRecord,
+    ) -> Result<(), CallError> {
+        let ConnectedCallRecord { call, a, b } = record;
+        for user in [a.user, b.user] {
+            if self.directory.user(user).is_none() {
+                return Err(CallError::UserNotFound { user });
+            }
+        }
+        let known = |device| self.devices.contains_key(&device);
+        if known(a.device)
+            || known(b.device)
+            || a.device == b.device
+            || self.calls.contains_key(&call)
+        {
+            return Err(CallError::UnknownDevice);
+        }
+        self.restore_away_device(now, a, call);
+        self.restore_away_device(now, b, call);
+        self.skip_call_ids_through(call);
+        // Not `put_call`: the stored record stays as it is, resume tokens included.
+        self.calls.insert(call, CallState::Connected { a, b });
+        self.media(MediaCommand::Bridge { a: a.device, b: b.device });
+        Ok(())
+    }
+
+    /// A device from before a restart, in `call`, away until it resumes or its
+    /// restored grace period ends.
+    fn restore_away_device(&mut self, now: Timestamp, party: Party, call: CallId) {
+        let until = now.after(self.config.restored_caller_grace);
+        self.devices.insert(
+            party.device,
+            Device {
+                user: party.user,
+                call: Some(call),
+                ringing: Vec::new(),
+                subscribed: false,
+                shown: None,
+                away_until: Some(until),
+            },
+        );
+        self.user_devices.entry(party.user).or_default().push(party.device);
+        self.away.insert((until, party.device));
+        self.presence.touch(party.user);
     }
 
     /// The device dropped and may still come back.
@@ -152,7 +197,9 @@ impl Switchboard {
                 CallState::Parked(park) => (DeviceRole::OnHold, Some(park.parker)),
                 CallState::Voicemail { owner, .. } => (DeviceRole::Voicemail, Some(*owner)),
             };
-            Some(DeviceCall { call, role, peer, code: None })
+            let peer_reconnecting =
+                self.other_party(call, device).is_some_and(|other| self.is_away(other));
+            Some(DeviceCall { call, role, peer, code: None, peer_reconnecting })
         });
         let ringing = dev.ringing.iter().filter_map(|call| match self.calls.get(call)? {
             CallState::Ringing(ringing) => Some(DeviceCall {
@@ -160,12 +207,14 @@ impl Switchboard {
                 role: DeviceRole::Incoming,
                 peer: Some(ringing.caller.user),
                 code: None,
+                peer_reconnecting: false,
             }),
             CallState::Parked(Park { parkee, code, ringback: Some(_), .. }) => Some(DeviceCall {
                 call: *call,
                 role: DeviceRole::Ringback,
                 peer: Some(parkee.user),
                 code: Some(*code),
+                peer_reconnecting: false,
             }),
             CallState::Parked(_) | CallState::Connected { .. } | CallState::Voicemail { .. } => {
                 None

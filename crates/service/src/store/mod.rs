@@ -34,7 +34,10 @@ const STEP_WAIT: Duration = Duration::from_millis(20);
 /// Rows per multi-row statement: 7 bound values each, well under SQLite's limit.
 const ROWS_PER_STATEMENT: usize = 128;
 
+mod connected;
 mod outcomes;
+
+pub use connected::{CallSide, ConnectedRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -136,6 +139,10 @@ pub enum Write {
         call: CallId,
     },
     Audit(AuditRow),
+    /// Two devices are connected: the call goes on after a restart.
+    SaveConnected(ConnectedRow),
+    /// The call is no longer connected.
+    ForgetConnected(CallId),
     /// Call ids up to this one may be in use: a restart starts above it.
     ReserveCallIds(CallId),
     /// A sign-in: the token's digest and whose it is until when.
@@ -417,6 +424,11 @@ impl Store {
         rows.iter().map(|row| park_row(row, "lost_at_ms")).collect()
     }
 
+    /// The calls connected when the service stopped, with both devices.
+    pub async fn connected_calls(&self) -> Result<Vec<ConnectedRow>, StoreError> {
+        connected::read_connected(&self.pool).await
+    }
+
     /// How parks ended, for parkers who have not acknowledged it yet, oldest first.
     pub async fn park_outcomes(&self) -> Result<Vec<ParkEndRecord>, StoreError> {
         outcomes::read_outcomes(&self.pool).await
@@ -428,6 +440,7 @@ impl Store {
     pub async fn apply(&self, writes: &[Write]) -> Result<(), StoreError> {
         let mut parked: HashMap<CallId, Option<&ParkRow>> = HashMap::new();
         let mut outcome_changes = outcomes::OutcomeChanges::new();
+        let mut connected_changes = connected::ConnectedChanges::new();
         let mut audit = Vec::new();
         let mut call_ids_reserved = None;
         let mut tx = self.pool.begin().await?;
@@ -443,6 +456,12 @@ impl Store {
                 }
                 Write::ForgetParkOutcome { parked_by, call } => {
                     outcome_changes.insert((*parked_by, *call), None);
+                }
+                Write::SaveConnected(row) => {
+                    connected_changes.insert(row.call, Some(row));
+                }
+                Write::ForgetConnected(call) => {
+                    connected_changes.insert(*call, None);
                 }
                 Write::ReserveCallIds(through) => {
                     call_ids_reserved = call_ids_reserved.max(Some(through.0));
@@ -488,6 +507,7 @@ impl Store {
         let deleted: Vec<CallId> = deleted.into_iter().map(|(call, _)| call).collect();
         delete_calls(&mut tx, "parked_calls", &deleted).await?;
         outcomes::write_outcomes(&mut tx, outcome_changes).await?;
+        connected::write_connected(&mut tx, connected_changes).await?;
         let saved: Vec<&ParkRow> = saved.into_iter().filter_map(|(_, row)| row).collect();
         for chunk in saved.chunks(ROWS_PER_STATEMENT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
