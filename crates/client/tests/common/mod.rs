@@ -270,35 +270,3 @@ pub async fn longest_gap(
     }
     longest
 }
-
-/// The moment `hz` (at least `share` of a frame's energy) is heard again after a gap
-/// that began after `since` (no frame with it for more than 100 ms), and how long
-/// the gap was. Waits at most `within`.
-pub async fn tone_back_after_gap(
-    heard: &Heard,
-    (hz, share): (f32, f32),
-    since: Instant,
-    within: Duration,
-) -> (Instant, Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        // From a little before: the gap starts at the last frame with the tone.
-        let frames = heard.since(since - Duration::from_millis(500));
-        let with_tone = frames
-            .iter()
-            .filter(|frame| tone_share(&frame.samples[..], hz, SAMPLE_RATE) >= share)
-            .map(|frame| frame.at);
-        let mut previous: Option<Instant> = None;
-        for at in with_tone {
-            if let Some(previous) = previous
-                && at > since
-                && at.duration_since(previous) > Duration::from_millis(100)
-            {
-                return (at, at.duration_since(previous));
-            }
-            previous = Some(at);
-        }
-        assert!(Instant::now() < deadline, "{hz} Hz did not come back within {within:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}

@@ -68,14 +68,17 @@ impl ServerProcess {
     }
 }
 
+/// Quiet, unless `CALLPARK_SERVER_LOG` names a log filter (then the server logs
+/// to this process's output).
 fn spawn(address: &str, data: &Path) -> Child {
+    let log = std::env::var("CALLPARK_SERVER_LOG").ok();
     Command::new(server_binary())
         .args(["--demo", "--listen", address])
         .arg("--data-dir")
         .arg(data)
-        .env("CALLPARK_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .env("CALLPARK_LOG", log.as_deref().unwrap_or("warn"))
+        .stdout(if log.is_some() { Stdio::inherit() } else { Stdio::null() })
+        .stderr(if log.is_some() { Stdio::inherit() } else { Stdio::null() })
         .spawn()
         .unwrap_or_else(|error| {
             panic!(
