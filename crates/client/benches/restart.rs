@@ -23,8 +23,8 @@ use callpark_service::hold_music::SIGNATURE_HZ;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::server_process::ServerProcess;
 use callpark_client::audio::Heard;
+use common::server_process::ServerProcess;
 use common::{Phone, WITHIN, connect, heard_steadily, longest_gap};
 
 /// How long after `stopped` the sound was back for good: the end of the longest

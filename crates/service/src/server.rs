@@ -82,10 +82,14 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let stopping = state.stopping.clone();
+    // How many signaling connections were open when the stop began (by the time the
+    // HTTP server has drained, most have sent their close frame and gone).
+    let open_at_stop = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let shutdown = {
-        let stopping = stopping.clone();
+        let (stopping, open_at_stop) = (stopping.clone(), open_at_stop.clone());
         async move {
             shutdown.await;
+            open_at_stop.store(stopping.receiver_count(), std::sync::atomic::Ordering::Relaxed);
             stopping.send_replace(true);
         }
     };
@@ -108,7 +112,7 @@ pub async fn run(
     };
     // Upgraded connections outlive the HTTP server: wait until each has sent its
     // close frame, so that no device sees a reset it would take for a crash.
-    let open = stopping.receiver_count();
+    let open = open_at_stop.load(std::sync::atomic::Ordering::Relaxed);
     if tokio::time::timeout(CLOSING_WAIT, stopping.closed()).await.is_err() {
         tracing::warn!(
             still_open = stopping.receiver_count(),
