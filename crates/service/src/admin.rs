@@ -13,7 +13,7 @@ use callpark_park::UserId;
 use callpark_wire::admin::{
     ApiError, AuditEntry, AuditKindName, GrantReply, GrantRequest, GroupView, LOGIN_PATTERN,
     LoginReply, LoginRequest, NAME_PATTERN, NewGroup, NewPolicy, NewUser, POLICY_IDENTITY_PATTERN,
-    PolicyFields, PolicyView, UserChanges, UserView, VoicemailEntry,
+    PolicyFields, PolicyView, UserChanges, UserView, VoicemailEntry, WsTicket,
 };
 use serde::Deserialize;
 use utoipa::openapi::path::Operation;
@@ -35,10 +35,11 @@ pub const AUDIT_PAGE_MAX: u32 = 1000;
 #[openapi(
     info(
         title = "Callpark admin API",
-        description = "Call park policies, users, groups and the park audit log. Send `Authorization: Bearer <token>` from `POST /api/v1/login`; everything but login and the caller's own voicemail needs an admin."
+        description = "Call park policies, users, groups and the park audit log. Send `Authorization: Bearer <token>` from `POST /api/v1/login`; everything but signing in and out (`login`, `logout`, `ws-ticket`) and the caller's own voicemail needs an admin."
     ),
     paths(
         crate::signin::login,
+        crate::signin::ws_ticket,
         get_policies,
         new_policy,
         get_policy,
@@ -63,7 +64,7 @@ pub const AUDIT_PAGE_MAX: u32 = 1000;
         voicemail_audio,
         delete_voicemail
     ),
-    components(schemas(ApiError, LoginRequest, LoginReply)),
+    components(schemas(ApiError, LoginRequest, LoginReply, WsTicket)),
     modifiers(&Contract),
     security(("bearer" = []))
 )]

@@ -21,6 +21,7 @@ pub mod state;
 pub mod store;
 pub mod tenant;
 pub mod throttle;
+pub mod tickets;
 pub mod tls;
 pub mod translate;
 pub mod voicemail;

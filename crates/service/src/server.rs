@@ -1,7 +1,8 @@
 //! The network front: `/healthz`, sign-in (see `signin`), the admin API (see
 //! `admin`), and `/ws`, the signaling WebSocket (bearer token in the
-//! `Authorization` header, or `?token=` for browsers, which cannot set headers on a
-//! WebSocket).
+//! `Authorization` header, or `?ticket=` with a single-use ticket from
+//! `/api/v1/ws-ticket` for browsers, which cannot set headers on a WebSocket; never
+//! the token in the URL, where logs keep it).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use tokio_rustls::rustls::ServerConfig;
 use crate::accounts::token_digest;
 use crate::exchange::{Departure, DeviceEvents};
 use crate::extract::{QueryParams, bearer};
+use crate::refusal::Refusal;
 use crate::routing::{Route, route};
 use crate::state::AppState;
 use crate::tls::TlsListener;
@@ -128,32 +130,70 @@ pub async fn run(
 const CLOSING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug, Deserialize)]
-struct TokenQuery {
+struct SignalingQuery {
+    ticket: Option<String>,
+    /// Refused: a token in a URL ends up in logs.
     token: Option<String>,
+}
+
+/// Whose sign-in a signaling connection is for: the `Authorization` header's token,
+/// or a ticket (used up here).
+fn signaling_sign_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: SignalingQuery,
+) -> Result<SignedIn, Refusal> {
+    let unauthorized =
+        |message: &str| Refusal::new(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    if query.token.is_some() {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "token_in_url",
+            "A token in the URL ends up in logs, so it is not taken: send it as \
+             \"Authorization: Bearer <token>\", or open /ws?ticket=<ticket> with a \
+             single-use ticket from POST /api/v1/ws-ticket.",
+        ));
+    }
+    if let Some(ticket) = query.ticket {
+        let redeemed =
+            state.tickets.lock().ok().and_then(|mut tickets| tickets.redeem(&ticket, state.now()));
+        return match redeemed {
+            Some(redeemed) if state.session_holds(&redeemed.session_digest) => {
+                Ok(SignedIn { user: redeemed.user, digest: redeemed.session_digest })
+            }
+            Some(_) => {
+                Err(unauthorized("The sign-in this ticket was for has ended; sign in again."))
+            }
+            None => Err(unauthorized(
+                "The ticket is unknown, used or expired (a ticket works once, within 30 s); \
+                 get a new one from POST /api/v1/ws-ticket.",
+            )),
+        };
+    }
+    let Some(token) = bearer(headers) else {
+        return Err(unauthorized(
+            "Sign in first: send the token from /api/v1/login as \"Authorization: Bearer <token>\" \
+             (or, from a browser, open /ws?ticket=<ticket> with a ticket from POST /api/v1/ws-ticket).",
+        ));
+    };
+    let Some(session) = state.session(&token) else {
+        return Err(unauthorized("The token is unknown or has expired; sign in again."));
+    };
+    Ok(SignedIn { user: session.user, digest: token_digest(&token) })
 }
 
 async fn signaling(
     State(state): State<AppState>,
     headers: HeaderMap,
-    QueryParams(query): QueryParams<TokenQuery>,
+    QueryParams(query): QueryParams<SignalingQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if let Err(refused) = state.origin_allowed(&headers) {
         return refused.into_response();
     }
-    let Some(token) = bearer(&headers).or(query.token) else {
-        return crate::refusal::response(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Sign in first: send the token from /api/v1/login as \"Authorization: Bearer <token>\".",
-        );
-    };
-    let Some(session) = state.session(&token) else {
-        return crate::refusal::response(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "The token is unknown or has expired; sign in again.",
-        );
+    let signed_in = match signaling_sign_in(&state, &headers, query) {
+        Ok(signed_in) => signed_in,
+        Err(refused) => return refused.into_response(),
     };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         tracing::warn!("connection limit reached; refusing a signaling connection");
@@ -173,10 +213,7 @@ async fn signaling(
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(LARGEST_FRAME_READ)
         .max_frame_size(LARGEST_FRAME_READ)
-        .on_upgrade(move |socket| {
-            let digest = token_digest(&token);
-            serve_device(socket, state, SignedIn { user: session.user, digest }, device, permit)
-        })
+        .on_upgrade(move |socket| serve_device(socket, state, signed_in, device, permit))
 }
 
 /// Whose sign-in a connection holds.

@@ -1,5 +1,6 @@
 //! Signing in and out: `POST /api/v1/login` (the password checked off the runtime,
-//! attempts throttled per account and per address) and `POST /api/v1/logout`.
+//! attempts throttled per account and per address), `POST /api/v1/logout`, and
+//! `POST /api/v1/ws-ticket` (see `tickets`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -10,19 +11,23 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use callpark_wire::admin::{LoginReply, LoginRequest};
+use callpark_wire::admin::{LoginReply, LoginRequest, WsTicket};
 
-use crate::accounts::{hash_password, random_token, verify_password_in};
+use crate::accounts::{hash_password, random_token, token_digest, verify_password_in};
 use crate::clock::Clock;
 use crate::extract::{Body, bearer};
 use crate::refusal::{Refusal, response};
 use crate::state::AppState;
 use crate::store::Write;
 use crate::throttle::{ADDRESS_IN_FLIGHT, Admitted, Locked, LoginThrottle};
+use crate::tickets::TICKET_LIFETIME;
 
 /// The sign-in routes.
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/login", post(login)).route("/api/v1/logout", post(logout))
+    Router::new()
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/ws-ticket", post(ws_ticket))
 }
 
 /// How long an attempt waits for one of its address's check places before it is
@@ -197,6 +202,41 @@ pub(crate) async fn logout(State(state): State<AppState>, headers: HeaderMap) ->
             "The token is unknown or has expired: it is signed out already.",
         ),
         Err(refused) => refused.into_response(),
+    }
+}
+
+/// A single-use ticket to open `/ws?ticket=` with this sign-in, for a browser (which
+/// cannot set headers on a WebSocket): the token itself never goes in a URL.
+#[utoipa::path(post, path = "/api/v1/ws-ticket", tag = "sign-in", security(("bearer" = [])),
+    responses((status = 200, body = WsTicket), (status = 401, body = callpark_wire::admin::ApiError),
+        (status = 429, body = callpark_wire::admin::ApiError)))]
+pub(crate) async fn ws_ticket(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(session) = bearer(&headers).and_then(|token| {
+        state.session(&token).map(|session| (session.user, token_digest(&token)))
+    }) else {
+        return response(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Sign in first: send the token from /api/v1/login as \"Authorization: Bearer <token>\".",
+        );
+    };
+    let (user, digest) = session;
+    let issued = state.tickets.lock().map_err(|_| ()).and_then(|mut tickets| {
+        tickets.issue(user, digest, state.now()).map_err(|too_many| {
+            tracing::warn!(%too_many, "ticket refused");
+        })
+    });
+    match issued {
+        Ok(ticket) => Json(WsTicket {
+            ticket,
+            expires_in_ms: u64::try_from(TICKET_LIFETIME.as_millis()).unwrap_or(u64::MAX),
+        })
+        .into_response(),
+        Err(()) => response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_tickets",
+            "Too many tickets are waiting to be used; try again in a few seconds.",
+        ),
     }
 }
 

@@ -33,6 +33,8 @@ pub struct AppState {
     pub(crate) sign_outs: tokio::sync::broadcast::Sender<SignOut>,
     /// Web origins besides the service's own that may open `/ws`, lower case.
     pub(crate) allowed_origins: Arc<[String]>,
+    /// Single-use tickets for `/ws?ticket=`.
+    pub(crate) tickets: Arc<Mutex<crate::tickets::Tickets>>,
     /// Set when the service stops: every signaling connection closes saying it is
     /// restarting. Each connection holds a receiver, so the sender sees when all
     /// have closed.
@@ -88,6 +90,7 @@ impl AppState {
             voicemail_dir: Arc::from(voicemail_dir),
             sign_outs: tokio::sync::broadcast::channel(SIGN_OUTS_QUEUED).0,
             allowed_origins: Arc::from([]),
+            tickets: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }

@@ -9,6 +9,7 @@ use callpark_wire::*;
 use common::Server;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_clients_park_and_retrieve_over_websockets() {
@@ -64,7 +65,7 @@ async fn bad_input_gets_a_clear_error_and_the_connection_stays() {
         matches!(no_token, Err(tungstenite::Error::Http(response)) if response.status() == 401)
     );
     let forged =
-        tokio_tungstenite::connect_async(format!("ws://{}/ws?token=forged", server.0.base)).await;
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?ticket=forged", server.0.base)).await;
     assert!(matches!(forged, Err(tungstenite::Error::Http(response)) if response.status() == 401));
 
     let mut alice = server.open("alice").await;
@@ -163,8 +164,9 @@ async fn logout_ends_the_token_everywhere_and_closes_its_connections_with_a_reas
     assert_eq!(voicemail.await.unwrap().status(), 401);
     let again = logout(&token).await.unwrap();
     assert_eq!(again.status(), 401);
-    let reconnect =
-        tokio_tungstenite::connect_async(format!("ws://{}/ws?token={token}", server.0.base)).await;
+    let mut request = format!("ws://{}/ws", server.0.base).into_client_request().unwrap();
+    request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let reconnect = tokio_tungstenite::connect_async(request).await;
     assert!(matches!(reconnect, Err(tungstenite::Error::Http(r)) if r.status() == 401));
     // Bob's other sign-in is untouched.
     let mut events = Vec::new();
@@ -222,4 +224,78 @@ async fn only_the_services_own_pages_and_allowed_origins_may_open_the_socket() {
         }
     }
     server.stop().await;
+}
+
+/// The status and error code of a refused upgrade.
+fn refused(
+    opened: Result<
+        (
+            tokio_tungstenite::WebSocketStream<
+                impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+            >,
+            tungstenite::handshake::client::Response,
+        ),
+        tungstenite::Error,
+    >,
+) -> (u16, String) {
+    match opened {
+        Err(tungstenite::Error::Http(response)) => {
+            let body: Value = serde_json::from_slice(response.body().as_deref().unwrap()).unwrap();
+            (response.status().as_u16(), body["code"].as_str().unwrap().to_owned())
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("the socket opened"),
+    }
+}
+
+#[tokio::test]
+async fn a_browser_opens_the_socket_with_a_single_use_ticket_never_with_the_token_in_the_url() {
+    let server = Server::start().await;
+    let http = reqwest::Client::new();
+    let token = server.token("bob").await;
+    let ticket = |token: String| {
+        let request = http.post(server.0.http("/api/v1/ws-ticket")).bearer_auth(token).send();
+        async move {
+            let reply = request.await.unwrap();
+            let status = reply.status().as_u16();
+            (status, reply.json::<Value>().await.unwrap())
+        }
+    };
+    let open = |query: String| {
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?{query}", server.0.base))
+    };
+
+    // The long-lived token in the URL is refused, saying what to do instead.
+    let (status, code) = refused(open(format!("token={token}")).await);
+    assert_eq!((status, code.as_str()), (400, "token_in_url"));
+
+    // A ticket opens one connection, as Bob; used again, it opens nothing.
+    let (status, issued) = ticket(token.clone()).await;
+    assert_eq!(status, 200, "{issued}");
+    assert_eq!(issued["expires_in_ms"], 30_000);
+    let ticket_text = issued["ticket"].as_str().unwrap().to_owned();
+    assert!(!ticket_text.contains(&token));
+    let (socket, _) = open(format!("ticket={ticket_text}")).await.unwrap();
+    let mut bob = common::Client::from_socket(socket);
+    let hello =
+        RequestBody::Hello { protocol: PROTOCOL_VERSION, device_name: "tab".into(), resume: None };
+    let welcome = bob.ask(hello, &mut Vec::new()).await;
+    assert!(
+        matches!(&welcome, ReplyResult::Ok(ReplyBody::Welcome(w)) if w.user.name == "Bob"),
+        "{welcome:?}"
+    );
+    let (status, code) = refused(open(format!("ticket={ticket_text}")).await);
+    assert_eq!((status, code.as_str()), (401, "unauthorized"), "a ticket works once");
+
+    // No ticket without a sign-in; a ticket whose sign-in ended opens nothing, and
+    // the connection its ticket opened closes with the sign-out.
+    let (status, _) = ticket("forged".into()).await;
+    assert_eq!(status, 401);
+    let (_, unused) = ticket(token.clone()).await;
+    let logout = http.post(server.0.http("/api/v1/logout")).bearer_auth(&token).send();
+    assert_eq!(logout.await.unwrap().status(), 204);
+    assert_eq!(closed_as_signed_out(&mut bob).await, "You signed out.");
+    let unused = unused["ticket"].as_str().unwrap().to_owned();
+    let (status, code) = refused(open(format!("ticket={unused}")).await);
+    assert_eq!((status, code.as_str()), (401, "unauthorized"));
 }

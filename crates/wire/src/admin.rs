@@ -47,6 +47,16 @@ pub struct LoginReply {
     pub admin: bool,
 }
 
+/// A single-use ticket for opening the signaling WebSocket as `/ws?ticket=<ticket>`
+/// (for browsers, which cannot set an `Authorization` header on a WebSocket).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WsTicket {
+    pub ticket: String,
+    /// It works once, within this long.
+    pub expires_in_ms: u64,
+}
+
 /// A call park policy (`Get-CsTeamsCallParkPolicy`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -20,7 +20,7 @@ use str0m::format::Codec;
 use str0m::media::{Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpPacket, RtpWrite};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output, Reason, Rtc};
+use str0m::{Event, IceConnectionState, Input, Output, Reason, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
@@ -33,9 +33,6 @@ use super::timeline::{Origin, Timeline};
 /// The largest datagram read; WebRTC keeps packets under the path MTU.
 const RECEIVE_BUFFER: usize = 2_000;
 const FRAME: Duration = Duration::from_millis(20);
-/// Packets written but not yet polled out that str0m may hold (each write is one
-/// packet and is polled out at once; a few spare).
-const SEND_BUFFER_PACKETS: usize = 4;
 /// The longest an idle peer (connected, in no call) sleeps. Its own timers would wake
 /// it every few seconds for RTCP reports nobody reads and ICE-lite bookkeeping; the
 /// device's consent check (every 10 s from our clients) wakes it anyway, and if
@@ -330,24 +327,11 @@ impl Anchor {
         };
         self.drain(device, now).await;
         tracing::debug!(device = device.0, renegotiating, "media offer answered");
-        Ok(answer.to_sdp_string())
+        Ok(super::sdp::answer_text(&answer))
     }
 
     fn new_peer(&self, now: Instant) -> Result<Peer, str0m::RtcError> {
-        let mut rtc = Rtc::builder()
-            .set_ice_lite(true)
-            .set_rtp_mode(true)
-            .clear_codecs()
-            .enable_opus(true, false)
-            // Per-packet work the anchor has no use for: no header extensions (no
-            // transport-wide congestion control for fixed-rate Opus, no audio level),
-            // and no buffer of sent packets for retransmission, which voice never asks for.
-            .clear_extension_map()
-            .set_send_buffer_audio(SEND_BUFFER_PACKETS)
-            .set_stats_interval(None)
-            .build(now);
-        let candidate = Candidate::host(self.candidate_address, "udp")?;
-        rtc.add_local_candidate(candidate);
+        let rtc = super::sdp::anchor_rtc(now, self.candidate_address)?;
         Ok(Peer {
             rtc,
             track: None,

@@ -4,6 +4,7 @@
 mod anchor;
 pub mod recorder;
 pub mod routes;
+mod sdp;
 pub mod sources;
 pub mod timeline;
 

@@ -203,6 +203,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// A socket opened some other way (a ticket), without saying hello yet.
+    pub fn from_socket(socket: Socket) -> Client {
+        Client { socket, next_id: 1 }
+    }
+
     /// Opens the signaling socket of the service at `address` (host:port) with a
     /// token, without saying hello yet.
     pub async fn open(address: &str, token: &str) -> Client {
