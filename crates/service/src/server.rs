@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
@@ -26,6 +26,7 @@ use serde::Deserialize;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::rustls::ServerConfig;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::accounts::token_digest;
 use crate::exchange::{Departure, DeviceEvents};
@@ -47,6 +48,7 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// Every route of the service, with refusals for unknown addresses and methods.
 pub fn router(state: AppState) -> Router {
+    let cors = cors(state.allowed_origins.clone());
     routes()
         .merge(crate::signin::routes())
         .merge(crate::admin::routes())
@@ -65,6 +67,21 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .with_state(state)
+        .layer(cors)
+}
+
+/// Pages from the allowed origins (and only those) may call the API: a browser's
+/// preflight is answered for them, and their requests' replies say they may read
+/// them. The service's own pages need none of this.
+fn cors(allowed: Arc<[String]>) -> CorsLayer {
+    let origin = AllowOrigin::predicate(move |origin, _| {
+        origin.to_str().is_ok_and(|origin| allowed.contains(&crate::state::normal_origin(origin)))
+    });
+    CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(10 * 60))
 }
 
 /// A reply and an event are small frames written back to back; with Nagle's

@@ -175,7 +175,7 @@ impl AppState {
 }
 
 /// An origin as compared: lower case, no trailing slash.
-fn normal_origin(origin: &str) -> String {
+pub(crate) fn normal_origin(origin: &str) -> String {
     origin.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 

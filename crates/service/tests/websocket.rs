@@ -223,6 +223,38 @@ async fn only_the_services_own_pages_and_allowed_origins_may_open_the_socket() {
             other => panic!("{foreign}: expected a refusal, got {:?}", other.map(|_| ())),
         }
     }
+    // The API: an allowed origin's preflight and requests get CORS headers; any other
+    // origin gets none, so its page cannot read a reply.
+    let http = reqwest::Client::new();
+    let preflight = |origin: &'static str| {
+        http.request(reqwest::Method::OPTIONS, server.0.http("/api/v1/login"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("https://intranet.example").await.unwrap();
+    assert!(allowed.status().is_success(), "{allowed:?}");
+    let header = |reply: &reqwest::Response, name: &str| {
+        reply.headers().get(name).map(|value| value.to_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        header(&allowed, "access-control-allow-origin").as_deref(),
+        Some("https://intranet.example")
+    );
+    assert!(header(&allowed, "access-control-allow-methods").unwrap().contains("POST"));
+    let foreign = preflight("http://evil.example").await.unwrap();
+    assert_eq!(header(&foreign, "access-control-allow-origin"), None);
+    let tickets = http
+        .post(server.0.http("/api/v1/ws-ticket"))
+        .bearer_auth(&token)
+        .header("Origin", "https://intranet.example");
+    let reply = tickets.send().await.unwrap();
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        header(&reply, "access-control-allow-origin").as_deref(),
+        Some("https://intranet.example")
+    );
     server.stop().await;
 }
 
