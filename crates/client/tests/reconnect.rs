@@ -9,16 +9,15 @@
 use std::time::{Duration, Instant};
 
 use callpark_client::intent::{Park, Retrieve};
-use callpark_client::{CallPhase, Connection, Notice, ServiceAddress};
+use callpark_client::{CallPhase, Connection, ServiceAddress};
 use callpark_service::hold_music::SIGNATURE_HZ;
 use callpark_wire::Event;
-use tokio::sync::broadcast;
 
 mod common;
 
 use common::relay::Relay;
 use common::server_process::ServerProcess;
-use common::{Phone, WITHIN, connect, heard_steadily, longest_gap, service_listening};
+use common::{Phone, WITHIN, calls_ended, connect, heard_steadily, longest_gap, service_listening};
 
 /// Where the service runs: in this process, or as the server binary.
 #[derive(Clone, Copy, Debug)]
@@ -50,17 +49,6 @@ async fn service_and_relay(host: Host) -> (ServiceAddress, ServiceAddress, Relay
     let relay = Relay::start(socket).await;
     let relayed = ServiceAddress::parse(&format!("http://{}", relay.address)).unwrap();
     (direct, relayed, relay, running)
-}
-
-/// Every `call_ended` among the events received so far.
-fn calls_ended(events: &mut broadcast::Receiver<Notice>) -> Vec<Event> {
-    let mut ended = Vec::new();
-    while let Ok(notice) = events.try_recv() {
-        if let Notice::Event(event @ Event::CallEnded { .. }) = notice {
-            ended.push(event);
-        }
-    }
-    ended
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

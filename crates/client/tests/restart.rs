@@ -8,25 +8,13 @@
 use std::time::{Duration, Instant};
 
 use callpark_client::intent::HangUp;
-use callpark_client::{CallPhase, Connection, Notice};
+use callpark_client::{CallPhase, Connection};
 use callpark_wire::{CallEndReason, Event};
-use tokio::sync::broadcast;
 
 mod common;
 
 use common::server_process::ServerProcess;
-use common::{Phone, WITHIN, connect, heard_steadily, longest_gap};
-
-/// Every `call_ended` among the events received so far.
-fn calls_ended(events: &mut broadcast::Receiver<Notice>) -> Vec<Event> {
-    let mut ended = Vec::new();
-    while let Ok(notice) = events.try_recv() {
-        if let Notice::Event(event @ Event::CallEnded { .. }) = notice {
-            ended.push(event);
-        }
-    }
-    ended
-}
+use common::{Phone, WITHIN, calls_ended, connect, heard_steadily, longest_gap};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connected_call_goes_on_through_kill_9_and_sigterm_of_the_server() {

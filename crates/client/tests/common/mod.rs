@@ -270,3 +270,14 @@ pub async fn longest_gap(
     }
     longest
 }
+
+/// Every `call_ended` among the events received so far.
+pub fn calls_ended(events: &mut tokio::sync::broadcast::Receiver<Notice>) -> Vec<Event> {
+    let mut ended = Vec::new();
+    while let Ok(notice) = events.try_recv() {
+        if let Notice::Event(event @ Event::CallEnded { .. }) = notice {
+            ended.push(event);
+        }
+    }
+    ended
+}
