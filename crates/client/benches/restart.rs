@@ -57,47 +57,41 @@ async fn main() {
     let mut server = ServerProcess::start(data.path()).await;
     let service = server.service.clone();
     let bob = Phone::sign_in(&service, "bob", 440.0).await;
-    for graceful in [true, false] {
-        let mut figures = Vec::new();
-        for _ in 0..runs {
-            bob.engine
-                .wait_for(WITHIN, |view| view.connection == Connection::Online)
-                .await
-                .unwrap();
-            let dave = Phone::sign_in(&service, "dave", 880.0).await;
-            let call = connect(&dave, &bob, "bob").await;
-            bob.ask(Park { call }).await;
-            // Hold music playing steadily before the stop.
-            let on_hold = Instant::now();
-            dave.listen(on_hold, Duration::from_millis(400)).await;
-            let stopped = Instant::now();
-            server.stop(graceful);
-            server.start_again();
-            figures.push(back_after(&dave.heard, (SIGNATURE_HZ, 0.05), stopped).await);
-            dave.ask(HangUp { call }).await;
+    for parked in [true, false] {
+        for graceful in [true, false] {
+            let mut figures = Vec::new();
+            for _ in 0..runs {
+                bob.engine
+                    .wait_for(WITHIN, |view| view.connection == Connection::Online)
+                    .await
+                    .unwrap();
+                let dave = Phone::sign_in(&service, "dave", 880.0).await;
+                let call = connect(&dave, &bob, "bob").await;
+                if parked {
+                    bob.ask(Park { call }).await;
+                }
+                // Hold music, or each other's tone, playing steadily before the stop.
+                dave.listen(Instant::now(), Duration::from_millis(400)).await;
+                let stopped = Instant::now();
+                server.stop(graceful);
+                server.start_again();
+                let back = if parked {
+                    back_after(&dave.heard, (SIGNATURE_HZ, 0.05), stopped).await
+                } else {
+                    let at_bob = back_after(&bob.heard, (880.0, 0.7), stopped).await;
+                    let at_dave = back_after(&dave.heard, (440.0, 0.7), stopped).await;
+                    at_bob.max(at_dave)
+                };
+                figures.push(back);
+                dave.ask(HangUp { call }).await;
+            }
+            let way = if graceful { "SIGTERM" } else { "kill -9" };
+            let what = if parked {
+                "hold music again"
+            } else {
+                "a connected call's parties hear each other again"
+            };
+            report(&format!("{way}: {what}"), figures);
         }
-        let way = if graceful { "SIGTERM" } else { "kill -9" };
-        report(&format!("{way}: hold music again"), figures);
-    }
-    for graceful in [true, false] {
-        let mut figures = Vec::new();
-        for _ in 0..runs {
-            bob.engine
-                .wait_for(WITHIN, |view| view.connection == Connection::Online)
-                .await
-                .unwrap();
-            let dave = Phone::sign_in(&service, "dave", 880.0).await;
-            let call = connect(&dave, &bob, "bob").await;
-            dave.listen(Instant::now(), Duration::from_millis(400)).await;
-            let stopped = Instant::now();
-            server.stop(graceful);
-            server.start_again();
-            let at_bob = back_after(&bob.heard, (880.0, 0.7), stopped).await;
-            let at_dave = back_after(&dave.heard, (440.0, 0.7), stopped).await;
-            figures.push(at_bob.max(at_dave));
-            dave.ask(HangUp { call }).await;
-        }
-        let way = if graceful { "SIGTERM" } else { "kill -9" };
-        report(&format!("{way}: a connected call's parties hear each other again"), figures);
     }
 }
