@@ -28,6 +28,10 @@ mod desktop_bus;
 #[allow(dead_code)]
 mod framebuffer;
 #[cfg(target_os = "linux")]
+#[path = "../tests/ui/page.rs"]
+#[allow(dead_code)]
+mod page;
+#[cfg(target_os = "linux")]
 #[path = "../tests/ui/parties.rs"]
 #[allow(dead_code)]
 mod parties;

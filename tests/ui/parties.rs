@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use callpark_client::audio::io::SAMPLE_RATE;
-use callpark_client::audio::{DiscardSink, ToneSource};
+use callpark_client::audio::{AnalysingSink, DiscardSink, Heard, ToneSource, tone_share};
 use callpark_client::media::CallAudio;
 use callpark_client::{CallPhase, ServiceAddress, Softphone, ViewModel};
 use callpark_service::config::ServiceConfig;
@@ -70,6 +70,22 @@ impl Party {
         Party { phone }
     }
 
+    /// A party that keeps what it hears (the last 30 s), to check what reached it.
+    pub async fn sign_in_hearing(service: &Service, login: &str, tone_hz: f32) -> (Party, Heard) {
+        let address = ServiceAddress::parse(&service.address).expect("the service address");
+        let heard = AnalysingSink::new(30).heard();
+        let sink = heard.clone();
+        let audio = move || CallAudio {
+            source: Box::new(ToneSource::new(tone_hz, SAMPLE_RATE, 0.3)),
+            sink: Box::new(sink.sink()),
+        };
+        let phone =
+            Softphone::sign_in(&address, login, &format!("{login}-demo"), "headless", audio)
+                .await
+                .expect("a headless party signs in");
+        (Party { phone }, heard)
+    }
+
     pub async fn wait_for(&self, what: &str, ready: impl Fn(&ViewModel) -> bool) -> ViewModel {
         self.phone
             .engine()
@@ -101,4 +117,14 @@ impl Party {
         self.call_in(CallPhase::Connected).await;
         self.phone.park(incoming).await.expect("parking").code
     }
+}
+
+/// Share of the 20 ms frames heard in the last `length` whose energy is mostly
+/// (`share`) at `hz`.
+pub fn heard_share(heard: &Heard, hz: f32, share: f32, length: Duration) -> f32 {
+    let since = std::time::Instant::now() - length;
+    let frames = heard.since(since);
+    let with =
+        frames.iter().filter(|f| tone_share(&f.samples[..], hz, SAMPLE_RATE) >= share).count();
+    with as f32 / frames.len().max(1) as f32
 }

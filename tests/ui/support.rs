@@ -6,20 +6,22 @@ use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::json;
-use thirtyfour::error::WebDriverErrorInner;
-use thirtyfour::extensions::query::ElementQuery;
 use thirtyfour::prelude::*;
-use thirtyfour::stringmatch::{Needle, StringMatch};
 
 use crate::desktop_bus::{Notifications, SessionBus};
 use crate::framebuffer::{Area, Screen};
+pub use crate::page::{POLL, Page, UI_TIMEOUT};
 
-/// How long to wait for something the user would see.
-pub const UI_TIMEOUT: Duration = Duration::from_secs(15);
-pub const POLL: Duration = Duration::from_millis(50);
+impl std::ops::Deref for Desktop {
+    type Target = Page;
+
+    fn deref(&self) -> &Page {
+        &self.page
+    }
+}
 
 /// A child process that is killed (and reaped) when dropped; with `group`, its whole
 /// process group, because tauri-driver does not stop the WebKitWebDriver it starts.
@@ -114,30 +116,14 @@ pub async fn wait_for_exit(mut app: tokio::process::Child, what: &str) -> std::p
 
 /// The app under test, with the processes that host it.
 pub struct Desktop {
-    pub driver: WebDriver,
+    /// The app's web view, by `data-testid` (shared with the web app's suite).
+    pub page: Page,
     test_name: String,
     // Dropped after `driver`, in this order: tauri-driver, then the display and the
     // session bus, then the app's private config and data directories.
     _tauri_driver: ChildGuard,
     pub place: Surroundings,
     owned_home: Option<tempfile::TempDir>,
-}
-
-/// Runs a query again when the UI replaced an element between finding it and
-/// looking at it (it re-renders on every update, the countdowns every second): a
-/// stale element is not an answer. Bounded by [`UI_TIMEOUT`].
-async fn again_if_replaced<T>(
-    mut query: impl AsyncFnMut() -> WebDriverResult<T>,
-) -> WebDriverResult<T> {
-    let deadline = Instant::now() + UI_TIMEOUT;
-    loop {
-        match query().await {
-            Err(error)
-                if matches!(error.as_inner(), WebDriverErrorInner::StaleElementReference(_))
-                    && Instant::now() < deadline => {}
-            answer => return answer,
-        }
-    }
 }
 
 pub fn free_port() -> u16 {
@@ -147,7 +133,7 @@ pub fn free_port() -> u16 {
         .expect("no free port on 127.0.0.1")
 }
 
-fn wait_for_port(port: u16, what: &str) {
+pub fn wait_for_port(port: u16, what: &str) {
     let deadline = Instant::now() + UI_TIMEOUT;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "{what} did not listen on port {port}");
@@ -263,7 +249,7 @@ impl Desktop {
             .await
             .expect("WebDriver session with the desktop app");
         Desktop {
-            driver,
+            page: Page { driver },
             test_name: test_name.to_owned(),
             _tauri_driver: tauri_driver,
             place,
@@ -276,86 +262,6 @@ impl Desktop {
     /// and exit); killed if it is still running after [`UI_TIMEOUT`].
     pub async fn start_second_copy(&self, args: &[&str]) -> std::process::ExitStatus {
         wait_for_exit(self.place.start_app(args), "the second copy").await
-    }
-
-    /// What is displayed with this `data-testid`, waited for up to [`UI_TIMEOUT`].
-    fn displayed(&self, id: &str) -> ElementQuery {
-        self.driver
-            .query(By::Css(format!("[data-testid=\"{id}\"]")))
-            .wait(UI_TIMEOUT, POLL)
-            .and_displayed()
-    }
-
-    /// The element with this `data-testid` once it is displayed with text `text`
-    /// matches.
-    async fn displayed_with_text(
-        &self,
-        id: &str,
-        text: impl Needle + Clone + Send + Sync + 'static,
-    ) -> WebDriverResult<WebElement> {
-        again_if_replaced(async || self.displayed(id).with_text(text.clone()).first().await).await
-    }
-
-    /// The element with this `data-testid`, once it is displayed.
-    pub async fn by_test_id(&self, id: &str) -> WebDriverResult<WebElement> {
-        again_if_replaced(async || self.displayed(id).first().await).await
-    }
-
-    /// Waits until the element with this `data-testid` shows exactly `text`.
-    pub async fn wait_for_text(&self, id: &str, text: &str) -> WebDriverResult<WebElement> {
-        self.displayed_with_text(id, text.to_owned()).await
-    }
-
-    /// Clicks the element with this `data-testid` once it is displayed.
-    pub async fn click(&self, id: &str) -> WebDriverResult<()> {
-        again_if_replaced(async || self.by_test_id(id).await?.click().await).await
-    }
-
-    /// Replaces the text of the input with this `data-testid`.
-    pub async fn type_into(&self, id: &str, text: &str) -> WebDriverResult<()> {
-        again_if_replaced(async || {
-            let input = self.by_test_id(id).await?;
-            input.clear().await?;
-            if text.is_empty() { Ok(()) } else { input.send_keys(text).await }
-        })
-        .await
-    }
-
-    /// Waits until the element with this `data-testid` shows text containing `part`.
-    pub async fn wait_for_text_containing(
-        &self,
-        id: &str,
-        part: &str,
-    ) -> WebDriverResult<WebElement> {
-        self.displayed_with_text(id, StringMatch::new(part).partial()).await
-    }
-
-    /// Waits until the element with this `data-testid` shows text that `ok` accepts.
-    pub async fn wait_for_text_where(
-        &self,
-        id: &str,
-        ok: impl Fn(&str) -> bool + Clone + Send + Sync + 'static,
-    ) -> WebDriverResult<WebElement> {
-        self.displayed_with_text(id, ok).await
-    }
-
-    /// Waits until nothing with this `data-testid` is displayed.
-    pub async fn wait_until_gone(&self, id: &str) -> WebDriverResult<()> {
-        again_if_replaced(async || self.displayed(id).wait_until_gone().await).await
-    }
-
-    /// How many changes (nodes, attributes, text) the page goes through in the next
-    /// `window_ms`, counted by a MutationObserver in the page.
-    pub async fn page_changes_within(&self, window_ms: u64) -> WebDriverResult<u64> {
-        const COUNT_CHANGES: &str = r#"
-            const [windowMs, done] = arguments;
-            let changes = 0;
-            const observer = new MutationObserver((records) => { changes += records.length; });
-            observer.observe(document.documentElement,
-                { subtree: true, childList: true, attributes: true, characterData: true });
-            setTimeout(() => { observer.disconnect(); done(changes); }, windowMs);
-        "#;
-        self.driver.execute_async(COUNT_CHANGES, vec![window_ms.into()]).await?.convert()
     }
 
     /// Signs in through the sign-in screen and waits for the home screen.
@@ -373,19 +279,7 @@ impl Desktop {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot directory");
         let path = dir.join(format!("{}-{label}.png", self.test_name));
-        // The DOM may have changed since the last paint: wait for two frames so the
-        // picture shows what the test just checked.
-        let painted = self
-            .driver
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
-                Vec::new(),
-            )
-            .await;
-        if let Err(error) = painted {
-            eprintln!("waiting for a paint before the screenshot: {error}");
-        }
+        self.painted().await;
         // The app's window (no window manager: no frame), else the whole screen.
         let area = match self.driver.get_window_rect().await {
             Ok(rect) => Area {

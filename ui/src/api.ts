@@ -1,6 +1,8 @@
-// The app's commands and events: the only way the UI talks to the engine.
-import { Channel, invoke } from "@tauri-apps/api/core";
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+// The app's commands and events: the only way the UI talks to the engine. The
+// engine is the desktop app's Rust side (src/tauri) or, in a browser, the client
+// session compiled to WebAssembly with a TypeScript driver (src/web); the build
+// picks one for "@backend" (vite.config.ts).
+import { backend } from "@backend";
 
 export interface UserRef { id: number; name: string }
 
@@ -83,44 +85,38 @@ export function asAppError(error: unknown): AppError {
   return { code: "app", message: String(error) };
 }
 
-export const api = {
-  appInfo: () => invoke<{ name: string; version: string }>("app_info"),
-  savedSettings: () => invoke<Settings>("saved_settings"),
-  signIn: (server: string, login: string, password: string) =>
-    invoke<Account>("sign_in", { server, login, password }),
-  signOut: () => invoke<void>("sign_out"),
-  currentView: () => invoke<Snapshot | null>("current_view"),
-  dial: (to: string) => invoke<number>("dial", { to }),
-  answer: (call: number) => invoke<void>("answer", { call }),
-  decline: (call: number) => invoke<void>("decline", { call }),
-  hangUp: (call: number) => invoke<void>("hang_up", { call }),
-  park: (call: number) => invoke<Parked>("park", { call }),
-  retrieve: (code: string) => invoke<Retrieved>("retrieve", { code }),
-  acknowledgeParkEnded: (call: number) => invoke<void>("acknowledge_park_ended", { call }),
-  setMuted: (muted: boolean) => invoke<void>("set_muted", { muted }),
-  watchStats: (onStats: (stats: MediaStats) => void) => {
-    const channel = new Channel<MediaStats>();
-    channel.onmessage = onStats;
-    return invoke<void>("watch_stats", { onStats: channel });
-  },
-  voicemails: () => invoke<VoicemailEntry[]>("voicemails"),
-  playVoicemail: (id: number) => invoke<number>("play_voicemail", { id }),
-  stopPlaying: () => invoke<void>("stop_playing"),
-  testTone: () => invoke<number>("test_tone"),
-  devices: () => invoke<DeviceList>("devices"),
-  chooseDevices: (microphone: string | null, speaker: string | null) =>
-    invoke<string[]>("choose_devices", { microphone, speaker }),
-  copyText: (text: string) => invoke<void>("copy_text", { text }),
-  copyPickupLink: (code: number) => invoke<void>("copy_pickup_link", { code }),
-  uiReady: () => invoke<void>("ui_ready"),
-  takePickupLink: () => invoke<{ code: string } | null>("take_pickup_link"),
-  pickupCodeIn: (text: string) => invoke<string | null>("pickup_code_in", { text }),
-};
-
-export function onView(handler: (snapshot: Snapshot) => void): Promise<UnlistenFn> {
-  return listen<Snapshot>("view", (event) => handler(event.payload));
+/** What the UI asks of the engine, whichever shell it runs in. */
+export interface Backend {
+  appInfo(): Promise<{ name: string; version: string }>;
+  savedSettings(): Promise<Settings>;
+  signIn(server: string, login: string, password: string): Promise<Account>;
+  signOut(): Promise<void>;
+  currentView(): Promise<Snapshot | null>;
+  dial(to: string): Promise<number>;
+  answer(call: number): Promise<void>;
+  decline(call: number): Promise<void>;
+  hangUp(call: number): Promise<void>;
+  park(call: number): Promise<Parked>;
+  retrieve(code: string): Promise<Retrieved>;
+  acknowledgeParkEnded(call: number): Promise<void>;
+  setMuted(muted: boolean): Promise<void>;
+  watchStats(onStats: (stats: MediaStats) => void): Promise<void>;
+  voicemails(): Promise<VoicemailEntry[]>;
+  /** Plays a message on the chosen speaker; resolves with its length in ms. */
+  playVoicemail(id: number): Promise<number>;
+  stopPlaying(): Promise<void>;
+  testTone(): Promise<number>;
+  devices(): Promise<DeviceList>;
+  chooseDevices(microphone: string | null, speaker: string | null): Promise<string[]>;
+  copyText(text: string): Promise<void>;
+  copyPickupLink(code: number): Promise<void>;
+  uiReady(): Promise<void>;
+  takePickupLink(): Promise<{ code: string } | null>;
+  pickupCodeIn(text: string): Promise<string | null>;
+  onView(handler: (snapshot: Snapshot) => void): Promise<() => void>;
+  onPickupLink(handler: (code: string) => void): Promise<() => void>;
 }
 
-export function onPickupLink(handler: (code: string) => void): Promise<UnlistenFn> {
-  return listen<{ code: string }>("pickup-link", (event) => handler(event.payload.code));
-}
+export const api: Backend = backend;
+export const onView = backend.onView;
+export const onPickupLink = backend.onPickupLink;

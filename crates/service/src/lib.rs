@@ -25,6 +25,7 @@ pub mod tickets;
 pub mod tls;
 pub mod translate;
 pub mod voicemail;
+pub mod web_app;
 
 pub use exchange::{ExchangeHandle, spawn};
 pub use server::{router, run};

@@ -46,6 +46,17 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(data_dir = %config.data_dir.display(), "store open");
+    let scheme = if started.tls.is_some() { "https" } else { "http" };
+    if callpark_service::web_app::is_built() {
+        // A wildcard listen address is not one a browser can open; this machine is.
+        let mut shown = config.listen;
+        if shown.ip().is_unspecified() {
+            shown.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        println!("Callpark web app: {scheme}://{shown}/");
+    } else {
+        tracing::warn!("built without the web app (ui/dist-web); `/` says how to add it");
+    }
     let served =
         callpark_service::run(listener, started.tls, started.state, shutdown_signal()).await;
     if !matches!(tokio::time::timeout(FLUSH_WAIT, started.exchange.flush()).await, Ok(true)) {

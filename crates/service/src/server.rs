@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
     routes()
         .merge(crate::signin::routes())
         .merge(crate::admin::routes())
+        .merge(crate::web_app::routes())
         .fallback(|| async {
             crate::refusal::response(
                 StatusCode::NOT_FOUND,
