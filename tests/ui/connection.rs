@@ -13,14 +13,14 @@ use crate::parties::{Party, Service};
 use crate::support::Desktop;
 
 /// A TCP proxy to the service; dropping it closes every connection through it.
-struct Link {
+pub struct Link {
     _tasks: JoinSet<()>,
 }
 
 impl Link {
     /// A proxy on a free port to `service`: where it listens, where it leads, and
     /// the link itself.
-    async fn to(service: &Service) -> (SocketAddr, SocketAddr, Link) {
+    pub async fn to(service: &Service) -> (SocketAddr, SocketAddr, Link) {
         let upstream: SocketAddr =
             service.address.trim_start_matches("http://").parse().expect("the service address");
         let listen: SocketAddr =
@@ -28,7 +28,7 @@ impl Link {
         (listen, upstream, Link::up(listen, upstream).await)
     }
 
-    async fn up(listen: SocketAddr, service: SocketAddr) -> Link {
+    pub async fn up(listen: SocketAddr, service: SocketAddr) -> Link {
         let listener = TcpListener::bind(listen).await.expect("the proxy's port");
         let mut tasks = JoinSet::new();
         tasks.spawn(async move {

@@ -135,6 +135,8 @@ async function start(): Promise<void> {
     }
     status.textContent = "Ready";
     status.dataset.state = "ready";
+    // For measuring: navigation to the first usable screen (docs/benchmarks.md).
+    performance.mark("callpark:ready");
     void api.uiReady();
   } catch (error) {
     status.textContent = `The app could not start: ${String(error)}`;

@@ -113,7 +113,9 @@ fn run_product(extra: &[String]) -> Result {
     let binary =
         |name: &str| target.join("debug").join(format!("{name}{}", env::consts::EXE_SUFFIX));
     let server_binary = binary("callpark-server");
-    step("starting callpark-server --demo (users alice, bob, carol, dave; password <login>-demo)");
+    step(
+        "starting callpark-server --demo (users alice, bob, carol, dave; password <login>-demo; the web app at http://127.0.0.1:7300/)",
+    );
     let data_dir = target.join("demo-data");
     let mut server = Command::new(&server_binary)
         .arg("--demo")

@@ -14,6 +14,9 @@ use crate::support::{ChildGuard, free_port, wait_for_port};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// The tone the browser's fake microphone says (from a WAV file the test writes).
+pub const MICROPHONE_HZ: f32 = 500.0;
+
 pub struct Browser {
     pub page: Page,
     test_name: String,
@@ -61,16 +64,16 @@ fn tone_wav(path: &Path, hz: f32) {
 }
 
 impl Browser {
-    /// A new headless Chromium whose microphone says `microphone_hz`, on the web
+    /// A new headless Chromium whose microphone says [`MICROPHONE_HZ`], on the web
     /// app's page at `url`.
-    pub async fn open(test_name: &str, url: &str, microphone_hz: f32) -> Browser {
+    pub async fn open(test_name: &str, url: &str) -> Browser {
         assert!(
             Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists(),
             "Chromium or its ChromeDriver is missing: run the README's test command, which installs them"
         );
         let profile = tempfile::tempdir().expect("a private browser profile");
         let sound = profile.path().join("microphone.wav");
-        tone_wav(&sound, microphone_hz);
+        tone_wav(&sound, MICROPHONE_HZ);
         let port = free_port();
         let mut command = Command::new(CHROMEDRIVER);
         command.arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null());
@@ -118,6 +121,12 @@ impl Browser {
             _chromedriver: chromedriver,
             _profile: profile,
         }
+    }
+
+    /// The ChromeDriver's process id (Chromium's processes are its descendants).
+    #[allow(dead_code)] // the web app's benchmark reads its processes
+    pub fn chromedriver_pid(&self) -> u32 {
+        self._chromedriver.pid()
     }
 
     /// Signs in as `login` (the demo password) and waits for the home screen.

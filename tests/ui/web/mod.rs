@@ -4,9 +4,10 @@
 //! are headless softphones on the desktop's client engine.
 
 mod browser;
+#[cfg(test)]
 mod scenarios;
 
-pub use browser::Browser;
+pub use browser::{Browser, MICROPHONE_HZ};
 
 /// Records the page's microphone requests: how often it asked, and how many of the
 /// streams it got are still live (a track not stopped holds the microphone).

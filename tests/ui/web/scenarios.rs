@@ -5,14 +5,17 @@ use std::time::{Duration, Instant};
 use callpark_client::CallPhase;
 use callpark_service::hold_music::SIGNATURE_HZ;
 use callpark_wire::admin::{PolicyFields, UserChanges};
+use thirtyfour::error::WebDriverErrorInner;
 use thirtyfour::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::Browser;
+use super::MICROPHONE_HZ;
+use crate::connection::Link;
 use crate::parties::{Party, Service, heard_share};
 
 /// The tab's microphone (Chromium's fake device) and the softphones' tones.
-const TAB_HZ: f32 = 500.0;
+const TAB_HZ: f32 = MICROPHONE_HZ;
 const DAVE_HZ: f32 = 660.0;
 const CAROL_HZ: f32 = 880.0;
 
@@ -31,10 +34,12 @@ async fn until_heard(
         if share >= goal {
             return Ok(share);
         }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: heard in at most {best:.2} of the time, wanted {goal}"
-        );
+        if Instant::now() >= deadline {
+            // An error rather than a panic: the scenario's runner saves a screenshot.
+            return Err(WebDriverError::from_inner(WebDriverErrorInner::Timeout(format!(
+                "{what}: heard in at most {best:.2} of the time, wanted {goal}"
+            ))));
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -44,7 +49,7 @@ async fn the_tab_calls_a_softphone_parks_it_and_another_softphone_picks_it_up() 
     let service = Service::start().await;
     let (dave, dave_heard) = Party::sign_in_hearing(&service, "dave", DAVE_HZ).await;
     let carol = Party::sign_in(&service, "carol", CAROL_HZ).await;
-    Browser::open("park_from_the_tab", &service.address, TAB_HZ)
+    Browser::open("park_from_the_tab", &service.address)
         .await
         .run(async |tab| {
             // In a browser the service is the page's origin: no address to type.
@@ -110,7 +115,7 @@ async fn the_tab_parked_by_a_softphone_hears_hold_music_then_the_one_who_picks_u
     let service = Service::start().await;
     let dave = Party::sign_in(&service, "dave", DAVE_HZ).await;
     let carol = Party::sign_in(&service, "carol", CAROL_HZ).await;
-    Browser::open("parked_tab", &service.address, TAB_HZ)
+    Browser::open("parked_tab", &service.address)
         .await
         .run(async |tab| {
             tab.sign_in("alice").await?;
@@ -150,7 +155,7 @@ async fn the_tab_picks_up_from_the_list_by_code_and_from_a_shared_link() {
     let dave = Party::sign_in(&service, "dave", DAVE_HZ).await;
     let carol = Party::sign_in(&service, "carol", CAROL_HZ).await;
     let alice = Party::sign_in(&service, "alice", 770.0).await;
-    Browser::open("pickup_in_the_tab", &service.address, TAB_HZ)
+    Browser::open("pickup_in_the_tab", &service.address)
         .await
         .run(async |tab| {
             tab.sign_in("bob").await?;
@@ -216,7 +221,7 @@ async fn an_unanswered_park_rings_back_in_the_tab_and_is_answered_there() {
     let longest_ring = UserChanges { unanswered_delay_seconds: Some(60), ..UserChanges::default() };
     admin.set_user("bob", &longest_ring).await.expect("longest ringing");
     let dave = Party::sign_in(&service, "dave", DAVE_HZ).await;
-    Browser::open("ringback_in_the_tab", &service.address, TAB_HZ)
+    Browser::open("ringback_in_the_tab", &service.address)
         .await
         .run(async |tab| {
             tab.sign_in("bob").await?;
@@ -323,7 +328,7 @@ const FROM_ANOTHER_ORIGIN: &str = r#"
 async fn a_page_from_another_origin_can_neither_sign_in_nor_open_the_socket() {
     let service = Service::start().await;
     let elsewhere = foreign_page().await;
-    Browser::open("another_origin", &elsewhere, TAB_HZ)
+    Browser::open("another_origin", &elsewhere)
         .await
         .run(async |tab| {
             // A valid ticket, even: the origin is what is refused.
@@ -339,6 +344,58 @@ async fn a_page_from_another_origin_can_neither_sign_in_nor_open_the_socket() {
                 .clone();
             assert_eq!(outcome["login"], "blocked", "{outcome}");
             assert_eq!(outcome["socket"], "refused", "{outcome}");
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_the_tab_stays_through_a_lost_connection_and_its_audio_goes_on() {
+    let service = Service::start().await;
+    let (listen, upstream, link) = Link::to(&service).await;
+    let (dave, dave_heard) = Party::sign_in_hearing(&service, "dave", DAVE_HZ).await;
+    Browser::open("tab_through_a_drop", &format!("http://{listen}/"))
+        .await
+        .run(async |tab| {
+            tab.sign_in("bob").await?;
+            dave.phone.dial("bob").await.expect("dave dials bob");
+            tab.wait_for_text_containing("incoming-caller", "Dave").await?;
+            tab.click("accept-call").await?;
+            tab.wait_for_text("call-phase", "In call").await?;
+            until_heard("the tab hears Dave", 0.8, async || tab.hears(DAVE_HZ, 0.5, 1000).await)
+                .await?;
+
+            drop(link);
+            tab.wait_for_text_containing("connection-status", "Connection lost — reconnecting")
+                .await?;
+            // The call stays on screen, with whom, saying it is reconnecting; Dave
+            // hears that Bob is reconnecting, not that the call ended.
+            tab.wait_for_text("call-phase", "Reconnecting…").await?;
+            tab.wait_for_text_containing("call-peer", "Dave").await?;
+            let call = dave.call_in(CallPhase::Connected).await;
+            dave.wait_for("dave to hear bob is reconnecting", |view| {
+                view.calls.get(&call).is_some_and(|c| c.peer_reconnecting)
+            })
+            .await;
+            tab.screenshot("reconnecting").await;
+            let _back = Link::up(listen, upstream).await;
+            tab.wait_for_text("connection-status", "Online").await?;
+            tab.wait_for_text("call-phase", "In call").await?;
+            tab.wait_for_text_containing("call-peer", "Dave").await?;
+            // Both ways (the tab offers a new peer connection after the welcome; the
+            // service drops the old one when the device resumes).
+            until_heard("the tab hears Dave after the drop", 0.8, async || {
+                tab.hears(DAVE_HZ, 0.5, 1000).await
+            })
+            .await?;
+            until_heard("Dave hears the tab after the drop", 0.6, async || {
+                tokio::time::sleep(Duration::from_millis(1000)).await;
+                Ok(heard_share(&dave_heard, TAB_HZ, 0.3, Duration::from_secs(1)))
+            })
+            .await?;
+            tab.click("hang-up").await?;
+            dave.wait_for("the hang-up to reach Dave", |view| !view.calls.contains_key(&call))
+                .await;
             Ok(())
         })
         .await;

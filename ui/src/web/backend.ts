@@ -101,7 +101,9 @@ function start(token: string, login: string, user: UserRef | null): SignedIn {
     online() {
       void media
         .connect((sdp) => signaling.ask<string>({ kind: "media_offer", sdp }))
-        .catch((error: unknown) => console.warn("media could not connect", error));
+        .catch((error: unknown) =>
+          media.problem(`Call audio could not be set up: ${error instanceof Error ? error.message : String(error)}.`),
+        );
     },
     notify: ({ title, body }) => notify(title, body),
     signedOut() {

@@ -51,7 +51,13 @@ export class Media {
       this.speaker.srcObject = event.streams[0] ?? new MediaStream([event.track]);
       void this.speaker.play().catch(() => this.problem("The browser did not let the page play sound; click anywhere in it."));
     };
-    peer.onconnectionstatechange = () => this.changed();
+    peer.onconnectionstatechange = () => {
+      this.problems = this.problems.filter((p) => !p.startsWith("Call audio"));
+      if (peer.connectionState === "failed") {
+        this.problem("Call audio could not reach the service (the browser's connection to it failed); calls connect without sound.");
+      }
+      this.changed();
+    };
     const local = await peer.createOffer();
     await peer.setLocalDescription(local);
     const sdp = peer.localDescription?.sdp ?? local.sdp ?? "";
@@ -136,7 +142,8 @@ export class Media {
     return this.problems;
   }
 
-  private problem(words: string): void {
+  /** Says what went wrong with sound, in words, until it is put right. */
+  problem(words: string): void {
     if (!this.problems.includes(words)) this.problems = [...this.problems, words];
     this.changed();
   }
