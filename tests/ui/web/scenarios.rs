@@ -400,3 +400,103 @@ async fn a_call_in_the_tab_stays_through_a_lost_connection_and_its_audio_goes_on
         })
         .await;
 }
+
+/// Whether the page is playing sound it made itself (a voicemail, the test tone).
+const PLAYING: &str = r#"
+    const player = document.querySelector('[data-testid="playback-audio"]');
+    return player !== null && !player.paused && player.currentTime > 0;
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voicemail_appears_and_plays_in_the_tab_and_settings_list_the_browsers_devices() {
+    let service = Service::start().await;
+    let dave = Party::sign_in(&service, "dave", DAVE_HZ).await;
+    Browser::open("voicemail_and_settings_in_the_tab", &service.address)
+        .await
+        .run(async |tab| {
+            tab.sign_in("bob").await?;
+            tab.driver.execute(RECORD_NOTIFICATIONS, Vec::new()).await?;
+            tab.by_test_id("voicemail-empty").await?;
+            let call = dave.phone.dial("bob").await.expect("dave dials bob");
+            tab.wait_for_text_containing("incoming-caller", "Dave").await?;
+            tab.click("decline-call").await?;
+            dave.call_in(CallPhase::Voicemail).await;
+            // The greeting and beep, then a moment of Dave's tone on the recording.
+            tokio::time::sleep(Duration::from_millis(3_000)).await;
+            dave.phone.hang_up(call).await.expect("dave hangs up");
+
+            let entry = tab
+                .driver
+                .query(By::Css("[data-testid^=\"voicemail-\"]"))
+                .with_text(thirtyfour::stringmatch::StringMatch::new("Dave Park-less").partial())
+                .wait(crate::page::UI_TIMEOUT, crate::page::POLL)
+                .first()
+                .await?;
+            let shown: Vec<(String, String)> = tab
+                .driver
+                .execute("return window.__notifications;", Vec::new())
+                .await?
+                .convert()?;
+            assert!(
+                shown.iter().any(|(title, body)| title == "New voicemail"
+                    && body.starts_with("Dave Park-less left a ")),
+                "{shown:?}"
+            );
+            // The message is fetched with the sign-in's token and played from a blob,
+            // which the page's Content-Security-Policy allows (and nothing else).
+            let play = entry.find(By::Css("[data-testid^=\"play-voicemail-\"]")).await?;
+            let play_id = play.attr("data-testid").await?.expect("a test id");
+            play.click().await?;
+            tab.wait_for_text(&play_id, "Stop").await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let playing: bool = tab.driver.execute(PLAYING, Vec::new()).await?.convert()?;
+            assert!(playing, "the voicemail plays");
+            tab.screenshot("voicemail-playing").await;
+            play.click().await?;
+            tab.wait_for_text(&play_id, "Play").await?;
+
+            tab.click("open-settings").await?;
+            // System default, then the browser's (fake) microphone, once listed.
+            tab.driver
+                .query(By::Css("[data-testid=\"microphone-select\"] option:nth-child(2)"))
+                .wait(crate::page::UI_TIMEOUT, crate::page::POLL)
+                .first()
+                .await?;
+            let speakers = tab.by_test_id("speaker-select").await?;
+            let outputs = speakers.find_all(By::Tag("option")).await?;
+            let chosen = match outputs.get(1) {
+                Some(option) => {
+                    let value = option.value().await?.unwrap_or_default();
+                    option.click().await?;
+                    Some(value)
+                }
+                None => None,
+            };
+            tab.click("test-tone").await?;
+            tab.wait_for_text("test-tone", "Playing…").await?;
+            let playing: bool = tab.driver.execute(PLAYING, Vec::new()).await?.convert()?;
+            assert!(playing, "the test tone plays");
+            tab.screenshot("settings").await;
+            tab.click("settings-close").await?;
+            tab.wait_until_gone("settings-dialog").await?;
+            let error = tab.driver.find(By::Css("[data-testid=\"settings-error\"]")).await?;
+            assert!(!error.is_displayed().await?, "{}", error.text().await?);
+            if let Some(chosen) = chosen {
+                // Remembered, for this tab and the next.
+                tab.click("open-settings").await?;
+                tab.driver
+                    .query(By::Css("[data-testid=\"speaker-select\"]"))
+                    .with_filter(move |select: WebElement| {
+                        let chosen = chosen.clone();
+                        async move {
+                            Ok(select.prop("value").await?.as_deref() == Some(chosen.as_str()))
+                        }
+                    })
+                    .wait(crate::page::UI_TIMEOUT, crate::page::POLL)
+                    .first()
+                    .await?;
+            }
+            Ok(())
+        })
+        .await;
+}
