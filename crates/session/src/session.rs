@@ -218,6 +218,20 @@ impl Session {
         }
     }
 
+    /// Comes back as the device of an earlier session of this sign-in (a page
+    /// reloaded mid-call): its first hello says `token`, the resume token of that
+    /// session's last welcome ([`Session::resume_token`]), and the service hands
+    /// it the device's calls if their grace period has not passed.
+    pub fn resuming(mut self, token: &str) -> Session {
+        self.resume = (!token.is_empty()).then(|| token.to_owned());
+        self
+    }
+
+    /// The resume token of the last welcome, to keep across a restart of the shell.
+    pub fn resume_token(&self) -> Option<&str> {
+        self.resume.as_deref()
+    }
+
     pub fn view(&self) -> &ViewModel {
         &self.view
     }

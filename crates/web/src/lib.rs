@@ -57,12 +57,14 @@ fn since_origin(now_ms: f64) -> Duration {
 #[wasm_bindgen]
 impl WebSession {
     /// A session for a device named `device_name`, its reconnect jitter seeded by
-    /// the browser's random numbers. Its first output asks to connect.
+    /// the browser's random numbers. Its first output asks to connect. `resume`:
+    /// the resume token this tab kept from before a reload (empty for none), to
+    /// come back as the same device, with its calls.
     #[wasm_bindgen(constructor)]
-    pub fn new(device_name: &str, seed_high: u32, seed_low: u32) -> WebSession {
+    pub fn new(device_name: &str, seed_high: u32, seed_low: u32, resume: &str) -> WebSession {
         let seed = (u64::from(seed_high) << 32) | u64::from(seed_low);
         WebSession {
-            session: Session::with_seed(device_name, seed),
+            session: Session::with_seed(device_name, seed).resuming(resume),
             asked: BTreeMap::new(),
             refused: Vec::new(),
         }
@@ -139,6 +141,11 @@ impl WebSession {
         let view = self.session.view();
         let json = ViewJson { view, park_group: view.policy_name(), in_call: view.in_a_call() };
         serde_json::to_string(&json).unwrap_or_else(|_| "null".to_owned())
+    }
+
+    /// The resume token of the last welcome (`undefined` before the first).
+    pub fn resume_token(&self) -> Option<String> {
+        self.session.resume_token().map(str::to_owned)
     }
 
     /// Signs off: closes the connection and stops connecting.

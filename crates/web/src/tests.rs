@@ -42,7 +42,7 @@ fn welcome() -> ReplyBody {
 
 /// A session greeted by a pretend service at `now_ms`.
 fn online(now_ms: f64) -> WebSession {
-    let mut session = WebSession::new("Web", 1, 2);
+    let mut session = WebSession::new("Web", 1, 2, "");
     assert_eq!(drain(&mut session), [json!({"type": "connect"})]);
     session.connected(now_ms);
     let hello = sent(&drain(&mut session));
@@ -139,4 +139,20 @@ fn a_dropped_socket_is_retried_after_the_sessions_backoff_in_the_drivers_millise
     let outputs = drain(&mut session);
     assert!(outputs.iter().any(|o| o["type"] == "signed_out"), "{outputs:?}");
     assert_eq!(session.next_timeout_ms(), None);
+}
+
+#[test]
+fn a_reloaded_tab_says_the_resume_token_it_kept_in_its_first_hello() {
+    let session = online(0.0);
+    assert_eq!(session.resume_token().as_deref(), Some("resume-token-1"));
+    let mut reloaded = WebSession::new("Web", 3, 4, "resume-token-1");
+    assert_eq!(drain(&mut reloaded), [json!({"type": "connect"})]);
+    reloaded.connected(0.0);
+    let hello = sent(&drain(&mut reloaded));
+    assert_eq!(hello[0]["type"], "hello");
+    assert_eq!(hello[0]["resume"], "resume-token-1");
+    let mut fresh = WebSession::new("Web", 3, 4, "");
+    drain(&mut fresh);
+    fresh.connected(0.0);
+    assert!(sent(&drain(&mut fresh))[0]["resume"].is_null());
 }

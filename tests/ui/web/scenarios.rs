@@ -500,3 +500,45 @@ async fn a_voicemail_appears_and_plays_in_the_tab_and_settings_list_the_browsers
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_in_a_call_comes_back_to_the_same_call() {
+    let service = Service::start().await;
+    let (dave, dave_heard) = Party::sign_in_hearing(&service, "dave", DAVE_HZ).await;
+    Browser::open("reload_in_a_call", &service.address)
+        .await
+        .run(async |tab| {
+            tab.sign_in("bob").await?;
+            dave.phone.dial("bob").await.expect("dave dials bob");
+            tab.wait_for_text_containing("incoming-caller", "Dave").await?;
+            tab.click("accept-call").await?;
+            tab.wait_for_text("call-phase", "In call").await?;
+            let call = dave.call_in(CallPhase::Connected).await;
+
+            // The tab keeps its sign-in and its device's resume token through a
+            // reload: it comes back as the same device, and the call with it.
+            tab.driver.refresh().await?;
+            tab.wait_for_text("connection-status", "Online").await?;
+            tab.wait_for_text("call-phase", "In call").await?;
+            tab.wait_for_text_containing("call-peer", "Dave").await?;
+            until_heard("the tab hears Dave after the reload", 0.8, async || {
+                tab.hears(DAVE_HZ, 0.5, 1000).await
+            })
+            .await?;
+            until_heard("Dave hears the tab after the reload", 0.6, async || {
+                tokio::time::sleep(Duration::from_millis(1000)).await;
+                Ok(heard_share(&dave_heard, TAB_HZ, 0.3, Duration::from_secs(1)))
+            })
+            .await?;
+            let view = dave
+                .wait_for("the call still connected", |view| {
+                    view.calls
+                        .get(&call)
+                        .is_some_and(|c| c.phase == CallPhase::Connected && !c.peer_reconnecting)
+                })
+                .await;
+            assert_eq!(view.calls.len(), 1, "the same call, not a new one: {:?}", view.calls);
+            Ok(())
+        })
+        .await;
+}

@@ -82,17 +82,17 @@ function watchStats(current: SignedIn): void {
 }
 
 /** Starts the session for a token: connecting, greeting, offering media. */
-function start(token: string, login: string, user: UserRef | null): SignedIn {
+function start(token: string, login: string, user: UserRef | null, resume: string | null): SignedIn {
   const settings = loadSettings();
   let current: SignedIn | null = null;
   const media = new Media(settings.microphone, settings.speaker, () => current && push(current));
-  const signaling = new Signaling(token, DEVICE_NAME, {
+  const signaling = new Signaling(token, DEVICE_NAME, resume, {
     view(session) {
       if (!current) return;
       current.session = session;
       if (session.view.user) {
         current.account = { ...current.account, user: session.view.user };
-        saveSignIn({ token, login, user: session.view.user });
+        saveSignIn({ token, login, user: session.view.user, resume: signaling.resumeToken() });
       }
       void media.setInCall(session.in_call);
       watchStats(current);
@@ -192,7 +192,7 @@ export const backend: Backend = {
     await ready;
     stop();
     const reply = await call<LoginReply>("POST", "/api/v1/login", null, { login: login.trim(), password });
-    const current = start(reply.token, reply.login, null);
+    const current = start(reply.token, reply.login, null, null);
     signedIn = current;
     try {
       await welcomed(current);
@@ -214,7 +214,7 @@ export const backend: Backend = {
     if (!signedIn) {
       const saved = loadSignIn();
       if (!saved) return null;
-      signedIn = start(saved.token, saved.login, saved.user);
+      signedIn = start(saved.token, saved.login, saved.user, saved.resume ?? null);
       signedIn.announced = true;
     }
     return snapshotOf(signedIn);

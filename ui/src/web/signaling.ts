@@ -54,11 +54,17 @@ export class Signaling {
   constructor(
     private readonly token: string,
     deviceName: string,
+    resume: string | null,
     private readonly events: SignalingEvents,
   ) {
     const [high, low] = randomSeed();
-    this.session = new WebSession(deviceName, high, low);
+    this.session = new WebSession(deviceName, high, low, resume ?? "");
     this.pump();
+  }
+
+  /** The last welcome's resume token, to keep through a reload of the page. */
+  resumeToken(): string | null {
+    return this.stopped ? null : (this.session.resume_token() ?? null);
   }
 
   view(): SessionView {

@@ -6,7 +6,12 @@ import type { Settings, UserRef } from "../api";
 const SETTINGS_KEY = "callpark.settings";
 const SIGN_IN_KEY = "callpark.sign-in";
 
-export interface SavedSignIn { token: string; login: string; user: UserRef | null }
+/**
+ * This tab's sign-in. `resume`: the last welcome's resume token, so that a reload
+ * comes back as the same device and keeps its calls (the service holds them for
+ * its grace period).
+ */
+export interface SavedSignIn { token: string; login: string; user: UserRef | null; resume: string | null }
 
 function read<T>(storage: Storage, key: string): T | null {
   try {
