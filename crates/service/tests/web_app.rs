@@ -16,7 +16,7 @@ fn assets_named_in(text: &str) -> Vec<String> {
     text.match_indices("/assets/")
         .filter_map(|(at, _)| {
             let rest = &text[at..];
-            let end = rest.find(|c: char| matches!(c, '"' | '\'' | '`' | ')' | ' ' | '>'))?;
+            let end = rest.find(['"', '\'', '`', ')', ' ', '>'])?;
             Some(rest[..end].to_owned())
         })
         .collect()
@@ -66,7 +66,7 @@ async fn the_web_app_is_served_from_the_binary_with_a_strict_policy_and_cache_he
         files.extend(assets_named_in(&text));
         // The WebAssembly is found relative to the script (`new URL(…, import.meta.url)`).
         files.extend(text.match_indices(".wasm").filter_map(|(at, _)| {
-            let start = text[..at].rfind(|c: char| matches!(c, '"' | '\'' | '/'))? + 1;
+            let start = text[..at].rfind(['"', '\'', '/'])? + 1;
             Some(format!("/assets/{}.wasm", &text[start..at]))
         }));
     }
