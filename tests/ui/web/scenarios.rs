@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use callpark_client::CallPhase;
+use callpark_client::audio::Heard;
 use callpark_service::hold_music::SIGNATURE_HZ;
 use callpark_wire::admin::{PolicyFields, UserChanges};
 use thirtyfour::error::WebDriverErrorInner;
@@ -42,6 +43,34 @@ async fn until_heard(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Dave calls Bob, who answers in the tab: the call, once connected at both ends.
+async fn dave_answered_in_the_tab(tab: &Browser, dave: &Party) -> WebDriverResult<u64> {
+    dave.phone.dial("bob").await.expect("dave dials bob");
+    tab.wait_for_text_containing("incoming-caller", "Dave").await?;
+    tab.click("accept-call").await?;
+    tab.wait_for_text("call-phase", "In call").await?;
+    Ok(dave.call_in(CallPhase::Connected).await)
+}
+
+/// The tab hears Dave's tone and Dave hears the tab's microphone (`when`, for the
+/// failure report).
+async fn tab_and_dave_hear_each_other(
+    tab: &Browser,
+    dave_heard: &Heard,
+    when: &str,
+) -> WebDriverResult<()> {
+    until_heard(&format!("the tab hears Dave {when}"), 0.8, async || {
+        tab.hears(DAVE_HZ, 0.5, 1000).await
+    })
+    .await?;
+    until_heard(&format!("Dave hears the tab {when}"), 0.6, async || {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        Ok(heard_share(dave_heard, TAB_HZ, 0.3, Duration::from_secs(1)))
+    })
+    .await?;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,9 +255,7 @@ async fn an_unanswered_park_rings_back_in_the_tab_and_is_answered_there() {
         .run(async |tab| {
             tab.sign_in("bob").await?;
             tab.driver.execute(RECORD_NOTIFICATIONS, Vec::new()).await?;
-            dave.phone.dial("bob").await.expect("dave dials bob");
-            tab.wait_for_text_containing("incoming-caller", "Dave").await?;
-            tab.click("accept-call").await?;
+            dave_answered_in_the_tab(tab, &dave).await?;
             tab.wait_for_text_containing("call-peer", "Dave").await?;
             tab.click("park").await?;
             let code = tab.by_test_id("park-code").await?.text().await?;
@@ -358,12 +385,8 @@ async fn a_call_in_the_tab_stays_through_a_lost_connection_and_its_audio_goes_on
         .await
         .run(async |tab| {
             tab.sign_in("bob").await?;
-            dave.phone.dial("bob").await.expect("dave dials bob");
-            tab.wait_for_text_containing("incoming-caller", "Dave").await?;
-            tab.click("accept-call").await?;
-            tab.wait_for_text("call-phase", "In call").await?;
-            until_heard("the tab hears Dave", 0.8, async || tab.hears(DAVE_HZ, 0.5, 1000).await)
-                .await?;
+            let call = dave_answered_in_the_tab(tab, &dave).await?;
+            tab_and_dave_hear_each_other(tab, &dave_heard, "before the drop").await?;
 
             drop(link);
             tab.wait_for_text_containing("connection-status", "Connection lost — reconnecting")
@@ -372,7 +395,6 @@ async fn a_call_in_the_tab_stays_through_a_lost_connection_and_its_audio_goes_on
             // hears that Bob is reconnecting, not that the call ended.
             tab.wait_for_text("call-phase", "Reconnecting…").await?;
             tab.wait_for_text_containing("call-peer", "Dave").await?;
-            let call = dave.call_in(CallPhase::Connected).await;
             dave.wait_for("dave to hear bob is reconnecting", |view| {
                 view.calls.get(&call).is_some_and(|c| c.peer_reconnecting)
             })
@@ -384,15 +406,7 @@ async fn a_call_in_the_tab_stays_through_a_lost_connection_and_its_audio_goes_on
             tab.wait_for_text_containing("call-peer", "Dave").await?;
             // Both ways (the tab offers a new peer connection after the welcome; the
             // service drops the old one when the device resumes).
-            until_heard("the tab hears Dave after the drop", 0.8, async || {
-                tab.hears(DAVE_HZ, 0.5, 1000).await
-            })
-            .await?;
-            until_heard("Dave hears the tab after the drop", 0.6, async || {
-                tokio::time::sleep(Duration::from_millis(1000)).await;
-                Ok(heard_share(&dave_heard, TAB_HZ, 0.3, Duration::from_secs(1)))
-            })
-            .await?;
+            tab_and_dave_hear_each_other(tab, &dave_heard, "after the drop").await?;
             tab.click("hang-up").await?;
             dave.wait_for("the hang-up to reach Dave", |view| !view.calls.contains_key(&call))
                 .await;
@@ -509,11 +523,7 @@ async fn a_reload_in_a_call_comes_back_to_the_same_call() {
         .await
         .run(async |tab| {
             tab.sign_in("bob").await?;
-            dave.phone.dial("bob").await.expect("dave dials bob");
-            tab.wait_for_text_containing("incoming-caller", "Dave").await?;
-            tab.click("accept-call").await?;
-            tab.wait_for_text("call-phase", "In call").await?;
-            let call = dave.call_in(CallPhase::Connected).await;
+            let call = dave_answered_in_the_tab(tab, &dave).await?;
 
             // The tab keeps its sign-in and its device's resume token through a
             // reload: it comes back as the same device, and the call with it.
@@ -521,15 +531,7 @@ async fn a_reload_in_a_call_comes_back_to_the_same_call() {
             tab.wait_for_text("connection-status", "Online").await?;
             tab.wait_for_text("call-phase", "In call").await?;
             tab.wait_for_text_containing("call-peer", "Dave").await?;
-            until_heard("the tab hears Dave after the reload", 0.8, async || {
-                tab.hears(DAVE_HZ, 0.5, 1000).await
-            })
-            .await?;
-            until_heard("Dave hears the tab after the reload", 0.6, async || {
-                tokio::time::sleep(Duration::from_millis(1000)).await;
-                Ok(heard_share(&dave_heard, TAB_HZ, 0.3, Duration::from_secs(1)))
-            })
-            .await?;
+            tab_and_dave_hear_each_other(tab, &dave_heard, "after the reload").await?;
             let view = dave
                 .wait_for("the call still connected", |view| {
                     view.calls
