@@ -2,6 +2,7 @@
 //! app's web view and the web app in a browser alike, so that a scenario is
 //! written once for both.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use thirtyfour::error::WebDriverErrorInner;
@@ -128,6 +129,19 @@ impl Page {
             .await;
         if let Err(error) = painted {
             eprintln!("waiting for a paint before the screenshot: {error}");
+        }
+    }
+
+    /// Ends a scenario: closes the WebDriver session, then fails the test when the
+    /// scenario failed, naming the screenshot taken of it.
+    pub async fn close_after(&self, test_name: &str, failure: Option<(WebDriverError, PathBuf)>) {
+        if let Err(error) = self.driver.clone().quit().await
+            && failure.is_none()
+        {
+            eprintln!("closing the WebDriver session: {error}");
+        }
+        if let Some((error, shot)) = failure {
+            panic!("{test_name} failed: {error}\nscreenshot: {}", shot.display());
         }
     }
 }

@@ -303,14 +303,10 @@ impl Desktop {
 
     /// Runs a scenario; on failure saves a screenshot and fails the test with it.
     pub async fn run(self, scenario: impl AsyncFnOnce(&Desktop) -> WebDriverResult<()>) {
-        let result = scenario(&self).await;
-        if let Err(error) = result {
-            let shot = self.screenshot("failure").await;
-            let _ = self.driver.clone().quit().await;
-            panic!("{} failed: {error}\nscreenshot: {}", self.test_name, shot.display());
-        }
-        if let Err(error) = self.driver.clone().quit().await {
-            eprintln!("closing the WebDriver session: {error}");
-        }
+        let failure = match scenario(&self).await {
+            Ok(()) => None,
+            Err(error) => Some((error, self.screenshot("failure").await)),
+        };
+        self.close_after(&self.test_name, failure).await;
     }
 }

@@ -142,7 +142,6 @@ async fn the_tab_calls_a_softphone_parks_it_and_another_softphone_picks_it_up() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tab_parked_by_a_softphone_hears_hold_music_then_the_one_who_picks_up() {
     let service = Service::start().await;
-    let dave = Party::sign_in(&service, "dave", DAVE_HZ).await;
     let carol = Party::sign_in(&service, "carol", CAROL_HZ).await;
     Browser::open("parked_tab", &service.address)
         .await
@@ -164,7 +163,6 @@ async fn the_tab_parked_by_a_softphone_hears_hold_music_then_the_one_who_picks_u
             assert!(tab.hears(CAROL_HZ, 0.5, 500).await? < 0.1, "the parker is no longer heard");
             tab.screenshot("on-hold").await;
 
-            let _ = dave; // Dave has no park: only the front desk may pick up.
             let bob = Party::sign_in(&service, "bob", 330.0).await;
             bob.phone.retrieve(&code.to_string()).await.expect("bob picks up");
             tab.wait_for_text("call-phase", "In call").await?;
