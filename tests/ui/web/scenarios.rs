@@ -419,6 +419,24 @@ const PLAYING: &str = r#"
     return player !== null && !player.paused && player.currentTime > 0;
 "#;
 
+/// Waits (up to two seconds) until the page's own player has started: `play()`
+/// resolves before the first samples have played.
+async fn playing_soon(tab: &Browser, what: &str) -> WebDriverResult<()> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let playing: bool = tab.driver.execute(PLAYING, Vec::new()).await?.convert()?;
+        if playing {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(WebDriverError::from_inner(WebDriverErrorInner::Timeout(format!(
+                "{what} did not start playing within 2 s"
+            ))));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voicemail_appears_and_plays_in_the_tab_and_settings_list_the_browsers_devices() {
     let service = Service::start().await;
@@ -460,9 +478,7 @@ async fn a_voicemail_appears_and_plays_in_the_tab_and_settings_list_the_browsers
             let play_id = play.attr("data-testid").await?.expect("a test id");
             play.click().await?;
             tab.wait_for_text(&play_id, "Stop").await?;
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let playing: bool = tab.driver.execute(PLAYING, Vec::new()).await?.convert()?;
-            assert!(playing, "the voicemail plays");
+            playing_soon(tab, "the voicemail").await?;
             tab.screenshot("voicemail-playing").await;
             play.click().await?;
             tab.wait_for_text(&play_id, "Play").await?;
@@ -486,8 +502,7 @@ async fn a_voicemail_appears_and_plays_in_the_tab_and_settings_list_the_browsers
             };
             tab.click("test-tone").await?;
             tab.wait_for_text("test-tone", "Playing…").await?;
-            let playing: bool = tab.driver.execute(PLAYING, Vec::new()).await?.convert()?;
-            assert!(playing, "the test tone plays");
+            playing_soon(tab, "the test tone").await?;
             tab.screenshot("settings").await;
             tab.click("settings-close").await?;
             tab.wait_until_gone("settings-dialog").await?;
